@@ -1,0 +1,20 @@
+// The `gpuplan` subcommands: each adds itself to the CLI11 app and runs when chosen.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace gpuplan::cli {
+
+struct GlobalOptions {
+  std::string models_file;
+  std::string gpus_file;
+};
+
+// Each returns the action to run if its subcommand was chosen; the action returns the exit code.
+std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global);
+std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& global);
+std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global);
+std::function<int()> add_quants_command(CLI::App& app);
+
+}  // namespace gpuplan::cli

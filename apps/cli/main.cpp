@@ -1,0 +1,42 @@
+// gpuplan: plan AI compute before spending money on it.
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace gpuplan::cli;
+  CLI::App app{"gpuplan — will it fit, how fast, on which hardware, at what cost.\n"
+               "Memory estimates for LLM inference and training from the model's exact architecture."};
+  app.require_subcommand(1);
+  app.footer(
+      "Examples:\n"
+      "  gpuplan fit llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4\n"
+      "  gpuplan fit mistral-7b --gpu a100-80gb --mode full-finetune --seq 4096 --micro-batch 4\n"
+      "  gpuplan fit qwen2.5-7b --gpu l4 --mode qlora\n"
+      "  gpuplan fit --params 13B --gpu rtx-a6000 --quant fp16\n"
+      "  gpuplan models --json          gpuplan gpus --tier consumer          gpuplan quants\n"
+      "Run 'gpuplan <command> --help' for a command's options.");
+  GlobalOptions global;
+  app.add_option("--models-file", global.models_file, "Extra model catalog (JSON, same schema as data/models.json)");
+  app.add_option("--gpus-file", global.gpus_file, "Extra GPU catalog (JSON, same schema as data/gpus.json)");
+  const auto fit = add_fit_command(app, global);
+  const auto models = add_models_command(app, global);
+  const auto gpus = add_gpus_command(app, global);
+  const auto quants = add_quants_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (app.got_subcommand("fit")) return fit();
+    if (app.got_subcommand("models")) return models();
+    if (app.got_subcommand("gpus")) return gpus();
+    if (app.got_subcommand("quants")) return quants();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());
+    return 70;
+  }
+  return 2;
+}

@@ -1,0 +1,50 @@
+// Turns the strings a person typed into a validated Scenario, or a one-line error.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "gpuplan/catalog.hpp"
+#include "gpuplan/result.hpp"
+#include "gpuplan/scenario.hpp"
+
+namespace gpuplan::cli {
+
+struct FitOptions {
+  std::string model;
+  std::string params;
+  std::string gpu;
+  std::string gpus = "1";
+  std::string gpu_memory;
+  std::string quant;
+  std::string context;
+  std::string batch;
+  std::string mode = "inference";
+  std::string kv_dtype = "f16";
+  bool no_flash_attention = false;
+  std::string optimizer;
+  std::string recompute;
+  bool offload_optimizer = false;
+  bool optimizer_in_backward = false;
+  bool no_master_weights = false;
+  std::string lora_rank = "16";
+  std::string lora_targets = "all";
+  std::string overhead;
+  std::string ubatch = "512";
+  bool json = false;
+};
+
+struct Resolved {
+  Model model;
+  bool architecture_assumed = false;
+  Gpu gpu;
+  Scenario scenario;
+  std::string warning;  // printed to stderr, e.g. a context longer than the model's
+};
+
+Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& options);
+Result<Mode> parse_mode(const std::string& text);
+
+// Reads the built-in catalog plus optional user files (paths); errors name the file.
+Result<Catalog> load_catalog(const std::string& models_file, const std::string& gpus_file);
+
+}  // namespace gpuplan::cli

@@ -1,0 +1,54 @@
+// Gpu: one accelerator from the catalog. Figures are in base units; provenance per figure.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gpuplan {
+
+// A catalog figure's provenance: which source said it, and as of when.
+struct Provenance {
+  std::string source;
+  std::string as_of;
+};
+
+enum class Tier { consumer, workstation, datacenter };
+const char* to_string(Tier tier);
+
+struct DenseFlops {  // FLOP/s (or OP/s for integers), dense, no sparsity; 0 = not supported
+  double fp32 = 0, tf32 = 0, fp16 = 0, bf16 = 0, fp8 = 0, int8 = 0, int4 = 0, fp4 = 0;
+};
+
+struct Gpu {
+  std::string id;
+  std::string name;
+  std::string vendor;
+  Tier tier = Tier::datacenter;
+  std::string architecture;
+  std::vector<std::string> aliases;
+  bool unified_memory = false;
+  double memory_bytes = 0;
+  std::vector<double> memory_options_gib;
+  double memory_bandwidth_bytes_per_s = 0;
+  DenseFlops dense_flops;
+  double tdp_w = 0;
+  std::string host_link;          // pcie4-x16, soc, ...
+  double host_link_bytes_per_s = 0;
+  std::string peer_link;          // none, nvlink4, infinity-fabric, ...
+  double peer_link_bytes_per_s = 0;
+  double launch_year = 0;
+  double launch_price_usd = 0;    // 0 = not sold / unknown
+  double rent_usd_per_hour = 0;   // 0 = no source
+  double rent_low_usd_per_hour = 0;
+  double rent_high_usd_per_hour = 0;
+  std::string notes;
+  std::map<std::string, Provenance> provenance;  // field name -> source, as_of
+};
+
+// Memory a model may use on this device. Discrete cards: all of it (the runtime overhead is
+// itemised separately). Apple unified memory: macOS lets the GPU wire about 75% of RAM on
+// machines above 36 GiB and about 2/3 below (Metal recommendedMaxWorkingSetSize, as printed by
+// llama.cpp's Metal backend).
+double usable_memory_bytes(const Gpu& gpu);
+
+}  // namespace gpuplan

@@ -1,0 +1,26 @@
+// Catalog files (data/models.json, data/gpus.json, or a user's own) <-> core values.
+// Takes text, never paths. Untrusted input: sizes and counts are bounded, every field is
+// type-checked, and a bad entry is an Error naming the entry and the field.
+#pragma once
+#include <string_view>
+#include <vector>
+
+#include "gpuplan/catalog.hpp"
+#include "gpuplan/result.hpp"
+
+namespace gpuplan::io {
+
+inline constexpr std::size_t kMaxCatalogBytes = 32u << 20;  // 32 MiB
+inline constexpr std::size_t kMaxCatalogEntries = 20000;
+
+Result<std::vector<Model>> parse_models_json(std::string_view text);
+// Also returns the catalog's as_of and its sources map into `catalog`.
+Result<std::vector<Gpu>> parse_gpus_json(std::string_view text, Catalog* catalog = nullptr);
+
+// The catalogs compiled into the binary from data/.
+Result<Catalog> builtin_catalog();
+// Adds (or replaces by id) entries of user catalog text to a catalog.
+Result<bool> merge_models_json(Catalog& catalog, std::string_view text);
+Result<bool> merge_gpus_json(Catalog& catalog, std::string_view text);
+
+}  // namespace gpuplan::io

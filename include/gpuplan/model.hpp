@@ -1,0 +1,140 @@
+// Model: the architecture of a transformer and what follows from it by counting:
+// exact parameter count, active parameters per token, the weight tensors by role
+// (for per-tensor quantisation), and KV-cache bytes per token.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace gpuplan {
+
+enum class MlpKind { gated, plain };
+enum class QkNorm { none, per_head, full };
+
+// The fields of a Hugging Face config.json that decide the parameter count and the KV cache.
+// All counts are doubles holding integers (exact up to 2^53).
+struct ModelArch {
+  double hidden_size = 0;
+  double num_layers = 0;
+  double num_heads = 0;
+  double num_kv_heads = 0;
+  double head_dim = 0;
+  double intermediate_size = 0;
+  double vocab_size = 0;
+  bool tie_word_embeddings = false;
+  MlpKind mlp = MlpKind::gated;
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  double norms_per_layer = 2;  // hidden-size vectors of norm weights per layer (LayerNorm with bias counts 2)
+  double final_norm = 1;       // same unit, final norm
+  QkNorm qk_norm = QkNorm::none;
+  double learned_positions = 0;  // rows of a learned position table (GPT-2), 0 for RoPE
+  bool attn_sinks = false;       // gpt-oss: one learned sink logit per head per layer
+  double sliding_window = 0;     // tokens, 0 = no sliding window
+  double global_every = 0;       // 0: every layer slides (when a window is set); n: layer i is global if (i+1)%n==0
+  // Mixture of experts
+  double num_experts = 0;
+  double experts_per_token = 0;
+  double moe_intermediate_size = 0;
+  double num_shared_experts = 0;
+  double shared_expert_intermediate_size = 0;
+  bool shared_expert_gate = false;
+  double first_dense_layers = 0;
+  bool router_bias = false;
+  bool expert_bias = false;
+  bool score_correction_bias = false;
+  // Multi-head latent attention (DeepSeek-V2/V3)
+  double q_lora_rank = 0;
+  double kv_lora_rank = 0;
+  double qk_nope_head_dim = 0;
+  double qk_rope_head_dim = 0;
+  double v_head_dim = 0;
+  double mtp_layers = 0;     // multi-token-prediction modules shipped with the checkpoint
+  double vision_params = 0;  // vision tower + projector shipped in the checkpoint
+  double context_length = 0; // max_position_embeddings
+};
+
+struct Model {
+  std::string id;
+  std::string name;
+  std::string family;
+  std::string hf_repo;
+  std::string source;
+  std::string as_of;
+  std::string license;
+  std::string weights_dtype = "bf16";
+  std::vector<std::string> aliases;
+  ModelArch arch;
+  double published_params = 0;  // 0 when none was found
+  std::string published_source;
+};
+
+// Tensor roles follow llama.cpp's GGUF names, because per-tensor quantisation rules key on them.
+enum class TensorRole {
+  token_embd, pos_embd, output, attn_q, attn_k, attn_v, attn_o, attn_q_a, attn_q_b, attn_kv_a, attn_kv_b,
+  ffn_gate, ffn_up, ffn_down, ffn_gate_exps, ffn_up_exps, ffn_down_exps, ffn_gate_shexp, ffn_up_shexp,
+  ffn_down_shexp, router, vector, vision
+};
+
+struct WeightTensor {
+  TensorRole role = TensorRole::vector;
+  double elements = 0;
+  double cols = 0;  // row length (ggml ne[0]); block quantisation needs it divisible by the block size
+};
+
+// The weight tensors of one decoder layer (fixed capacity, no allocation).
+struct LayerTensors {
+  std::array<WeightTensor, 20> tensors{};
+  std::size_t count = 0;
+  void add(TensorRole role, double elements, double cols) {
+    if (elements > 0) tensors[count++] = WeightTensor{role, elements, cols};
+  }
+};
+
+bool is_moe(const ModelArch& arch);
+bool is_mla(const ModelArch& arch);
+bool is_moe_layer(const ModelArch& arch, double layer);
+bool is_routed_expert(TensorRole role);
+bool is_sliding_layer(const ModelArch& arch, double layer);
+
+// Tensors of decoder layer `layer` (0-based).
+LayerTensors layer_tensors(const ModelArch& arch, double layer);
+// Embedding, position table, final norm and LM head (LM head absent when tied).
+LayerTensors outer_tensors(const ModelArch& arch);
+
+struct ParamCounts {
+  double total = 0;          // everything in the main model (+ vision tower), excluding MTP modules
+  double active = 0;         // per token: routed experts counted at experts_per_token / num_experts
+  double embedding = 0;      // token (+ position) embeddings
+  double lm_head = 0;        // 0 when tied
+  double routed_experts = 0; // all routed-expert weights
+  double mtp = 0;            // multi-token-prediction modules, reported apart
+  double vision = 0;
+};
+
+ParamCounts count_params(const ModelArch& arch);
+
+// Elements of KV cache per token for one layer: 2 x kv_heads x head_dim, or for MLA the latent
+// kv_lora_rank + qk_rope_head_dim (Kwon et al. 2023; DeepSeek-V2 paper, section 2.1).
+double kv_elements_per_token_per_layer(const ModelArch& arch);
+// Tokens of KV a sequence of `context` tokens holds in total over all layers (sliding layers cap at the window).
+double kv_token_layers(const ModelArch& arch, double context);
+
+// Sum of (rows + cols) over the 2-D weight matrices: the state of factored optimizers (Adafactor).
+double matrix_dims_sum(const ModelArch& arch);
+// The largest single weight tensor (elements): the gradient buffer when the optimizer steps in backward.
+double largest_tensor_elements(const ModelArch& arch);
+
+// Checks an architecture for values the arithmetic cannot use; returns an empty string when valid.
+std::string validate_arch(const ModelArch& arch);
+
+}  // namespace gpuplan
+
+namespace gpuplan {
+// A Llama-shaped dense architecture with (almost exactly) `params` parameters, for when only a
+// size is known ("--params 13B"): hidden size and depth from the Llama 2/3 family of that size,
+// MHA up to 13B and 8 KV heads above, the MLP width solved to hit the count.
+ModelArch assumed_arch(double params);
+}  // namespace gpuplan

@@ -1,0 +1,30 @@
+// Parsing and formatting of quantities: "70B", "32k", "24GiB", "80GB", "2T".
+// Every quantity in gpuplan is a double in base units (bytes, tokens, parameters, seconds).
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "gpuplan/result.hpp"
+
+namespace gpuplan {
+
+inline constexpr double kKiB = 1024.0;
+inline constexpr double kMiB = 1024.0 * 1024.0;
+inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+inline constexpr double kGB = 1e9;
+
+// A count with an optional decimal suffix: k=1e3, M=1e6, B/G=1e9, T=1e12 ("13B", "2T", "200M").
+Result<double> parse_count(std::string_view text, std::string_view what);
+// A token length; k/K means 1024 as in "32k context", M means 1024^2. Plain integers as given.
+Result<double> parse_tokens(std::string_view text, std::string_view what);
+// A byte size: "24GiB", "80GB", "512MiB", "1.5TB"; a bare number means GiB.
+Result<double> parse_bytes(std::string_view text, std::string_view what);
+// A positive real ("0.9", "1e-3").
+Result<double> parse_positive(std::string_view text, std::string_view what);
+
+std::string format_gib(double bytes);          // "15.0 GiB"
+std::string format_gb(double bytes);           // "16.1 GB"
+std::string format_count(double count);        // "70.55 B", "124.4 M"
+std::string format_tokens(double tokens);      // "131072" or "128k" when a multiple of 1024
+
+}  // namespace gpuplan

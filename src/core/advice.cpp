@@ -1,0 +1,126 @@
+#include "gpuplan/advice.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "gpuplan/units.hpp"
+
+namespace gpuplan {
+namespace {
+
+std::string fmt_int(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+bool fits(const Scenario& s) { return estimate_memory(s).total_bytes <= s.gpu_memory_bytes; }
+
+void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
+  if (s.workload.mode == Mode::inference) {
+    // From most to least faithful: the first one that fits loses the least quality.
+    const char* ladder[] = {"bf16", "fp8", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
+    for (const char* name : ladder) {
+      auto p = find_precision(name);
+      if (!p || p.value().linear_bits >= s.precision.linear_bits) continue;
+      Scenario t = s;
+      t.precision = p.value();
+      if (fits(t)) {
+        out.push_back({"precision", "use --quant " + p.value().name + " (" + p.value().quality + ")", p.value().name});
+        return;
+      }
+    }
+    return;
+  }
+  if (s.workload.mode == Mode::full_finetune || s.workload.mode == Mode::pretrain) {
+    Scenario t = s;
+    t.workload.mode = Mode::lora;
+    if (fits(t)) {
+      out.push_back({"method", "fine-tune with LoRA (--mode lora): frozen base, small adapters", "lora"});
+      return;
+    }
+  }
+  if (s.workload.mode != Mode::qlora) {
+    Scenario t = s;
+    t.workload.mode = Mode::qlora;
+    t.precision = find_precision("nf4-dq").value();
+    if (fits(t)) {
+      out.push_back({"method", "fine-tune with QLoRA (--mode qlora): 4-bit NF4 base, bf16 compute", "qlora"});
+    }
+  }
+}
+
+void suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& out) {
+  if (!is_training(s.workload.mode)) return;
+  if (s.workload.recompute != Recompute::full) {
+    Scenario t = s;
+    t.workload.recompute = Recompute::full;
+    if (fits(t)) out.push_back({"recompute", "turn on full activation checkpointing (--recompute full)", "full"});
+  }
+  if (s.workload.optimizer == Optimizer::adamw && s.workload.mode != Mode::lora && s.workload.mode != Mode::qlora) {
+    Scenario t = s;
+    t.workload.optimizer = Optimizer::adamw_8bit;
+    if (fits(t)) out.push_back({"optimizer", "use 8-bit AdamW (--optimizer adamw-8bit)", "adamw-8bit"});
+    t = s;
+    t.workload.optimizer_offload = true;
+    if (fits(t)) out.push_back({"optimizer", "offload optimizer states to CPU RAM (--offload-optimizer)", "offload"});
+  }
+}
+
+void suggest_sequence(const Scenario& s, const Estimate& e, std::vector<FitSuggestion>& out) {
+  const char* what = is_training(s.workload.mode) ? "sequence length" : "context";
+  if (e.max_context >= 1 && e.max_context < s.workload.context) {
+    out.push_back({"context", "shorten the " + std::string(what) + " to " + fmt_int(e.max_context) + " tokens",
+                   fmt_int(e.max_context)});
+  }
+  if (e.max_batch >= 1 && e.max_batch < s.workload.batch) {
+    out.push_back({"batch", "lower the batch to " + fmt_int(e.max_batch), fmt_int(e.max_batch)});
+  }
+  if (!is_training(s.workload.mode) && s.workload.kv_bytes >= 2 && e.memory.kv_cache_bytes > 0) {
+    Scenario t = s;
+    t.workload.kv_bytes = 34.0 / 32.0;
+    t.workload.kv_dtype = "q8_0";
+    if (fits(t)) {
+      out.push_back({"kv_cache", "store the KV cache in 8 bits (--kv-dtype q8_0 or fp8): half the KV memory", "q8_0"});
+    }
+  }
+}
+
+void suggest_hardware(const Scenario& s, const Estimate& e, const std::vector<Gpu>& gpus,
+                      std::vector<FitSuggestion>& out) {
+  const Gpu* best = nullptr;
+  for (const auto& g : gpus) {
+    Scenario t = s;
+    t.gpu_memory_bytes = usable_memory_bytes(g);
+    if (t.gpu_memory_bytes <= s.gpu_memory_bytes || !fits(t)) continue;
+    const bool smaller = best == nullptr || g.memory_bytes < best->memory_bytes ||
+                         (g.memory_bytes == best->memory_bytes && g.launch_price_usd > 0 &&
+                          (best->launch_price_usd == 0 || g.launch_price_usd < best->launch_price_usd));
+    if (smaller) best = &g;
+  }
+  if (best) {
+    out.push_back({"bigger_gpu",
+                   "a card with more memory: " + best->id + " (" + format_gib(best->memory_bytes) + ") is the smallest that fits",
+                   best->id});
+  }
+  if (e.min_gpus > s.gpus && e.min_gpus > 0) {
+    out.push_back({"more_gpus",
+                   "split across " + fmt_int(e.min_gpus) + " of these cards (weights and KV sharded evenly; "
+                   "layouts and interconnect cost are estimated separately)",
+                   fmt_int(e.min_gpus)});
+  }
+}
+
+}  // namespace
+
+std::vector<FitSuggestion> fit_suggestions(const Scenario& s, const Estimate& e, const std::vector<Gpu>& gpus) {
+  std::vector<FitSuggestion> out;
+  if (e.fits) return out;
+  suggest_precision(s, out);
+  suggest_training_knobs(s, out);
+  suggest_sequence(s, e, out);
+  suggest_hardware(s, e, gpus, out);
+  return out;
+}
+
+}  // namespace gpuplan

@@ -1,0 +1,372 @@
+#include "gpuplan/io/catalog_json.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+
+extern const char gpuplan_models_json[];
+extern const unsigned long gpuplan_models_json_size;
+extern const char gpuplan_gpus_json[];
+extern const unsigned long gpuplan_gpus_json_size;
+
+namespace gpuplan::io {
+namespace {
+
+using nlohmann::json;
+constexpr std::size_t kMaxString = 4096;
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+struct Reader {
+  std::string where;  // "models[3] (llama-3.1-8b)"
+  std::string error;
+
+  bool fail(const std::string& field, const std::string& why) {
+    if (error.empty()) error = where + ": field '" + field + "' " + why;
+    return false;
+  }
+  double number(const json& obj, const char* key, double fallback, bool required = false, double max = 1e15) {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+      if (required) fail(key, "is missing");
+      return fallback;
+    }
+    if (!it->is_number()) {
+      fail(key, "must be a number");
+      return fallback;
+    }
+    const double v = it->get<double>();
+    if (!std::isfinite(v) || v < 0 || v > max) {
+      fail(key, "must be a finite non-negative number below " + std::to_string(max));
+      return fallback;
+    }
+    return v;
+  }
+  bool boolean(const json& obj, const char* key, bool fallback) {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) {
+      fail(key, "must be true or false");
+      return fallback;
+    }
+    return it->get<bool>();
+  }
+  std::string string(const json& obj, const char* key, bool required = false) {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+      if (required) fail(key, "is missing");
+      return {};
+    }
+    if (!it->is_string()) {
+      fail(key, "must be a string");
+      return {};
+    }
+    std::string s = it->get<std::string>();
+    if (s.size() > kMaxString) {
+      fail(key, "is longer than 4096 characters");
+      return {};
+    }
+    return s;
+  }
+  std::vector<std::string> strings(const json& obj, const char* key) {
+    std::vector<std::string> out;
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return out;
+    if (!it->is_array() || it->size() > 256) {
+      fail(key, "must be an array of at most 256 strings");
+      return out;
+    }
+    for (const auto& v : *it) {
+      if (!v.is_string() || v.get_ref<const std::string&>().size() > 256) {
+        fail(key, "must hold strings of at most 256 characters");
+        return {};
+      }
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  // A sourced figure: {"value": x, "source": "...", "as_of": "..."} (a bare number is accepted for user files).
+  double figure(const json& obj, const char* key, Gpu& gpu, bool required, double max = 1e15) {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+      if (required) fail(key, "is missing");
+      return 0;
+    }
+    if (it->is_number()) return number(obj, key, 0, required, max);
+    if (!it->is_object()) {
+      fail(key, "must be a number or {value, source, as_of}");
+      return 0;
+    }
+    const double v = number(*it, "value", 0, true, max);
+    gpu.provenance[key] = Provenance{string(*it, "source"), string(*it, "as_of")};
+    return v;
+  }
+};
+
+Result<json> parse_document(std::string_view text, const char* schema_prefix, const char* list_key) {
+  if (text.size() > kMaxCatalogBytes) {
+    return make_error(ErrorCode::parse_error, "catalog is larger than 32 MiB");
+  }
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return make_error(ErrorCode::parse_error, "catalog is not valid JSON");
+  if (!doc.is_object()) return make_error(ErrorCode::parse_error, "catalog must be a JSON object");
+  const auto schema = doc.find("schema");
+  if (schema != doc.end() && (!schema->is_string() ||
+                              schema->get_ref<const std::string&>().rfind(schema_prefix, 0) != 0)) {
+    return make_error(ErrorCode::parse_error, std::string("catalog schema must start with '") + schema_prefix + "'");
+  }
+  const auto list = doc.find(list_key);
+  if (list == doc.end() || !list->is_array()) {
+    return make_error(ErrorCode::parse_error, std::string("catalog needs an array '") + list_key + "'");
+  }
+  if (list->size() > kMaxCatalogEntries) {
+    return make_error(ErrorCode::parse_error, "catalog has more than 20000 entries");
+  }
+  return doc;
+}
+
+MlpKind parse_mlp(Reader& r, const json& a) {
+  const std::string mlp = r.string(a, "mlp");
+  if (mlp.empty() || mlp == "gated") return MlpKind::gated;
+  if (mlp == "plain") return MlpKind::plain;
+  r.fail("mlp", "must be 'gated' or 'plain'");
+  return MlpKind::gated;
+}
+
+QkNorm parse_qk_norm(Reader& r, const json& a) {
+  const std::string v = r.string(a, "qk_norm");
+  if (v.empty() || v == "none") return QkNorm::none;
+  if (v == "per_head") return QkNorm::per_head;
+  if (v == "full") return QkNorm::full;
+  r.fail("qk_norm", "must be none, per_head or full");
+  return QkNorm::none;
+}
+
+ModelArch parse_arch(Reader& r, const json& a) {
+  ModelArch m;
+  m.hidden_size = r.number(a, "hidden_size", 0, true, 1e7);
+  m.num_layers = r.number(a, "num_layers", 0, true, 1e5);
+  m.num_heads = r.number(a, "num_heads", 0, true, 1e5);
+  m.num_kv_heads = r.number(a, "num_kv_heads", m.num_heads, false, 1e5);
+  m.head_dim = r.number(a, "head_dim", m.num_heads > 0 ? std::floor(m.hidden_size / m.num_heads) : 0, false, 1e5);
+  m.intermediate_size = r.number(a, "intermediate_size", 0, false, 1e8);
+  m.vocab_size = r.number(a, "vocab_size", 0, true, 1e8);
+  m.tie_word_embeddings = r.boolean(a, "tie_word_embeddings", false);
+  m.mlp = parse_mlp(r, a);
+  m.qkv_bias = r.boolean(a, "qkv_bias", false);
+  m.o_bias = r.boolean(a, "o_bias", false);
+  m.mlp_bias = r.boolean(a, "mlp_bias", false);
+  m.norms_per_layer = r.number(a, "norms_per_layer", 2, false, 64);
+  m.final_norm = r.number(a, "final_norm", 1, false, 8);
+  m.qk_norm = parse_qk_norm(r, a);
+  m.learned_positions = r.number(a, "learned_positions", 0, false, 1e8);
+  m.attn_sinks = r.boolean(a, "attn_sinks", false);
+  m.sliding_window = r.number(a, "sliding_window", 0, false, 1e9);
+  m.global_every = r.number(a, "global_every", 0, false, 1e5);
+  m.num_experts = r.number(a, "num_experts", 0, false, 1e5);
+  m.experts_per_token = r.number(a, "experts_per_token", 0, false, 1e5);
+  m.moe_intermediate_size = r.number(a, "moe_intermediate_size", 0, false, 1e8);
+  m.num_shared_experts = r.number(a, "num_shared_experts", 0, false, 1e5);
+  m.shared_expert_intermediate_size = r.number(a, "shared_expert_intermediate_size", 0, false, 1e8);
+  m.shared_expert_gate = r.boolean(a, "shared_expert_gate", false);
+  m.first_dense_layers = r.number(a, "first_dense_layers", 0, false, 1e5);
+  m.router_bias = r.boolean(a, "router_bias", false);
+  m.expert_bias = r.boolean(a, "expert_bias", false);
+  m.score_correction_bias = r.boolean(a, "score_correction_bias", false);
+  m.q_lora_rank = r.number(a, "q_lora_rank", 0, false, 1e7);
+  m.kv_lora_rank = r.number(a, "kv_lora_rank", 0, false, 1e7);
+  m.qk_nope_head_dim = r.number(a, "qk_nope_head_dim", 0, false, 1e5);
+  m.qk_rope_head_dim = r.number(a, "qk_rope_head_dim", 0, false, 1e5);
+  m.v_head_dim = r.number(a, "v_head_dim", 0, false, 1e5);
+  m.mtp_layers = r.number(a, "mtp_layers", 0, false, 1e3);
+  m.vision_params = r.number(a, "vision_params", 0, false, 1e13);
+  return m;
+}
+
+Result<Model> parse_model(const json& j, std::size_t index) {
+  Reader r{"models[" + std::to_string(index) + "]", {}};
+  if (!j.is_object()) return make_error(ErrorCode::parse_error, r.where + ": must be an object");
+  Model m;
+  m.id = r.string(j, "id", true);
+  if (!m.id.empty()) r.where += " (" + m.id + ")";
+  m.name = r.string(j, "name");
+  if (m.name.empty()) m.name = m.id;
+  m.family = r.string(j, "family");
+  m.hf_repo = r.string(j, "hf_repo");
+  m.source = r.string(j, "source");
+  m.as_of = r.string(j, "as_of");
+  m.license = r.string(j, "license");
+  m.aliases = r.strings(j, "aliases");
+  const std::string dtype = r.string(j, "weights_dtype");
+  if (!dtype.empty()) m.weights_dtype = dtype;
+  const auto arch = j.find("arch");
+  if (arch == j.end() || !arch->is_object()) {
+    r.fail("arch", "must be an object");
+  } else {
+    m.arch = parse_arch(r, *arch);
+  }
+  m.arch.context_length = r.number(j, "context_length", 0, false, 1e9);
+  const auto published = j.find("published_params");
+  if (published != j.end() && published->is_object()) {
+    m.published_params = r.number(*published, "value", 0, false, 1e14);
+    m.published_source = r.string(*published, "source");
+  } else if (published != j.end() && !published->is_null()) {
+    r.fail("published_params", "must be {value, source, as_of}");
+  }
+  if (r.error.empty() && m.id.empty()) r.fail("id", "must not be empty");
+  if (r.error.empty()) {
+    const std::string why = validate_arch(m.arch);
+    if (!why.empty()) r.fail("arch", why);
+  }
+  if (!r.error.empty()) return make_error(ErrorCode::parse_error, r.error);
+  return m;
+}
+
+Tier parse_tier(Reader& r, const std::string& s) {
+  if (s == "consumer") return Tier::consumer;
+  if (s == "workstation") return Tier::workstation;
+  if (s == "datacenter" || s.empty()) return Tier::datacenter;
+  r.fail("tier", "must be consumer, workstation or datacenter");
+  return Tier::datacenter;
+}
+
+Result<Gpu> parse_gpu(const json& j, std::size_t index) {
+  Reader r{"gpus[" + std::to_string(index) + "]", {}};
+  if (!j.is_object()) return make_error(ErrorCode::parse_error, r.where + ": must be an object");
+  Gpu g;
+  g.id = r.string(j, "id", true);
+  if (!g.id.empty()) r.where += " (" + g.id + ")";
+  g.name = r.string(j, "name");
+  if (g.name.empty()) g.name = g.id;
+  g.vendor = r.string(j, "vendor");
+  g.tier = parse_tier(r, r.string(j, "tier"));
+  g.architecture = r.string(j, "architecture");
+  g.aliases = r.strings(j, "aliases");
+  g.unified_memory = r.boolean(j, "unified_memory", false);
+  g.memory_bytes = r.figure(j, "memory_gib", g, true, 1e6) * kGiB;
+  if (const auto it = j.find("memory_options_gib"); it != j.end() && it->is_array() && it->size() <= 64) {
+    for (const auto& v : *it) {
+      if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0) {
+        g.memory_options_gib.push_back(v.get<double>());
+      }
+    }
+  }
+  g.memory_bandwidth_bytes_per_s = r.figure(j, "memory_bandwidth_gbps", g, true, 1e6) * 1e9;
+  if (const auto it = j.find("dense_tflops"); it != j.end() && it->is_object()) {
+    Reader sub{r.where + " dense_tflops", {}};
+    auto tf = [&](const char* key) { return sub.figure(*it, key, g, false, 1e7) * 1e12; };
+    g.dense_flops.fp32 = tf("fp32");
+    g.dense_flops.tf32 = tf("tf32");
+    g.dense_flops.fp16 = tf("fp16");
+    g.dense_flops.bf16 = tf("bf16");
+    g.dense_flops.fp8 = tf("fp8");
+    g.dense_flops.int8 = tf("int8");
+    g.dense_flops.int4 = tf("int4");
+    g.dense_flops.fp4 = tf("fp4");
+    if (!sub.error.empty()) r.error = sub.error;
+  }
+  g.tdp_w = r.figure(j, "tdp_w", g, false, 1e5);
+  if (const auto it = j.find("interconnect"); it != j.end() && it->is_object()) {
+    g.host_link = r.string(*it, "host");
+    g.peer_link = r.string(*it, "peer");
+    g.host_link_bytes_per_s = r.figure(*it, "host_gbps", g, false, 1e5) * 1e9;
+    g.peer_link_bytes_per_s = r.figure(*it, "peer_gbps", g, false, 1e5) * 1e9;
+  }
+  g.launch_year = r.number(j, "launch_year", 0, false, 3000);
+  g.launch_price_usd = r.figure(j, "launch_price_usd", g, false, 1e8);
+  if (const auto it = j.find("rent_usd_per_hour"); it != j.end() && it->is_object()) {
+    g.rent_usd_per_hour = r.figure(j, "rent_usd_per_hour", g, false, 1e4);
+    g.rent_low_usd_per_hour = r.number(*it, "low", 0, false, 1e4);
+    g.rent_high_usd_per_hour = r.number(*it, "high", 0, false, 1e4);
+  } else {
+    g.rent_usd_per_hour = r.figure(j, "rent_usd_per_hour", g, false, 1e4);
+  }
+  g.notes = r.string(j, "notes");
+  if (r.error.empty() && g.memory_bytes <= 0) r.fail("memory_gib", "must be positive");
+  if (r.error.empty() && g.memory_bandwidth_bytes_per_s <= 0) r.fail("memory_bandwidth_gbps", "must be positive");
+  if (!r.error.empty()) return make_error(ErrorCode::parse_error, r.error);
+  return g;
+}
+
+template <typename T, typename Parse>
+Result<std::vector<T>> parse_list(const json& list, Parse parse) {
+  std::vector<T> out;
+  out.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto item = parse(list[i], i);
+    if (!item) return item.error();
+    out.push_back(std::move(item).value());
+  }
+  return out;
+}
+
+template <typename T>
+void merge_by_id(std::vector<T>& into, std::vector<T> extra) {
+  for (auto& e : extra) {
+    bool replaced = false;
+    for (auto& existing : into) {
+      if (existing.id == e.id) {
+        existing = e;
+        replaced = true;
+      }
+    }
+    if (!replaced) into.push_back(std::move(e));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Model>> parse_models_json(std::string_view text) {
+  try {
+    auto doc = parse_document(text, "gpuplan-models/", "models");
+    if (!doc) return doc.error();
+    return parse_list<Model>(doc.value()["models"], parse_model);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::parse_error, std::string("model catalog: ") + e.what());
+  }
+}
+
+Result<std::vector<Gpu>> parse_gpus_json(std::string_view text, Catalog* catalog) {
+  try {
+    auto doc = parse_document(text, "gpuplan-gpus/", "gpus");
+    if (!doc) return doc.error();
+    const json& d = doc.value();
+    if (catalog) {
+      if (const auto it = d.find("as_of"); it != d.end() && it->is_string()) catalog->gpus_as_of = it->get<std::string>();
+      if (const auto it = d.find("sources"); it != d.end() && it->is_object() && it->size() < kMaxCatalogEntries) {
+        for (const auto& [key, value] : it->items()) {
+          if (value.is_string()) catalog->gpu_sources.emplace_back(key, value.get<std::string>());
+        }
+      }
+    }
+    return parse_list<Gpu>(d["gpus"], parse_gpu);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::parse_error, std::string("GPU catalog: ") + e.what());
+  }
+}
+
+Result<Catalog> builtin_catalog() {
+  Catalog c;
+  auto models = parse_models_json(std::string_view(gpuplan_models_json, gpuplan_models_json_size));
+  if (!models) return make_error(models.error().code, "built-in model catalog: " + models.error().message);
+  c.models = std::move(models).value();
+  auto gpus = parse_gpus_json(std::string_view(gpuplan_gpus_json, gpuplan_gpus_json_size), &c);
+  if (!gpus) return make_error(gpus.error().code, "built-in GPU catalog: " + gpus.error().message);
+  c.gpus = std::move(gpus).value();
+  return c;
+}
+
+Result<bool> merge_models_json(Catalog& catalog, std::string_view text) {
+  auto models = parse_models_json(text);
+  if (!models) return models.error();
+  merge_by_id(catalog.models, std::move(models).value());
+  return true;
+}
+
+Result<bool> merge_gpus_json(Catalog& catalog, std::string_view text) {
+  auto gpus = parse_gpus_json(text, nullptr);
+  if (!gpus) return gpus.error();
+  merge_by_id(catalog.gpus, std::move(gpus).value());
+  return true;
+}
+
+}  // namespace gpuplan::io
