@@ -41,6 +41,8 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
                 "Training: pure bf16 (no fp32 master copy; AdamW moments in bf16)");
   cmd->add_option("--lora-rank,-r", opts->lora_rank, "LoRA/QLoRA rank")->capture_default_str();
   cmd->add_option("--lora-targets", opts->lora_targets, "LoRA targets: all (linear layers) or attn")->capture_default_str();
+  cmd->add_option("--loss-chunks", opts->loss_chunks, "Training: cross-entropy in N chunks (torchtune: 8)")
+      ->capture_default_str();
   cmd->add_option("--overhead", opts->overhead, "Override the runtime overhead per GPU, e.g. 1GiB");
   cmd->add_flag("--json", opts->json, "Print one JSON object (schema in README)");
   cmd->footer(

@@ -68,7 +68,7 @@ Result<Mode> parse_mode(const std::string& text) {
   if (k == "pretrain" || k == "train" || k == "pre-train") return Mode::pretrain;
   return make_error(ErrorCode::unknown_name,
                     "unknown --mode '" + text + "'" +
-                        suggestion_suffix(text, {"inference", "full-finetune", "lora", "qlora", "pretrain"}));
+                        suggestion_suffix(text, {"inference", "full-finetune", "lora", "qlora", "pretrain", "train", "finetune"}));
 }
 
 Result<Catalog> load_catalog(const std::string& models_file, const std::string& gpus_file) {
@@ -210,6 +210,9 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
     return make_error(ErrorCode::invalid_argument, "--lora-targets must be 'all' or 'attn'");
   }
   w.lora_all_linear = targets == "all" || targets == "all-linear";
+  auto chunks = parse_whole(o.loss_chunks, "--loss-chunks", 4096);
+  if (!chunks) return chunks.error();
+  w.loss_chunks = chunks.value();
   if (!o.overhead.empty()) {
     auto ov = parse_bytes(o.overhead, "--overhead");
     if (!ov) return ov.error();

@@ -30,6 +30,7 @@ struct FitOptions {
   std::string lora_targets = "all";
   std::string overhead;
   std::string ubatch = "512";
+  std::string loss_chunks = "1";
   bool json = false;
 };
 

@@ -33,6 +33,7 @@ struct Workload {
   double lora_rank = 16;
   bool lora_all_linear = true;         // false: attention projections only
   double adapter_bytes = 4;            // bytes per adapter weight (PEFT keeps adapters in fp32)
+  double loss_chunks = 1;              // cross-entropy computed in chunks (torchtune: 8); 1 = one fp32 copy of all logits
 };
 
 struct Scenario {

@@ -1,5 +1,6 @@
 #include "gpuplan/advice.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -18,15 +19,22 @@ bool fits(const Scenario& s) { return estimate_memory(s).total_bytes <= s.gpu_me
 
 void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
   if (s.workload.mode == Mode::inference) {
-    // From most to least faithful: the first one that fits loses the least quality.
+    // From most to least faithful: the first one that fits loses the least quality. Ordered by the
+    // weights they give this model, since e.g. fp8 (16-bit embeddings) and q8_0 trade places by model.
     const char* ladder[] = {"bf16", "fp8", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
+    const double current = weights_bytes(s.arch, s.precision);
+    std::vector<std::pair<double, Precision>> options;
     for (const char* name : ladder) {
       auto p = find_precision(name);
-      if (!p || p.value().linear_bits >= s.precision.linear_bits) continue;
+      const double w = p ? weights_bytes(s.arch, p.value()) : current;
+      if (w < current) options.emplace_back(w, p.value());
+    }
+    std::stable_sort(options.begin(), options.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [w, p] : options) {
       Scenario t = s;
-      t.precision = p.value();
+      t.precision = p;
       if (fits(t)) {
-        out.push_back({"precision", "use --quant " + p.value().name + " (" + p.value().quality + ")", p.value().name});
+        out.push_back({"precision", "use --quant " + p.name + " (" + p.quality + ")", p.name});
         return;
       }
     }

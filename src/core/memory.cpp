@@ -76,8 +76,9 @@ double training_activation_bytes(const Scenario& s, double seq, double batch) {
   if (w.recompute == Recompute::full) {
     bytes += tokens * layer_activation_bytes_per_token(a, seq, w.flash_attention, act_bytes);
   }
-  // Logits: bf16 output plus the fp32 copy the cross-entropy loss works on.
-  bytes += tokens * a.vocab_size * (act_bytes + 4.0);
+  // Logits: bf16 output plus the fp32 copy the cross-entropy loss works on (one chunk of it when
+  // the loss is chunked, as torchtune's CEWithChunkedOutputLoss does).
+  bytes += tokens * a.vocab_size * (act_bytes + 4.0 / std::max(1.0, w.loss_chunks));
   return bytes;
 }
 

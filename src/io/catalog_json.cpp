@@ -96,9 +96,14 @@ struct Reader {
       fail(key, "must be a number or {value, source, as_of}");
       return 0;
     }
-    const double v = number(*it, "value", 0, true, max);
+    const auto value = it->find("value");
+    if (value == it->end() || !value->is_number() || !std::isfinite(value->get<double>()) ||
+        value->get<double>() < 0 || value->get<double>() > max) {
+      fail(key, "needs a 'value' that is a finite non-negative number below " + std::to_string(max));
+      return 0;
+    }
     gpu.provenance[key] = Provenance{string(*it, "source"), string(*it, "as_of")};
-    return v;
+    return value->get<double>();
   }
 };
 

@@ -1,0 +1,111 @@
+// The `gpuplan` command as a user runs it: examples work, bad input gets one line and exit 2.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct CliRun {
+  int status = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+CliRun run(const std::string& args) {
+  const std::string err_file = ::testing::TempDir() + "gpuplan_cli_stderr.txt";
+  const std::string cmd = std::string(GPUPLAN_CLI) + " " + args + " 2>" + err_file;
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  if (FILE* e = std::fopen(err_file.c_str(), "r")) {
+    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.err.append(buf.data(), n);
+    std::fclose(e);
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST(Cli, IssueExamplesRun) {
+  for (const char* args :
+       {"fit llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4",
+        "fit mistral-7b --gpu a100-80gb --mode full-finetune --seq 4096 --micro-batch 4",
+        "fit qwen2.5-7b --gpu l4 --mode qlora", "fit --params 13B --gpu rtx-a6000 --quant fp16", "models",
+        "gpus --tier consumer", "models --json", "gpus --json", "quants",
+        "fit llama3.1:70b --gpu h100-sxm", "fit meta-llama/Llama-3.1-70B --gpu mi300x",
+        "fit llama-3.1-8b --gpu m2-ultra --context 128k", "fit deepseek-v3 --gpu h100-sxm --gpus 16 --quant fp8",
+        "fit gpt-oss-120b --gpu h100-sxm --quant mxfp4", "fit llama-3.1-8b --gpu l40s --mode lora --optimizer adamw-8bit --recompute full",
+        "fit llama-3.1-8b --gpu rtx-5090 --mode full-finetune --optimizer adafactor --offload-optimizer"}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+    static const std::regex not_a_number(R"(\b-?(nan|inf)\b)", std::regex::icase);
+    EXPECT_FALSE(std::regex_search(r.out, not_a_number)) << args;
+  }
+}
+
+TEST(Cli, FitJsonHasTheStableSchema) {
+  const CliRun r = run("fit llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"weights_bytes", "kv_cache_bytes", "activations_bytes", "gradients_bytes", "optimizer_bytes",
+                        "overhead_bytes", "total_bytes"}) {
+    ASSERT_TRUE(j["memory"][k].is_number_integer()) << k;
+    EXPECT_GE(j["memory"][k].get<long long>(), 0) << k;
+  }
+  EXPECT_TRUE(j["model"]["params"].is_number_integer());
+  EXPECT_TRUE(j["model"]["active_params"].is_number_integer());
+  EXPECT_TRUE(j["gpu"]["memory_bytes"].is_number_integer());
+  EXPECT_TRUE(j["fits"].is_boolean());
+  EXPECT_FALSE(j["fits"].get<bool>());
+  EXPECT_TRUE(j["max_context"].is_number_integer());
+  EXPECT_TRUE(j["max_batch"].is_number_integer());
+  EXPECT_EQ(j["model"]["params"].get<long long>(), 70553706496LL);
+  // 80 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes x 32768 tokens x 4 sequences = 40 GiB.
+  EXPECT_EQ(j["memory"]["kv_cache_bytes"].get<long long>(), 80LL * 8 * 128 * 2 * 2 * 32768 * 4);
+  EXPECT_FALSE(j["suggestions"].empty());
+}
+
+TEST(Cli, BadInputGetsOneLineAndExitTwo) {
+  struct Case {
+    const char* args;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"fit --params 70X --gpu rtx-4090", "unknown unit 'X'"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --context=-5k", "positive"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --context 1e400", "not"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --batch 0", "batch"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --batch nan", "batch"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --batch 2.5", "whole number"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --gpus 0", "gpus"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --quant q4_k_x", "did you mean"},
+      {"fit llama-3.1-8b --gpu rtx-4900", "rtx-4090"},
+      {"fit lama-3.1-8b --gpu rtx-4090", "llama-3.1-8b"},
+      {"fit llama-3.1-8b", "--gpu"},
+      {"fit --gpu rtx-4090", "which model"},
+      {"fit llama-3.1-8b --params 8B --gpu rtx-4090", "not both"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --mode full-finetune --quant q4_k_m", "quantised"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --mode qlora --quant bf16", "qlora"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --optimizer adamw", "training"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --mode trian", "did you mean"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --kv-dtype q3", "KV-cache"},
+      {"fit llama-3.1-8b --gpu rtx-4090 --gpu-memory -3GB", "positive"},
+      {"gpus --tier consumr", "consumer"},
+  };
+  for (const auto& c : cases) {
+    const CliRun r = run(c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
+    EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2) << c.args << "\nstderr: " << r.err;
+  }
+}

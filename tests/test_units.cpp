@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "gpuplan/names.hpp"
+#include "gpuplan/units.hpp"
+
+using namespace gpuplan;
+
+TEST(Units, CountsUseDecimalSuffixes) {
+  EXPECT_DOUBLE_EQ(parse_count("13B", "x").value(), 13e9);
+  EXPECT_DOUBLE_EQ(parse_count("2T", "x").value(), 2e12);
+  EXPECT_DOUBLE_EQ(parse_count("200M", "x").value(), 200e6);
+  EXPECT_DOUBLE_EQ(parse_count("1.5k", "x").value(), 1500);
+  EXPECT_DOUBLE_EQ(parse_count(" 7 ", "x").value(), 7);
+}
+
+TEST(Units, TokensUseBinaryK) {
+  EXPECT_DOUBLE_EQ(parse_tokens("32k", "x").value(), 32768);
+  EXPECT_DOUBLE_EQ(parse_tokens("128K", "x").value(), 131072);
+  EXPECT_DOUBLE_EQ(parse_tokens("1M", "x").value(), 1048576);
+  EXPECT_DOUBLE_EQ(parse_tokens("4096", "x").value(), 4096);
+}
+
+TEST(Units, BytesKeepGbAndGibApart) {
+  EXPECT_DOUBLE_EQ(parse_bytes("80GB", "x").value(), 80e9);
+  EXPECT_DOUBLE_EQ(parse_bytes("24GiB", "x").value(), 24.0 * kGiB);
+  EXPECT_DOUBLE_EQ(parse_bytes("512mib", "x").value(), 512.0 * kMiB);
+  EXPECT_DOUBLE_EQ(parse_bytes("20", "x").value(), 20.0 * kGiB);
+}
+
+TEST(Units, BadNumbersAreErrorsNotValues) {
+  for (const char* bad : {"70X", "-5k", "0", "", "nan", "inf", "-inf", "1e400", "abc", "5kk", "--3", "1e309k",
+                          "9999999999999999999999999999999999T"}) {
+    EXPECT_FALSE(parse_count(bad, "--params").has_value()) << bad;
+    EXPECT_FALSE(parse_tokens(bad, "--context").has_value()) << bad;
+  }
+  const auto e = parse_count("70X", "--params");
+  EXPECT_NE(e.error().message.find("unknown unit 'X'"), std::string::npos) << e.error().message;
+  EXPECT_NE(parse_tokens("-5k", "--context").error().message.find("positive"), std::string::npos);
+}
+
+TEST(Names, NearestNameSuggestsTypos) {
+  const std::vector<std::string> names = {"rtx-4090", "rtx-3090", "h100-sxm", "a100-80gb", "l40s"};
+  const auto near = nearest_names("rtx4900", names);
+  ASSERT_FALSE(near.empty());
+  EXPECT_EQ(near.front(), "rtx-4090");
+  EXPECT_EQ(nearest_names("h100", names).front(), "h100-sxm");
+  EXPECT_TRUE(nearest_names("completely-unrelated-name-xyz", names).empty());
+  EXPECT_EQ(canonical_name("RTX 4090"), "rtx-4090");
+  EXPECT_EQ(canonical_name("rtx_4090"), "rtx-4090");
+}
