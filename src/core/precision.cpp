@@ -1,6 +1,7 @@
 #include "gpuplan/precision.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 
@@ -22,6 +23,9 @@ const std::vector<GgmlType>& ggml_types() {
 }
 
 const GgmlType* find_ggml_type(std::string_view name) {
+  for (const auto& t : ggml_types()) {
+    if (t.name == name) return &t;  // fast path: canonical upper-case names
+  }
   for (const auto& t : ggml_types()) {
     if (t.name.size() != name.size()) continue;
     bool same = true;
@@ -200,74 +204,102 @@ std::string_view fallback_type(std::string_view type) {
   return type;
 }
 
+enum class Ftype {
+  other, f16, q8_0, q6_k, q5_k_m, q5_k_s, q4_k_m, q4_k_s, q3_k_l, q3_k_m, q3_k_s, q2_k, iq4_xs, iq4_nl, iq3_m,
+  iq3_xxs, iq2_m, iq2_xxs, iq1_m, iq1_s
+};
+
+Ftype ftype_of(std::string_view name) {
+  struct Entry {
+    std::string_view name;
+    Ftype ftype;
+  };
+  constexpr Entry entries[] = {
+      {"f16", Ftype::f16},         {"q8_0", Ftype::q8_0},     {"q6_k", Ftype::q6_k},       {"q5_k_m", Ftype::q5_k_m},
+      {"q5_k_s", Ftype::q5_k_s},   {"q4_k_m", Ftype::q4_k_m}, {"q4_k_s", Ftype::q4_k_s},   {"q3_k_l", Ftype::q3_k_l},
+      {"q3_k_m", Ftype::q3_k_m},   {"q3_k_s", Ftype::q3_k_s}, {"q2_k", Ftype::q2_k},       {"iq4_xs", Ftype::iq4_xs},
+      {"iq4_nl", Ftype::iq4_nl},   {"iq3_m", Ftype::iq3_m},   {"iq3_xxs", Ftype::iq3_xxs}, {"iq2_m", Ftype::iq2_m},
+      {"iq2_xxs", Ftype::iq2_xxs}, {"iq1_m", Ftype::iq1_m},   {"iq1_s", Ftype::iq1_s}};
+  for (const auto& e : entries) {
+    if (e.name == name) return e.ftype;
+  }
+  return Ftype::other;
+}
+
 struct MixContext {
-  std::string_view ftype;  // "q4_k_m" ...
+  Ftype f;
   double n_layers;
   double gqa;              // num_heads / num_kv_heads
   double n_expert;
   bool is_70b;             // llama.cpp LLM_TYPE_70B bump for attn_v
 };
 
+bool layer_dependent(TensorRole role) {
+  return role == TensorRole::attn_v || role == TensorRole::attn_kv_b || role == TensorRole::ffn_down ||
+         role == TensorRole::ffn_down_exps || role == TensorRole::ffn_down_shexp;
+}
+
 std::string_view mix_type(const MixContext& m, std::string_view base, TensorRole role, double layer) {
-  const std::string_view f = m.ftype;
-  const bool iq_low = f == "iq2_xxs" || f == "iq1_s" || f == "iq1_m" || f == "iq2_m";
+  using F = Ftype;
+  const F f = m.f;
+  const bool iq_low = f == F::iq2_xxs || f == F::iq1_s || f == F::iq1_m || f == F::iq2_m;
   switch (role) {
     case TensorRole::output:
       if (iq_low) return "Q5_K";
       return base == "Q8_0" ? "Q8_0" : "Q6_K";
     case TensorRole::token_embd:
-      if (f == "iq2_xxs" || f == "iq1_s" || f == "iq1_m") return "Q2_K";
-      if (f == "iq2_m" || f == "iq3_xxs") return "IQ3_S";
+      if (f == F::iq2_xxs || f == F::iq1_s || f == F::iq1_m) return "Q2_K";
+      if (f == F::iq2_m || f == F::iq3_xxs) return "IQ3_S";
       return base;
     case TensorRole::attn_v:
     case TensorRole::attn_kv_b: {
-      if (iq_low) return (m.gqa >= 4 || m.n_expert >= 4) ? "Q4_K" : (f == "iq2_m" ? "IQ3_S" : "Q2_K");
+      if (iq_low) return (m.gqa >= 4 || m.n_expert >= 4) ? "Q4_K" : (f == F::iq2_m ? "IQ3_S" : "Q2_K");
       std::string_view t = base;
-      if (f == "q2_k") t = m.gqa >= 4 ? "Q4_K" : "Q3_K";
-      else if (f == "iq3_xxs") t = m.gqa >= 4 ? "Q4_K" : "IQ3_S";
-      else if (f == "iq3_m") t = "Q4_K";
-      else if (f == "q3_k_m") t = layer < 2 ? "Q5_K" : "Q4_K";
-      else if (f == "q3_k_l") t = "Q5_K";
-      else if ((f == "iq4_nl" || f == "iq4_xs") && m.gqa >= 4) t = "Q5_K";
-      else if ((f == "q4_k_m" || f == "q5_k_m") && use_more_bits(layer, m.n_layers)) t = "Q6_K";
-      else if (f == "q4_k_s" && layer < 4) t = "Q5_K";
+      if (f == F::q2_k) t = m.gqa >= 4 ? "Q4_K" : "Q3_K";
+      else if (f == F::iq3_xxs) t = m.gqa >= 4 ? "Q4_K" : "IQ3_S";
+      else if (f == F::iq3_m) t = "Q4_K";
+      else if (f == F::q3_k_m) t = layer < 2 ? "Q5_K" : "Q4_K";
+      else if (f == F::q3_k_l) t = "Q5_K";
+      else if ((f == F::iq4_nl || f == F::iq4_xs) && m.gqa >= 4) t = "Q5_K";
+      else if ((f == F::q4_k_m || f == F::q5_k_m) && use_more_bits(layer, m.n_layers)) t = "Q6_K";
+      else if (f == F::q4_k_s && layer < 4) t = "Q5_K";
       if (m.is_70b && (t == "Q3_K" || t == "Q4_K")) t = "Q5_K";
       if (m.n_expert == 8) t = "Q8_0";
       return t;
     }
     case TensorRole::attn_k:
       if (m.n_expert == 8 && !iq_low) return "Q8_0";
-      if (f == "iq3_xxs") return "IQ2_S";
+      if (f == F::iq3_xxs) return "IQ2_S";
       return base;
     case TensorRole::attn_o:
       if (m.n_expert == 8) {
-        if (f == "q2_k" || f == "iq3_xxs" || f == "q3_k_s" || f == "q3_k_m" || f == "iq4_nl" || f == "q4_k_s" ||
-            f == "q4_k_m" || f == "iq3_m" || f == "iq4_xs") {
+        if (f == F::q2_k || f == F::iq3_xxs || f == F::q3_k_s || f == F::q3_k_m || f == F::iq4_nl ||
+            f == F::q4_k_s || f == F::q4_k_m || f == F::iq3_m || f == F::iq4_xs) {
           return "Q5_K";
         }
         return base;
       }
-      if (f == "q2_k") return "Q3_K";
-      if (f == "iq3_xxs") return "IQ3_S";
-      if (f == "q3_k_m" || f == "iq3_m") return "Q4_K";
-      if (f == "q3_k_l") return "Q5_K";
-      if (f == "iq2_m") return "IQ3_S";
-      if (f == "iq1_s" || f == "iq1_m") return "IQ2_XXS";
+      if (f == F::q2_k) return "Q3_K";
+      if (f == F::iq3_xxs) return "IQ3_S";
+      if (f == F::q3_k_m || f == F::iq3_m) return "Q4_K";
+      if (f == F::q3_k_l) return "Q5_K";
+      if (f == F::iq2_m) return "IQ3_S";
+      if (f == F::iq1_s || f == F::iq1_m) return "IQ2_XXS";
       return base;
     case TensorRole::ffn_down:
     case TensorRole::ffn_down_exps:
     case TensorRole::ffn_down_shexp: {
       const double n = m.n_layers;
-      if (iq_low) return layer < n / 8 ? (f == "iq2_m" ? "IQ3_S" : "Q2_K") : base;
-      if (f == "q2_k") return "Q3_K";
-      if (f == "iq3_xxs") return layer < n / 8 ? "Q4_K" : "Q3_K";
-      if (f == "q3_k_m") return layer < n / 16 ? "Q5_K" : "Q4_K";
-      if (f == "iq3_m" && layer < n / 8) return "Q4_K";
-      if (f == "q3_k_l") return "Q5_K";
-      if (f == "q4_k_m" && use_more_bits(layer, n)) return "Q6_K";
-      if ((f == "iq4_nl" || f == "iq4_xs") && layer < n / 8) return "Q5_K";
-      if (f == "q5_k_m" && use_more_bits(layer, n)) return "Q6_K";
-      if (f == "q4_k_s" && layer < n / 8) return "Q5_K";
+      if (iq_low) return layer < n / 8 ? (f == F::iq2_m ? "IQ3_S" : "Q2_K") : base;
+      if (f == F::q2_k) return "Q3_K";
+      if (f == F::iq3_xxs) return layer < n / 8 ? "Q4_K" : "Q3_K";
+      if (f == F::q3_k_m) return layer < n / 16 ? "Q5_K" : "Q4_K";
+      if (f == F::iq3_m && layer < n / 8) return "Q4_K";
+      if (f == F::q3_k_l) return "Q5_K";
+      if (f == F::q4_k_m && use_more_bits(layer, n)) return "Q6_K";
+      if ((f == F::iq4_nl || f == F::iq4_xs) && layer < n / 8) return "Q5_K";
+      if (f == F::q5_k_m && use_more_bits(layer, n)) return "Q6_K";
+      if (f == F::q4_k_s && layer < n / 8) return "Q5_K";
       return base;
     }
     default:
@@ -316,7 +348,7 @@ double simple_tensor_bytes(const Precision& p, const WeightTensor& w) {
 }  // namespace
 
 double weights_bytes(const ModelArch& arch, const Precision& p) {
-  const MixContext mix{p.name, arch.num_layers,
+  const MixContext mix{ftype_of(p.name), arch.num_layers,
                        arch.num_kv_heads > 0 ? arch.num_heads / arch.num_kv_heads : 1.0, arch.num_experts,
                        arch.num_layers == 80 && arch.hidden_size == 8192};
   auto bytes_of = [&](const WeightTensor& w, double layer) {
@@ -346,10 +378,30 @@ double weights_bytes(const ModelArch& arch, const Precision& p) {
     if (arch.num_layers > dense_layers) total += (arch.num_layers - dense_layers) * layer_bytes(arch.num_layers - 1);
     return total;
   }
-  for (double layer = 0; layer < arch.num_layers; ++layer) {
-    const LayerTensors t = layer_tensors(arch, layer);
-    for (std::size_t i = 0; i < t.count; ++i) total += bytes_of(t.tensors[i], layer);
-  }
+  // Per-layer rules touch only attn_v / attn_kv_b / ffn_down; the other tensors are priced once per layer kind.
+  auto add_layers = [&](double first, double end) {
+    if (end <= first) return;
+    const LayerTensors t = layer_tensors(arch, first);
+    for (std::size_t i = 0; i < t.count; ++i) {
+      const WeightTensor& w = t.tensors[i];
+      if (!layer_dependent(w.role)) {
+        total += (end - first) * bytes_of(w, first);
+        continue;
+      }
+      // mix_type() sees a layer only through five predicates: price each combination once.
+      std::array<double, 32> memo{};
+      memo.fill(-1);
+      const double n = arch.num_layers;
+      for (double layer = first; layer < end; ++layer) {
+        const unsigned key = (use_more_bits(layer, n) ? 1u : 0u) | (layer < 2 ? 2u : 0u) | (layer < 4 ? 4u : 0u) |
+                             (layer < n / 16 ? 8u : 0u) | (layer < n / 8 ? 16u : 0u);
+        if (memo[key] < 0) memo[key] = bytes_of(w, layer);
+        total += memo[key];
+      }
+    }
+  };
+  add_layers(0, dense_layers);
+  add_layers(dense_layers, arch.num_layers);
   return total;
 }
 

@@ -1,0 +1,59 @@
+// Google Benchmark: one full `fit` estimate (memory breakdown, verdict, largest context and
+// batch by search) and its parts. Run: build/release/bench/gpuplan_bench
+#include <benchmark/benchmark.h>
+
+#include "gpuplan/advice.hpp"
+#include "gpuplan/estimate.hpp"
+#include "gpuplan/io/catalog_json.hpp"
+
+using namespace gpuplan;
+
+namespace {
+
+const Catalog& catalog() {
+  static const Catalog c = io::builtin_catalog().value();
+  return c;
+}
+
+Scenario make(const char* model, const char* precision, const char* gpu, Mode mode, double context, double batch) {
+  Scenario s;
+  s.arch = find_model(catalog(), model).value()->arch;
+  s.precision = find_precision(precision).value();
+  s.gpu_memory_bytes = usable_memory_bytes(*find_gpu(catalog(), gpu).value());
+  s.workload.mode = mode;
+  s.workload.context = context;
+  s.workload.batch = batch;
+  return s;
+}
+
+void BM_FitEstimate(benchmark::State& state, Scenario s) {
+  for (auto _ : state) {
+    Estimate e = estimate(s);
+    benchmark::DoNotOptimize(e);
+  }
+}
+
+void BM_FitWithAdvice(benchmark::State& state, Scenario s) {
+  for (auto _ : state) {
+    Estimate e = estimate(s);
+    auto advice = fit_suggestions(s, e, catalog().gpus);
+    benchmark::DoNotOptimize(advice);
+  }
+}
+
+void BM_WeightsBytes(benchmark::State& state, Scenario s) {
+  for (auto _ : state) benchmark::DoNotOptimize(weights_bytes(s.arch, s.precision));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_FitEstimate, llama70b_q4km_4090, make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 32768, 4));
+BENCHMARK_CAPTURE(BM_FitEstimate, llama8b_bf16_h100, make("llama-3.1-8b", "bf16", "h100-sxm", Mode::inference, 8192, 1));
+BENCHMARK_CAPTURE(BM_FitEstimate, mistral7b_full_a100, make("mistral-7b", "bf16", "a100-80gb", Mode::full_finetune, 4096, 4));
+BENCHMARK_CAPTURE(BM_FitEstimate, deepseek_v3_fp8_h100, make("deepseek-v3", "fp8", "h100-sxm", Mode::inference, 32768, 8));
+BENCHMARK_CAPTURE(BM_FitEstimate, qwen25_7b_qlora_l4, make("qwen2.5-7b", "nf4-dq", "l4", Mode::qlora, 2048, 1));
+BENCHMARK_CAPTURE(BM_FitWithAdvice, llama70b_q4km_4090, make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 32768, 4));
+BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_q4km, make("llama-3.1-405b", "q4_k_m", "h100-sxm", Mode::inference, 4096, 1));
+BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_bf16, make("llama-3.1-405b", "bf16", "h100-sxm", Mode::inference, 4096, 1));
+
+BENCHMARK_MAIN();
