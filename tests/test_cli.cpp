@@ -7,6 +7,7 @@
 #include <regex>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -17,7 +18,9 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  const std::string err_file = ::testing::TempDir() + "gpuplan_cli_stderr.txt";
+  static int calls = 0;
+  const std::string err_file = ::testing::TempDir() + "gpuplan_cli_stderr_" + std::to_string(getpid()) + "_" +
+                               std::to_string(++calls) + ".txt";
   const std::string cmd = std::string(GPUPLAN_CLI) + " " + args + " 2>" + err_file;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -31,6 +34,7 @@ CliRun run(const std::string& args) {
     while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.err.append(buf.data(), n);
     std::fclose(e);
   }
+  std::remove(err_file.c_str());
   return r;
 }
 

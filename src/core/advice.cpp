@@ -43,6 +43,7 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
   if (s.workload.mode == Mode::full_finetune || s.workload.mode == Mode::pretrain) {
     Scenario t = s;
     t.workload.mode = Mode::lora;
+    t.workload.recompute = Recompute::full;
     if (fits(t)) {
       out.push_back({"method", "fine-tune with LoRA (--mode lora): frozen base, small adapters", "lora"});
       return;
@@ -51,6 +52,7 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
   if (s.workload.mode != Mode::qlora) {
     Scenario t = s;
     t.workload.mode = Mode::qlora;
+    t.workload.recompute = Recompute::full;
     t.precision = find_precision("nf4-dq").value();
     if (fits(t)) {
       out.push_back({"method", "fine-tune with QLoRA (--mode qlora): 4-bit NF4 base, bf16 compute", "qlora"});
@@ -58,21 +60,38 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
   }
 }
 
-void suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& out) {
-  if (!is_training(s.workload.mode)) return;
-  if (s.workload.recompute != Recompute::full) {
-    Scenario t = s;
+// Training memory savers, applied cumulatively from the cheapest in speed to the dearest; the
+// first combination that fits is the suggestion. Returns the scenario with all of them applied.
+Scenario suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& out) {
+  Scenario t = s;
+  if (!is_training(s.workload.mode)) return t;
+  std::string steps;
+  std::string value;
+  auto step = [&](const char* text, const char* key) {
+    if (!steps.empty()) steps += " + ";
+    steps += text;
+    if (!value.empty()) value += ",";
+    value += key;
+    if (fits(t)) {
+      out.push_back({"training", "turn on " + steps, value});
+      return true;
+    }
+    return false;
+  };
+  if (t.workload.recompute != Recompute::full) {
     t.workload.recompute = Recompute::full;
-    if (fits(t)) out.push_back({"recompute", "turn on full activation checkpointing (--recompute full)", "full"});
+    if (step("full activation checkpointing (--recompute full)", "recompute=full")) return t;
   }
-  if (s.workload.optimizer == Optimizer::adamw && s.workload.mode != Mode::lora && s.workload.mode != Mode::qlora) {
-    Scenario t = s;
+  const bool full = s.workload.mode == Mode::full_finetune || s.workload.mode == Mode::pretrain;
+  if (full && t.workload.optimizer == Optimizer::adamw) {
     t.workload.optimizer = Optimizer::adamw_8bit;
-    if (fits(t)) out.push_back({"optimizer", "use 8-bit AdamW (--optimizer adamw-8bit)", "adamw-8bit"});
-    t = s;
-    t.workload.optimizer_offload = true;
-    if (fits(t)) out.push_back({"optimizer", "offload optimizer states to CPU RAM (--offload-optimizer)", "offload"});
+    if (step("8-bit AdamW (--optimizer adamw-8bit)", "optimizer=adamw-8bit")) return t;
   }
+  if (full && !t.workload.optimizer_offload) {
+    t.workload.optimizer_offload = true;
+    if (step("optimizer states in CPU RAM (--offload-optimizer)", "offload-optimizer")) return t;
+  }
+  return t;
 }
 
 void suggest_sequence(const Scenario& s, const Estimate& e, std::vector<FitSuggestion>& out) {
@@ -125,9 +144,10 @@ std::vector<FitSuggestion> fit_suggestions(const Scenario& s, const Estimate& e,
   std::vector<FitSuggestion> out;
   if (e.fits) return out;
   suggest_precision(s, out);
-  suggest_training_knobs(s, out);
+  const Scenario saver = suggest_training_knobs(s, out);
   suggest_sequence(s, e, out);
-  suggest_hardware(s, e, gpus, out);
+  // Hardware: for training, with the memory savers on (activations per card do not shrink with more cards).
+  suggest_hardware(saver, is_training(s.workload.mode) ? estimate(saver) : e, gpus, out);
   return out;
 }
 

@@ -40,9 +40,9 @@ std::string fit_table(const FitReport& r) {
   if (e.params.active < e.params.total) params += fmt::format(", {} active per token", format_count(e.params.active));
   if (e.params.mtp > 0) params += fmt::format(" (+{} MTP)", format_count(e.params.mtp));
   line(fmt::format("Model      {} ({}){}", r.model.name, params, r.architecture_assumed ? " — architecture assumed" : ""));
-  line(fmt::format("Precision  {} ({:.2f} bits/weight on average); KV cache {}", s.precision.name,
+  line(fmt::format("Precision  {} ({:.2f} bits/weight on average){}", s.precision.name,
                    e.params.total > 0 ? weights_bytes(s.arch, s.precision) * 8.0 / e.params.total : 0.0,
-                   s.workload.kv_dtype));
+                   training ? "" : "; KV cache " + s.workload.kv_dtype));
   if (training) {
     line(fmt::format("Workload   {}: sequence {} x micro-batch {}, optimizer {}, recompute {}{}",
                      to_string(s.workload.mode), format_tokens(s.workload.context), s.workload.batch,

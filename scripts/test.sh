@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite twice: Release, then AddressSanitizer + UBSan.
+# Labels: unit, golden, validation, fuzz-smoke. The validation tests read ../shared/reference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh >/dev/null
+cmake --build --preset release
+ctest --preset release
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+ctest --preset asan
