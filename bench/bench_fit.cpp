@@ -47,13 +47,20 @@ void BM_WeightsBytes(benchmark::State& state, Scenario s) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_FitEstimate, llama70b_q4km_4090, make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 32768, 4));
-BENCHMARK_CAPTURE(BM_FitEstimate, llama8b_bf16_h100, make("llama-3.1-8b", "bf16", "h100-sxm", Mode::inference, 8192, 1));
-BENCHMARK_CAPTURE(BM_FitEstimate, mistral7b_full_a100, make("mistral-7b", "bf16", "a100-80gb", Mode::full_finetune, 4096, 4));
-BENCHMARK_CAPTURE(BM_FitEstimate, deepseek_v3_fp8_h100, make("deepseek-v3", "fp8", "h100-sxm", Mode::inference, 32768, 8));
+BENCHMARK_CAPTURE(BM_FitEstimate, llama70b_q4km_4090,
+                  make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 32768, 4));
+BENCHMARK_CAPTURE(BM_FitEstimate, llama8b_bf16_h100,
+                  make("llama-3.1-8b", "bf16", "h100-sxm", Mode::inference, 8192, 1));
+BENCHMARK_CAPTURE(BM_FitEstimate, mistral7b_full_a100,
+                  make("mistral-7b", "bf16", "a100-80gb", Mode::full_finetune, 4096, 4));
+BENCHMARK_CAPTURE(BM_FitEstimate, deepseek_v3_fp8_h100,
+                  make("deepseek-v3", "fp8", "h100-sxm", Mode::inference, 32768, 8));
 BENCHMARK_CAPTURE(BM_FitEstimate, qwen25_7b_qlora_l4, make("qwen2.5-7b", "nf4-dq", "l4", Mode::qlora, 2048, 1));
-BENCHMARK_CAPTURE(BM_FitWithAdvice, llama70b_q4km_4090, make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 32768, 4));
-BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_q4km, make("llama-3.1-405b", "q4_k_m", "h100-sxm", Mode::inference, 4096, 1));
-BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_bf16, make("llama-3.1-405b", "bf16", "h100-sxm", Mode::inference, 4096, 1));
+BENCHMARK_CAPTURE(BM_FitWithAdvice, llama70b_q4km_4090,
+                  make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 32768, 4));
+BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_q4km,
+                  make("llama-3.1-405b", "q4_k_m", "h100-sxm", Mode::inference, 4096, 1));
+BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_bf16,
+                  make("llama-3.1-405b", "bf16", "h100-sxm", Mode::inference, 4096, 1));
 
 BENCHMARK_MAIN();

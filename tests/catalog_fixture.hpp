@@ -2,8 +2,8 @@
 #pragma once
 #include <gtest/gtest.h>
 
-#include "gpuplan/catalog.hpp"
 #include "gpuplan/advice.hpp"
+#include "gpuplan/catalog.hpp"
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 

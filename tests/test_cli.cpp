@@ -1,13 +1,13 @@
 // The `gpuplan` command as a user runs it: examples work, bad input gets one line and exit 2.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace {
 
@@ -19,8 +19,8 @@ struct CliRun {
 
 CliRun run(const std::string& args) {
   static int calls = 0;
-  const std::string err_file = ::testing::TempDir() + "gpuplan_cli_stderr_" + std::to_string(getpid()) + "_" +
-                               std::to_string(++calls) + ".txt";
+  const std::string err_file =
+      ::testing::TempDir() + "gpuplan_cli_stderr_" + std::to_string(getpid()) + "_" + std::to_string(++calls) + ".txt";
   const std::string cmd = std::string(GPUPLAN_CLI) + " " + args + " 2>" + err_file;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -45,10 +45,10 @@ TEST(Cli, IssueExamplesRun) {
        {"fit llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4",
         "fit mistral-7b --gpu a100-80gb --mode full-finetune --seq 4096 --micro-batch 4",
         "fit qwen2.5-7b --gpu l4 --mode qlora", "fit --params 13B --gpu rtx-a6000 --quant fp16", "models",
-        "gpus --tier consumer", "models --json", "gpus --json", "quants",
-        "fit llama3.1:70b --gpu h100-sxm", "fit meta-llama/Llama-3.1-70B --gpu mi300x",
-        "fit llama-3.1-8b --gpu m2-ultra --context 128k", "fit deepseek-v3 --gpu h100-sxm --gpus 16 --quant fp8",
-        "fit gpt-oss-120b --gpu h100-sxm --quant mxfp4", "fit llama-3.1-8b --gpu l40s --mode lora --optimizer adamw-8bit --recompute full",
+        "gpus --tier consumer", "models --json", "gpus --json", "quants", "fit llama3.1:70b --gpu h100-sxm",
+        "fit meta-llama/Llama-3.1-70B --gpu mi300x", "fit llama-3.1-8b --gpu m2-ultra --context 128k",
+        "fit deepseek-v3 --gpu h100-sxm --gpus 16 --quant fp8", "fit gpt-oss-120b --gpu h100-sxm --quant mxfp4",
+        "fit llama-3.1-8b --gpu l40s --mode lora --optimizer adamw-8bit --recompute full",
         "fit llama-3.1-8b --gpu rtx-5090 --mode full-finetune --optimizer adafactor --offload-optimizer"}) {
     const CliRun r = run(args);
     EXPECT_EQ(r.status, 0) << args << "\n" << r.err;

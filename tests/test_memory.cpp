@@ -10,7 +10,8 @@ using gpuplan::testing::scenario;
 TEST(Seed, ThirteenBAtFp16NeedsAbout26GBAndFits48NotTwentyFour) {
   Scenario s = scenario("llama-2-13b", "fp16", "rtx-4090");
   const Estimate on24 = estimate(s);
-  std::printf("13B fp16 weights: %.2f GB, total %.2f GB\n", on24.memory.weights_bytes / 1e9, on24.memory.total_bytes / 1e9);
+  std::printf("13B fp16 weights: %.2f GB, total %.2f GB\n", on24.memory.weights_bytes / 1e9,
+              on24.memory.total_bytes / 1e9);
   EXPECT_NEAR(on24.memory.weights_bytes / 1e9, 26.0, 0.5);
   EXPECT_FALSE(on24.fits);
   s.gpu_memory_bytes = usable_memory_bytes(gpuplan::testing::gpu("rtx-a6000"));

@@ -47,8 +47,13 @@ TEST(Precision, KvCacheTypes) {
 TEST(Precision, Llama2Q4KMixGivesLlamaCppBitsPerWeight) {
   // Llama-2-7B: llama.cpp prints "model size = 3.80 GiB (4.84 BPW)" for Q4_K_M.
   ModelArch a;
-  a.hidden_size = 4096; a.num_layers = 32; a.num_heads = 32; a.num_kv_heads = 32; a.head_dim = 128;
-  a.intermediate_size = 11008; a.vocab_size = 32000;
+  a.hidden_size = 4096;
+  a.num_layers = 32;
+  a.num_heads = 32;
+  a.num_kv_heads = 32;
+  a.head_dim = 128;
+  a.intermediate_size = 11008;
+  a.vocab_size = 32000;
   const double params = count_params(a).total;
   const double bpw = weights_bytes(a, find_precision("q4_k_m").value()) * 8 / params;
   std::printf("Llama-2-7B Q4_K_M: %.3f bits/weight (llama.cpp: 4.84)\n", bpw);

@@ -13,7 +13,7 @@ namespace {
 
 bool sane(const MemoryBreakdown& m) {
   const double v[] = {m.weights_bytes, m.kv_cache_bytes, m.activations_bytes, m.gradients_bytes, m.optimizer_bytes,
-                      m.adapter_bytes, m.overhead_bytes, m.host_bytes, m.total_bytes};
+                      m.adapter_bytes, m.overhead_bytes, m.host_bytes,        m.total_bytes};
   for (double x : v) {
     if (!std::isfinite(x) || x < 0) return false;
   }

@@ -17,7 +17,9 @@ using gpuplan::testing::read_csv;
 
 namespace {
 
-std::string ref(const char* file) { return std::string(GPUPLAN_REFERENCE_DIR) + "/" + file; }
+std::string ref(const char* file) {
+  return std::string(GPUPLAN_REFERENCE_DIR) + "/" + file;
+}
 
 bool contains(const std::string& s, const char* part) {
   std::string a = s, b = part;
@@ -28,10 +30,12 @@ bool contains(const std::string& s, const char* part) {
 
 // Reference rows name models loosely; map them to catalog ids (nullptr: not in the catalog).
 const char* model_id(const std::string& name) {
-  if (contains(name, "llama-3.1-8b") || contains(name, "llama-3.1-8b") || contains(name, "llama 3.1 8b")) return "llama-3.1-8b";
+  if (contains(name, "llama-3.1-8b") || contains(name, "llama-3.1-8b") || contains(name, "llama 3.1 8b"))
+    return "llama-3.1-8b";
   if (contains(name, "llama 3.1 70b")) return "llama-3.1-70b";
   if (contains(name, "llama 3.1 405b")) return "llama-3.1-405b";
-  if (contains(name, "llama-3-8b") || contains(name, "llama 3 8b") || contains(name, "llama-3.x 8b")) return "llama-3-8b";
+  if (contains(name, "llama-3-8b") || contains(name, "llama 3 8b") || contains(name, "llama-3.x 8b"))
+    return "llama-3-8b";
   if (contains(name, "llama 3 70b")) return "llama-3-70b";
   if (contains(name, "llama 2 70b")) return "llama-2-70b";
   if (contains(name, "13b")) return "llama-2-13b";
@@ -95,7 +99,8 @@ TEST(Validation, WeightsAgainstVllmAndLlamaCpp) {
     const char* precision = contains(model, "awq") ? "awq-int4" : contains(dtype, "gptq") ? "gptq-int4" : "bf16";
     // vLLM logs "Loading model weights took X GB" with X = bytes / 2^30.
     const double measured = leading_number(r.at("weights_loaded"));
-    const double predicted = weights_bytes(base("llama-3.1-8b", precision).arch, find_precision(precision).value()) / kGiB;
+    const double predicted =
+        weights_bytes(base("llama-3.1-8b", precision).arch, find_precision(precision).value()) / kGiB;
     asserted.push_back({"vLLM " + model.substr(0, 60) + " (" + precision + ")", predicted, measured});
   }
   for (const auto& r : read_csv(ref("llamacpp_memory.csv"))) {
@@ -132,8 +137,8 @@ TEST(Validation, KvCacheAgainstVllmAndLlamaCpp) {
     const double blocks = leading_number(r.at("num_gpu_blocks"));
     if (kv_gib <= 0 || blocks <= 0) continue;
     // vLLM: blocks = KV bytes / (block_size x bytes per token); predicted bytes of the logged blocks.
-    rows.push_back({"vLLM Llama-3.1-8B " + r.at("num_gpu_blocks") + " blocks x 16", blocks * 16 * per_token_8b / kGiB,
-                    kv_gib});
+    rows.push_back(
+        {"vLLM Llama-3.1-8B " + r.at("num_gpu_blocks") + " blocks x 16", blocks * 16 * per_token_8b / kGiB, kv_gib});
   }
   for (const auto& r : read_csv(ref("llamacpp_memory.csv"))) {
     const double kv_mib = leading_number(r.at("kv_self_size_MiB"));
@@ -141,8 +146,8 @@ TEST(Validation, KvCacheAgainstVllmAndLlamaCpp) {
     const char* id = model_id(r.at("model"));
     if (kv_mib <= 0 || n_ctx <= 0 || id == nullptr) continue;
     const double predicted = kv_cache_bytes(gpuplan::testing::model(id).arch, n_ctx, 1, 2) / kMiB;
-    rows.push_back({"llama.cpp " + r.at("model").substr(0, 40) + " n_ctx " + r.at("n_ctx").substr(0, 5), predicted,
-                    kv_mib});
+    rows.push_back(
+        {"llama.cpp " + r.at("model").substr(0, 40) + " n_ctx " + r.at("n_ctx").substr(0, 5), predicted, kv_mib});
   }
   print("KV cache (asserted: within 3% each)", "GiB or MiB", rows);
   EXPECT_GE(rows.size(), 8u);
@@ -212,8 +217,18 @@ TEST(Validation, FineTunePeakAgainstTorchtune) {
          s.workload.optimizer_in_backward = true;
        },
        true},
-      {"Llama 3.1 8B", "LoRA", "1x RTX 4090", [&](Scenario& s) { common(s); s.workload.mode = Mode::lora; }, true},
-      {"Llama 3.1 8B", "LoRA", "1x RTX A6000", [&](Scenario& s) { common(s); s.workload.mode = Mode::lora; }, true},
+      {"Llama 3.1 8B", "LoRA", "1x RTX 4090",
+       [&](Scenario& s) {
+         common(s);
+         s.workload.mode = Mode::lora;
+       },
+       true},
+      {"Llama 3.1 8B", "LoRA", "1x RTX A6000",
+       [&](Scenario& s) {
+         common(s);
+         s.workload.mode = Mode::lora;
+       },
+       true},
       {"Llama 3.1 8B", "QLoRA", "1x RTX 4090",
        [&](Scenario& s) {
          common(s);
@@ -245,14 +260,16 @@ TEST(Validation, FineTunePeakAgainstTorchtune) {
       const std::string cell = r.at("peak_gpu_memory");
       const double measured = leading_number(cell) * (contains(cell, "GiB") ? kGiB : 1e9) / kGiB;
       if (!c.modelled) {
-        std::printf("not modelled: %s %s on %s (FSDP with parameter CPU offload; layouts come with training "
-                    "at scale), measured %.1f GiB\n", c.model, c.method, c.hardware, measured);
+        std::printf(
+            "not modelled: %s %s on %s (FSDP with parameter CPU offload; layouts come with training "
+            "at scale), measured %.1f GiB\n",
+            c.model, c.method, c.hardware, measured);
         continue;
       }
       Scenario s = base(model_id(c.model), "bf16");
       c.set(s);
-      rows.push_back({std::string(c.model) + " " + c.method + " " + c.hardware,
-                      estimate_memory(s).total_bytes / kGiB, measured});
+      rows.push_back(
+          {std::string(c.model) + " " + c.method + " " + c.hardware, estimate_memory(s).total_bytes / kGiB, measured});
     }
   }
   print("Fine-tuning peak memory per GPU vs torchtune (median asserted within 15%)", "GiB", rows);

@@ -26,13 +26,15 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
                   "Default 4096 for inference, 2048 for training (capped at the model's limit)");
   cmd->add_option("--batch,--micro-batch,-b", opts->batch,
                   "Concurrent sequences (inference) or micro-batch per GPU (training). Default 1");
-  cmd->add_option("--mode,-m", opts->mode, "inference | full-finetune | lora | qlora | pretrain")->capture_default_str();
+  cmd->add_option("--mode,-m", opts->mode, "inference | full-finetune | lora | qlora | pretrain")
+      ->capture_default_str();
   cmd->add_option("--kv-dtype,--cache-type", opts->kv_dtype, "KV-cache type: f16, bf16, fp8, q8_0, q4_0, f32")
       ->capture_default_str();
   cmd->add_flag("--no-flash-attention", opts->no_flash_attention,
                 "Attention scores are materialised (older runtimes, eager transformers)");
   cmd->add_option("--ubatch", opts->ubatch, "Prefill chunk in tokens (llama.cpp n_ubatch)")->capture_default_str();
-  cmd->add_option("--optimizer", opts->optimizer, "Training: adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion");
+  cmd->add_option("--optimizer", opts->optimizer,
+                  "Training: adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion");
   cmd->add_option("--recompute", opts->recompute, "Training: activation recomputation none (default), selective, full");
   cmd->add_flag("--offload-optimizer", opts->offload_optimizer, "Training: optimizer states in CPU RAM");
   cmd->add_flag("--optimizer-in-backward", opts->optimizer_in_backward,
@@ -40,7 +42,8 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
   cmd->add_flag("--no-master-weights", opts->no_master_weights,
                 "Training: pure bf16 (no fp32 master copy; AdamW moments in bf16)");
   cmd->add_option("--lora-rank,-r", opts->lora_rank, "LoRA/QLoRA rank")->capture_default_str();
-  cmd->add_option("--lora-targets", opts->lora_targets, "LoRA targets: all (linear layers) or attn")->capture_default_str();
+  cmd->add_option("--lora-targets", opts->lora_targets, "LoRA targets: all (linear layers) or attn")
+      ->capture_default_str();
   cmd->add_option("--loss-chunks", opts->loss_chunks, "Training: cross-entropy in N chunks (torchtune: 8)")
       ->capture_default_str();
   cmd->add_option("--overhead", opts->overhead, "Override the runtime overhead per GPU, e.g. 1GiB");

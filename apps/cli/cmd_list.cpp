@@ -15,7 +15,9 @@ namespace {
 
 using nlohmann::ordered_json;
 
-void print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+void print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
 
 int catalog_error(const Error& e) {
   std::fprintf(stderr, "gpuplan: %s\n", e.message.c_str());
@@ -106,10 +108,15 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
                       {"unified_memory", g.unified_memory},
                       {"memory_bytes", static_cast<long long>(g.memory_bytes)},
                       {"memory_bandwidth_bytes_per_s", g.memory_bandwidth_bytes_per_s},
-                      {"dense_flops", {{"fp32", g.dense_flops.fp32}, {"tf32", g.dense_flops.tf32},
-                                       {"fp16", g.dense_flops.fp16}, {"bf16", g.dense_flops.bf16},
-                                       {"fp8", g.dense_flops.fp8}, {"int8", g.dense_flops.int8},
-                                       {"int4", g.dense_flops.int4}, {"fp4", g.dense_flops.fp4}}},
+                      {"dense_flops",
+                       {{"fp32", g.dense_flops.fp32},
+                        {"tf32", g.dense_flops.tf32},
+                        {"fp16", g.dense_flops.fp16},
+                        {"bf16", g.dense_flops.bf16},
+                        {"fp8", g.dense_flops.fp8},
+                        {"int8", g.dense_flops.int8},
+                        {"int4", g.dense_flops.int4},
+                        {"fp4", g.dense_flops.fp4}}},
                       {"tdp_w", g.tdp_w},
                       {"host_link", g.host_link},
                       {"peer_link", g.peer_link},
@@ -137,14 +144,17 @@ std::function<int()> add_quants_command(CLI::App& app) {
     std::string out = fmt::format("{:<10} {:>9}  {:<70} {}\n", "name", "bits/w", "what", "quality");
     for (const auto& p : precisions()) {
       out += fmt::format("{:<10} {:>9.4f}  {:<70} {}\n", p.name, p.linear_bits, p.description, p.quality);
-      list.push_back({{"name", p.name}, {"bits_per_weight", p.linear_bits}, {"description", p.description},
+      list.push_back({{"name", p.name},
+                      {"bits_per_weight", p.linear_bits},
+                      {"description", p.description},
                       {"quality", p.quality}});
     }
     if (*json) {
       print(ordered_json{{"precisions", list}}.dump(2) + "\n");
     } else {
-      print(out + "bits/w: storage of linear weights incl. scales; GGUF mixes give some tensors more bits "
-                  "(see 'fit' for the per-model average).\n");
+      print(out +
+            "bits/w: storage of linear weights incl. scales; GGUF mixes give some tensors more bits "
+            "(see 'fit' for the per-model average).\n");
     }
     return 0;
   };

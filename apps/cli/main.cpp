@@ -4,10 +4,13 @@
 
 #include "commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using namespace gpuplan::cli;
-  CLI::App app{"gpuplan — will it fit, how fast, on which hardware, at what cost.\n"
-               "Memory estimates for LLM inference and training from the model's exact architecture."};
+  CLI::App app{
+      "gpuplan — will it fit, how fast, on which hardware, at what cost.\n"
+      "Memory estimates for LLM inference and training from the model's exact architecture."};
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
@@ -39,4 +42,17 @@ int main(int argc, char** argv) {
     return 70;
   }
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "gpuplan: internal error\n");
+  }
+  return 70;
 }

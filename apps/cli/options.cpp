@@ -24,7 +24,8 @@ Result<std::string> read_file(const std::string& path) {
 Result<Optimizer> parse_optimizer(const std::string& text) {
   const std::string k = canonical_name(text);
   if (k == "adamw" || k == "adam") return Optimizer::adamw;
-  if (k == "adamw-8bit" || k == "adam-8bit" || k == "adamw8bit" || k == "paged-adamw-8bit") return Optimizer::adamw_8bit;
+  if (k == "adamw-8bit" || k == "adam-8bit" || k == "adamw8bit" || k == "paged-adamw-8bit")
+    return Optimizer::adamw_8bit;
   if (k == "sgd") return Optimizer::sgd;
   if (k == "sgd-momentum" || k == "momentum") return Optimizer::sgd_momentum;
   if (k == "adafactor") return Optimizer::adafactor;
@@ -66,9 +67,9 @@ Result<Mode> parse_mode(const std::string& text) {
   if (k == "lora") return Mode::lora;
   if (k == "qlora") return Mode::qlora;
   if (k == "pretrain" || k == "train" || k == "pre-train") return Mode::pretrain;
-  return make_error(ErrorCode::unknown_name,
-                    "unknown --mode '" + text + "'" +
-                        suggestion_suffix(text, {"inference", "full-finetune", "lora", "qlora", "pretrain", "train", "finetune"}));
+  return make_error(ErrorCode::unknown_name, "unknown --mode '" + text + "'" +
+                                                 suggestion_suffix(text, {"inference", "full-finetune", "lora", "qlora",
+                                                                          "pretrain", "train", "finetune"}));
 }
 
 Result<Catalog> load_catalog(const std::string& models_file, const std::string& gpus_file) {
@@ -118,7 +119,8 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
 
   // GPU
   if (o.gpu.empty()) {
-    return make_error(ErrorCode::invalid_argument, "which GPU? give --gpu (e.g. --gpu rtx-4090; 'gpuplan gpus' lists them)");
+    return make_error(ErrorCode::invalid_argument,
+                      "which GPU? give --gpu (e.g. --gpu rtx-4090; 'gpuplan gpus' lists them)");
   }
   auto g = find_gpu(catalog, o.gpu);
   if (!g) return g.error();
@@ -145,7 +147,8 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
   if (!o.context.empty()) {
     auto ctx = parse_tokens(o.context, training ? "--seq" : "--context");
     if (!ctx) return ctx.error();
-    if (ctx.value() > 1e9) return make_error(ErrorCode::out_of_range, "--context: '" + o.context + "' is absurdly large");
+    if (ctx.value() > 1e9)
+      return make_error(ErrorCode::out_of_range, "--context: '" + o.context + "' is absurdly large");
     w.context = ctx.value();
   } else {
     w.context = training ? 2048 : 4096;
@@ -177,17 +180,17 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
   s.precision = p.value();
   if ((w.mode == Mode::full_finetune || w.mode == Mode::pretrain || w.mode == Mode::lora) &&
       s.precision.kind != QuantKind::floating) {
-    return make_error(ErrorCode::conflict,
-                      "--mode " + o.mode + " trains in a float format; '" + s.precision.name +
-                          "' is quantised (use --mode qlora for a 4-bit base, or --quant bf16)");
+    return make_error(ErrorCode::conflict, "--mode " + o.mode + " trains in a float format; '" + s.precision.name +
+                                               "' is quantised (use --mode qlora for a 4-bit base, or --quant bf16)");
   }
   if (w.mode == Mode::qlora && s.precision.linear_bits > 8.5) {
     return make_error(ErrorCode::conflict, "--mode qlora needs a quantised base (nf4, nf4-dq, int8, gptq-int4); got '" +
                                                s.precision.name + "' — use --mode lora for a 16-bit base");
   }
   if (!training && (!o.optimizer.empty() || !o.recompute.empty() || o.offload_optimizer)) {
-    return make_error(ErrorCode::conflict, "--optimizer, --recompute and --offload-optimizer apply to training modes, "
-                                           "not --mode inference");
+    return make_error(ErrorCode::conflict,
+                      "--optimizer, --recompute and --offload-optimizer apply to training modes, "
+                      "not --mode inference");
   }
   if (!o.optimizer.empty()) {
     auto opt = parse_optimizer(o.optimizer);

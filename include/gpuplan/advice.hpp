@@ -12,7 +12,7 @@ namespace gpuplan {
 struct FitSuggestion {
   std::string kind;  // precision | context | batch | kv_cache | method | optimizer | recompute | bigger_gpu | more_gpus
   std::string text;  // one line a person reads
-  std::string value; // the concrete setting (e.g. "q4_k_m", "24576", "rtx-a6000", "4")
+  std::string value;  // the concrete setting (e.g. "q4_k_m", "24576", "rtx-a6000", "4")
 };
 
 std::vector<FitSuggestion> fit_suggestions(const Scenario& scenario, const Estimate& estimate,

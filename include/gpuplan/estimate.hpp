@@ -13,15 +13,15 @@ namespace gpuplan {
 struct Estimate {
   ParamCounts params;
   double trainable_params = 0;
-  MemoryBreakdown memory;          // per GPU
-  double capacity_bytes = 0;       // usable memory per GPU
-  double headroom_bytes = 0;       // capacity - total (negative when it does not fit)
+  MemoryBreakdown memory;     // per GPU
+  double capacity_bytes = 0;  // usable memory per GPU
+  double headroom_bytes = 0;  // capacity - total (negative when it does not fit)
   bool fits = false;
-  double max_context = 0;          // largest context (sequence length) that fits at the given batch; 0 if none
+  double max_context = 0;                   // largest context (sequence length) that fits at the given batch; 0 if none
   bool max_context_is_model_limit = false;  // capped by the model's own context length
-  double max_batch = 0;            // largest batch (concurrent sequences / micro-batch) at the given context
-  std::string binding;             // largest memory term: "weights", "kv_cache", "optimizer", ...
-  double min_gpus = 0;             // cards of this kind needed with an ideal even split
+  double max_batch = 0;                     // largest batch (concurrent sequences / micro-batch) at the given context
+  std::string binding;                      // largest memory term: "weights", "kv_cache", "optimizer", ...
+  double min_gpus = 0;                      // cards of this kind needed with an ideal even split
 };
 
 Estimate estimate(const Scenario& scenario);
@@ -35,7 +35,10 @@ double largest_fitting(double upper, Fits fits) {
   if (fits(hi)) return hi;
   while (hi - lo > 1) {
     const double mid = std::floor((lo + hi) / 2);
-    if (fits(mid)) lo = mid; else hi = mid;
+    if (fits(mid))
+      lo = mid;
+    else
+      hi = mid;
   }
   return lo;
 }

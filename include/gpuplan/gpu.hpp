@@ -32,13 +32,13 @@ struct Gpu {
   double memory_bandwidth_bytes_per_s = 0;
   DenseFlops dense_flops;
   double tdp_w = 0;
-  std::string host_link;          // pcie4-x16, soc, ...
+  std::string host_link;  // pcie4-x16, soc, ...
   double host_link_bytes_per_s = 0;
-  std::string peer_link;          // none, nvlink4, infinity-fabric, ...
+  std::string peer_link;  // none, nvlink4, infinity-fabric, ...
   double peer_link_bytes_per_s = 0;
   double launch_year = 0;
-  double launch_price_usd = 0;    // 0 = not sold / unknown
-  double rent_usd_per_hour = 0;   // 0 = no source
+  double launch_price_usd = 0;   // 0 = not sold / unknown
+  double rent_usd_per_hour = 0;  // 0 = no source
   double rent_low_usd_per_hour = 0;
   double rent_high_usd_per_hour = 0;
   std::string notes;

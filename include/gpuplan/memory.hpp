@@ -9,10 +9,10 @@ struct MemoryBreakdown {
   double kv_cache_bytes = 0;     // inference only
   double activations_bytes = 0;  // inference: workspace of a prefill chunk; training: saved activations + logits
   double gradients_bytes = 0;
-  double optimizer_bytes = 0;    // optimizer states (+ fp32 master weights) held on the GPU
-  double adapter_bytes = 0;      // LoRA/QLoRA adapter weights
-  double overhead_bytes = 0;     // runtime: CUDA context, library workspaces, allocator slack
-  double host_bytes = 0;         // offloaded to host memory (not in total)
+  double optimizer_bytes = 0;  // optimizer states (+ fp32 master weights) held on the GPU
+  double adapter_bytes = 0;    // LoRA/QLoRA adapter weights
+  double overhead_bytes = 0;   // runtime: CUDA context, library workspaces, allocator slack
+  double host_bytes = 0;       // offloaded to host memory (not in total)
   double total_bytes = 0;
 };
 

@@ -51,9 +51,9 @@ struct ModelArch {
   double qk_nope_head_dim = 0;
   double qk_rope_head_dim = 0;
   double v_head_dim = 0;
-  double mtp_layers = 0;     // multi-token-prediction modules shipped with the checkpoint
-  double vision_params = 0;  // vision tower + projector shipped in the checkpoint
-  double context_length = 0; // max_position_embeddings
+  double mtp_layers = 0;      // multi-token-prediction modules shipped with the checkpoint
+  double vision_params = 0;   // vision tower + projector shipped in the checkpoint
+  double context_length = 0;  // max_position_embeddings
 };
 
 struct Model {
@@ -73,9 +73,29 @@ struct Model {
 
 // Tensor roles follow llama.cpp's GGUF names, because per-tensor quantisation rules key on them.
 enum class TensorRole {
-  token_embd, pos_embd, output, attn_q, attn_k, attn_v, attn_o, attn_q_a, attn_q_b, attn_kv_a, attn_kv_b,
-  ffn_gate, ffn_up, ffn_down, ffn_gate_exps, ffn_up_exps, ffn_down_exps, ffn_gate_shexp, ffn_up_shexp,
-  ffn_down_shexp, router, vector, vision
+  token_embd,
+  pos_embd,
+  output,
+  attn_q,
+  attn_k,
+  attn_v,
+  attn_o,
+  attn_q_a,
+  attn_q_b,
+  attn_kv_a,
+  attn_kv_b,
+  ffn_gate,
+  ffn_up,
+  ffn_down,
+  ffn_gate_exps,
+  ffn_up_exps,
+  ffn_down_exps,
+  ffn_gate_shexp,
+  ffn_up_shexp,
+  ffn_down_shexp,
+  router,
+  vector,
+  vision
 };
 
 struct WeightTensor {
@@ -105,12 +125,12 @@ LayerTensors layer_tensors(const ModelArch& arch, double layer);
 LayerTensors outer_tensors(const ModelArch& arch);
 
 struct ParamCounts {
-  double total = 0;          // everything in the main model (+ vision tower), excluding MTP modules
-  double active = 0;         // per token: routed experts counted at experts_per_token / num_experts
-  double embedding = 0;      // token (+ position) embeddings
-  double lm_head = 0;        // 0 when tied
-  double routed_experts = 0; // all routed-expert weights
-  double mtp = 0;            // multi-token-prediction modules, reported apart
+  double total = 0;           // everything in the main model (+ vision tower), excluding MTP modules
+  double active = 0;          // per token: routed experts counted at experts_per_token / num_experts
+  double embedding = 0;       // token (+ position) embeddings
+  double lm_head = 0;         // 0 when tied
+  double routed_experts = 0;  // all routed-expert weights
+  double mtp = 0;             // multi-token-prediction modules, reported apart
   double vision = 0;
 };
 

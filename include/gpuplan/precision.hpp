@@ -27,22 +27,22 @@ const std::vector<GgmlType>& ggml_types();
 const GgmlType* find_ggml_type(std::string_view name);
 
 enum class QuantKind {
-  floating,   // every tensor in one float format
-  grouped,    // linear weights at `linear_bits` (incl. group scales); embeddings, LM head and 1-D at 16 bit
-  experts,    // routed experts at `linear_bits`, everything else at 16 bit (MXFP4 MoE checkpoints)
-  gguf_mix    // llama.cpp file type: per-tensor types from llama.cpp's quantisation rules
+  floating,  // every tensor in one float format
+  grouped,   // linear weights at `linear_bits` (incl. group scales); embeddings, LM head and 1-D at 16 bit
+  experts,   // routed experts at `linear_bits`, everything else at 16 bit (MXFP4 MoE checkpoints)
+  gguf_mix   // llama.cpp file type: per-tensor types from llama.cpp's quantisation rules
 };
 
 struct Precision {
-  std::string name;          // canonical lowercase name, e.g. "bf16", "q4_k_m", "gptq-int4"
+  std::string name;  // canonical lowercase name, e.g. "bf16", "q4_k_m", "gptq-int4"
   std::string description;
   QuantKind kind = QuantKind::floating;
-  double linear_bits = 16;   // storage bits per weight of 2-D linear weights, scales included
-  double embed_bits = 16;    // token embeddings
-  double vector_bits = 32;   // norms and biases
+  double linear_bits = 16;     // storage bits per weight of 2-D linear weights, scales included
+  double embed_bits = 16;      // token embeddings
+  double vector_bits = 32;     // norms and biases
   std::string_view base_type;  // gguf_mix: the default ggml type
-  std::string quality;       // a one-line note on the quality cost
-  double compute_bytes = 2;  // bytes per activation element at compute time (fp16/bf16 = 2, fp32 = 4)
+  std::string quality;         // a one-line note on the quality cost
+  double compute_bytes = 2;    // bytes per activation element at compute time (fp16/bf16 = 2, fp32 = 4)
 };
 
 // All precision names accepted by --quant, in a stable order (high to low bits).

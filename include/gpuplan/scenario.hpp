@@ -18,12 +18,12 @@ bool is_training(Mode mode);
 
 struct Workload {
   Mode mode = Mode::inference;
-  double context = 4096;       // inference: tokens per sequence (prompt + output); training: sequence length
-  double batch = 1;            // inference: concurrent sequences; training: micro-batch per GPU
-  double kv_bytes = 2;         // bytes per KV-cache element (f16)
+  double context = 4096;  // inference: tokens per sequence (prompt + output); training: sequence length
+  double batch = 1;       // inference: concurrent sequences; training: micro-batch per GPU
+  double kv_bytes = 2;    // bytes per KV-cache element (f16)
   std::string kv_dtype = "f16";
-  bool flash_attention = true; // no materialised attention scores
-  double ubatch = 512;         // tokens per forward pass during prefill (llama.cpp n_ubatch, chunked prefill)
+  bool flash_attention = true;  // no materialised attention scores
+  double ubatch = 512;          // tokens per forward pass during prefill (llama.cpp n_ubatch, chunked prefill)
   // Training
   Optimizer optimizer = Optimizer::adamw;
   bool master_weights = true;  // fp32 master copy of bf16 weights (mixed precision, Micikevicius et al. 2018)
@@ -31,17 +31,17 @@ struct Workload {
   bool optimizer_offload = false;      // optimizer states in host memory (DeepSpeed offload, paged optimizers)
   bool optimizer_in_backward = false;  // each gradient is applied and freed as it is produced
   double lora_rank = 16;
-  bool lora_all_linear = true;         // false: attention projections only
-  double adapter_bytes = 4;            // bytes per adapter weight (PEFT keeps adapters in fp32)
-  double loss_chunks = 1;              // cross-entropy computed in chunks (torchtune: 8); 1 = one fp32 copy of all logits
+  bool lora_all_linear = true;  // false: attention projections only
+  double adapter_bytes = 4;     // bytes per adapter weight (PEFT keeps adapters in fp32)
+  double loss_chunks = 1;       // cross-entropy computed in chunks (torchtune: 8); 1 = one fp32 copy of all logits
 };
 
 struct Scenario {
   ModelArch arch;
-  Precision precision;          // weights (inference) or frozen base (LoRA/QLoRA) or training dtype
+  Precision precision;  // weights (inference) or frozen base (LoRA/QLoRA) or training dtype
   Workload workload;
-  double gpu_memory_bytes = 0;  // usable memory per GPU
-  double gpus = 1;              // cards sharing the model evenly (ideal sharding)
+  double gpu_memory_bytes = 0;         // usable memory per GPU
+  double gpus = 1;                     // cards sharing the model evenly (ideal sharding)
   double runtime_overhead_bytes = -1;  // <0: the default for the mode (see memory.cpp)
 };
 

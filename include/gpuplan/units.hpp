@@ -22,9 +22,9 @@ Result<double> parse_bytes(std::string_view text, std::string_view what);
 // A positive real ("0.9", "1e-3").
 Result<double> parse_positive(std::string_view text, std::string_view what);
 
-std::string format_gib(double bytes);          // "15.0 GiB"
-std::string format_gb(double bytes);           // "16.1 GB"
-std::string format_count(double count);        // "70.55 B", "124.4 M"
-std::string format_tokens(double tokens);      // "131072" or "128k" when a multiple of 1024
+std::string format_gib(double bytes);      // "15.0 GiB"
+std::string format_gb(double bytes);       // "16.1 GB"
+std::string format_count(double count);    // "70.55 B", "124.4 M"
+std::string format_tokens(double tokens);  // "131072" or "128k" when a multiple of 1024
 
 }  // namespace gpuplan

@@ -15,7 +15,9 @@ std::string fmt_int(double v) {
   return buf;
 }
 
-bool fits(const Scenario& s) { return estimate_memory(s).total_bytes <= s.gpu_memory_bytes; }
+bool fits(const Scenario& s) {
+  return estimate_memory(s).total_bytes <= s.gpu_memory_bytes;
+}
 
 void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
   if (s.workload.mode == Mode::inference) {
@@ -126,14 +128,16 @@ void suggest_hardware(const Scenario& s, const Estimate& e, const std::vector<Gp
     if (smaller) best = &g;
   }
   if (best) {
-    out.push_back({"bigger_gpu",
-                   "a card with more memory: " + best->id + " (" + format_gib(best->memory_bytes) + ") is the smallest that fits",
-                   best->id});
+    out.push_back(
+        {"bigger_gpu",
+         "a card with more memory: " + best->id + " (" + format_gib(best->memory_bytes) + ") is the smallest that fits",
+         best->id});
   }
   if (e.min_gpus > s.gpus && e.min_gpus > 0) {
     out.push_back({"more_gpus",
-                   "split across " + fmt_int(e.min_gpus) + " of these cards (weights and KV sharded evenly; "
-                   "layouts and interconnect cost are estimated separately)",
+                   "split across " + fmt_int(e.min_gpus) +
+                       " of these cards (weights and KV sharded evenly; "
+                       "layouts and interconnect cost are estimated separately)",
                    fmt_int(e.min_gpus)});
   }
 }

@@ -25,6 +25,7 @@ const T* find_by_name(const std::vector<T>& items, std::string_view name) {
 template <typename T>
 std::vector<std::string> all_names(const std::vector<T>& items) {
   std::vector<std::string> names;
+  names.reserve(items.size());
   for (const auto& item : items) names.push_back(item.id);
   return names;
 }

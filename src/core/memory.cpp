@@ -62,13 +62,11 @@ double training_activation_bytes(const Scenario& s, double seq, double batch) {
   const double act_bytes = 2.0;  // bf16 activations
   double per_layer = 0;
   switch (w.recompute) {
-    case Recompute::none:
-      per_layer = layer_activation_bytes_per_token(a, seq, w.flash_attention, act_bytes);
-      break;
+    case Recompute::none: per_layer = layer_activation_bytes_per_token(a, seq, w.flash_attention, act_bytes); break;
     case Recompute::selective:  // attention core recomputed: the score term never stored
       per_layer = layer_activation_bytes_per_token(a, seq, true, act_bytes);
       break;
-    case Recompute::full:       // only layer inputs kept; one layer rebuilt at a time
+    case Recompute::full:  // only layer inputs kept; one layer rebuilt at a time
       per_layer = act_bytes * a.hidden_size;
       break;
   }
@@ -96,11 +94,11 @@ double inference_workspace_bytes(const Scenario& s, double context, double batch
 
 double optimizer_state_bytes_per_param(const Workload& w) {
   switch (w.optimizer) {
-    case Optimizer::adamw: return w.master_weights ? 8.0 : 4.0;  // two moments, fp32 (bf16 when no master copy)
+    case Optimizer::adamw: return w.master_weights ? 8.0 : 4.0;   // two moments, fp32 (bf16 when no master copy)
     case Optimizer::adamw_8bit: return 2.0 + 2.0 * 4.0 / 2048.0;  // bitsandbytes: 8-bit moments, fp32 absmax per 2048
     case Optimizer::sgd: return 0.0;
     case Optimizer::sgd_momentum: return 4.0;
-    case Optimizer::lion: return 4.0;  // one momentum buffer
+    case Optimizer::lion: return 4.0;       // one momentum buffer
     case Optimizer::adafactor: return 0.0;  // factored: counted from matrix dimensions below
   }
   return 8.0;
@@ -140,7 +138,9 @@ const char* to_string(Recompute recompute) {
   return "none";
 }
 
-bool is_training(Mode mode) { return mode != Mode::inference; }
+bool is_training(Mode mode) {
+  return mode != Mode::inference;
+}
 
 double lora_params(const ModelArch& a, double rank, bool all_linear) {
   // Hu et al. 2021: W + B A with A (r x cols), B (rows x r): r x (rows + cols) per adapted matrix.
@@ -226,8 +226,8 @@ MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown m, doubl
     m.kv_cache_bytes = kv_cache_bytes(s.arch, context, batch, s.workload.kv_bytes) / n;
     m.activations_bytes = inference_workspace_bytes(s, context, batch);
   }
-  m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activations_bytes + m.gradients_bytes +
-                  m.optimizer_bytes + m.adapter_bytes + m.overhead_bytes;
+  m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activations_bytes + m.gradients_bytes + m.optimizer_bytes +
+                  m.adapter_bytes + m.overhead_bytes;
   return m;
 }
 

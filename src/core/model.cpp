@@ -5,9 +5,15 @@
 
 namespace gpuplan {
 
-bool is_moe(const ModelArch& a) { return a.num_experts > 0; }
-bool is_mla(const ModelArch& a) { return a.kv_lora_rank > 0; }
-bool is_moe_layer(const ModelArch& a, double layer) { return is_moe(a) && layer >= a.first_dense_layers; }
+bool is_moe(const ModelArch& a) {
+  return a.num_experts > 0;
+}
+bool is_mla(const ModelArch& a) {
+  return a.kv_lora_rank > 0;
+}
+bool is_moe_layer(const ModelArch& a, double layer) {
+  return is_moe(a) && layer >= a.first_dense_layers;
+}
 
 bool is_routed_expert(TensorRole role) {
   return role == TensorRole::ffn_gate_exps || role == TensorRole::ffn_up_exps || role == TensorRole::ffn_down_exps;
@@ -72,8 +78,8 @@ void add_ffn(const ModelArch& a, double layer, LayerTensors& t) {
   const double e = a.num_experts;
   t.add(TensorRole::router, h * e, h);
   t.add(TensorRole::vector, (a.router_bias ? e : 0) + (a.score_correction_bias ? e : 0), 1);
-  add_mlp(a, a.moe_intermediate_size, t, TensorRole::ffn_gate_exps, TensorRole::ffn_up_exps,
-          TensorRole::ffn_down_exps, e, false);
+  add_mlp(a, a.moe_intermediate_size, t, TensorRole::ffn_gate_exps, TensorRole::ffn_up_exps, TensorRole::ffn_down_exps,
+          e, false);
   if (a.expert_bias) {  // counted with the routed experts: they are per expert
     t.add(TensorRole::ffn_up_exps, e * ((a.mlp == MlpKind::gated ? 2 : 1) * a.moe_intermediate_size + h), 1);
   }
@@ -189,13 +195,32 @@ double largest_tensor_elements(const ModelArch& a) {
 
 std::string validate_arch(const ModelArch& a) {
   auto bad = [](double v) { return !std::isfinite(v) || v < 0 || v > 1e12 || std::floor(v) != v; };
-  const double fields[] = {a.hidden_size, a.num_layers, a.num_heads, a.num_kv_heads, a.head_dim,
-                           a.intermediate_size, a.vocab_size, a.norms_per_layer, a.final_norm,
-                           a.learned_positions, a.sliding_window, a.global_every, a.num_experts,
-                           a.experts_per_token, a.moe_intermediate_size, a.num_shared_experts,
-                           a.shared_expert_intermediate_size, a.first_dense_layers, a.q_lora_rank,
-                           a.kv_lora_rank, a.qk_nope_head_dim, a.qk_rope_head_dim, a.v_head_dim,
-                           a.mtp_layers, a.vision_params, a.context_length};
+  const double fields[] = {a.hidden_size,
+                           a.num_layers,
+                           a.num_heads,
+                           a.num_kv_heads,
+                           a.head_dim,
+                           a.intermediate_size,
+                           a.vocab_size,
+                           a.norms_per_layer,
+                           a.final_norm,
+                           a.learned_positions,
+                           a.sliding_window,
+                           a.global_every,
+                           a.num_experts,
+                           a.experts_per_token,
+                           a.moe_intermediate_size,
+                           a.num_shared_experts,
+                           a.shared_expert_intermediate_size,
+                           a.first_dense_layers,
+                           a.q_lora_rank,
+                           a.kv_lora_rank,
+                           a.qk_nope_head_dim,
+                           a.qk_rope_head_dim,
+                           a.v_head_dim,
+                           a.mtp_layers,
+                           a.vision_params,
+                           a.context_length};
   for (double v : fields) {
     if (bad(v)) return "architecture fields must be non-negative integers below 1e12";
   }
@@ -234,10 +259,9 @@ ModelArch assumed_arch(double params) {
     double kv_heads;
   };
   // Llama 2 7B/13B/70B, Llama 3.2 1B/3B, Llama 3.1 405B and interpolations between them.
-  constexpr Shape shapes[] = {{0.3e9, 768, 12, 12},   {0.8e9, 1536, 16, 12},  {2.0e9, 2048, 16, 32},
-                              {5.0e9, 3072, 28, 24},  {10e9, 4096, 32, 32},   {20e9, 5120, 40, 40},
-                              {45e9, 6656, 60, 8},    {110e9, 8192, 80, 8},   {250e9, 12288, 96, 8},
-                              {1e30, 16384, 126, 8}};
+  constexpr Shape shapes[] = {
+      {0.3e9, 768, 12, 12}, {0.8e9, 1536, 16, 12}, {2.0e9, 2048, 16, 32}, {5.0e9, 3072, 28, 24}, {10e9, 4096, 32, 32},
+      {20e9, 5120, 40, 40}, {45e9, 6656, 60, 8},   {110e9, 8192, 80, 8},  {250e9, 12288, 96, 8}, {1e30, 16384, 126, 8}};
   Shape s = shapes[0];
   for (const auto& shape : shapes) {
     s = shape;

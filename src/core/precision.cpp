@@ -12,12 +12,12 @@ namespace gpuplan {
 // Block layouts from ggml's ggml-common.h (block_q4_0 = fp16 d + 16 bytes, ...), QK_K = 256.
 const std::vector<GgmlType>& ggml_types() {
   static const std::vector<GgmlType> types = {
-      {"F32", 1, 4},       {"F16", 1, 2},       {"BF16", 1, 2},      {"Q8_0", 32, 34},    {"Q8_1", 32, 36},
-      {"Q5_1", 32, 24},    {"Q5_0", 32, 22},    {"Q4_1", 32, 20},    {"Q4_0", 32, 18},    {"Q8_K", 256, 292},
-      {"Q6_K", 256, 210},  {"Q5_K", 256, 176},  {"Q4_K", 256, 144},  {"Q3_K", 256, 110},  {"Q2_K", 256, 84},
+      {"F32", 1, 4},       {"F16", 1, 2},        {"BF16", 1, 2},      {"Q8_0", 32, 34},     {"Q8_1", 32, 36},
+      {"Q5_1", 32, 24},    {"Q5_0", 32, 22},     {"Q4_1", 32, 20},    {"Q4_0", 32, 18},     {"Q8_K", 256, 292},
+      {"Q6_K", 256, 210},  {"Q5_K", 256, 176},   {"Q4_K", 256, 144},  {"Q3_K", 256, 110},   {"Q2_K", 256, 84},
       {"IQ4_NL", 32, 18},  {"IQ4_XS", 256, 136}, {"IQ3_S", 256, 110}, {"IQ3_XXS", 256, 98}, {"IQ2_S", 256, 82},
-      {"IQ2_XS", 256, 74}, {"IQ2_XXS", 256, 66}, {"IQ1_M", 256, 56},  {"IQ1_S", 256, 50},  {"TQ2_0", 256, 66},
-      {"TQ1_0", 256, 54},  {"MXFP4", 32, 17},   {"I8", 1, 1},        {"I16", 1, 2},       {"I32", 1, 4},
+      {"IQ2_XS", 256, 74}, {"IQ2_XXS", 256, 66}, {"IQ1_M", 256, 56},  {"IQ1_S", 256, 50},   {"TQ2_0", 256, 66},
+      {"TQ1_0", 256, 54},  {"MXFP4", 32, 17},    {"I8", 1, 1},        {"I16", 1, 2},        {"I32", 1, 4},
       {"F64", 1, 8},       {"I64", 1, 8}};
   return types;
 }
@@ -95,12 +95,12 @@ std::vector<Precision> make_precisions() {
   v.push_back(floating("fp16", "IEEE float16", 16, "no loss for inference"));
   v.push_back(grouped("fp8", "FP8 E4M3 weights (per-tensor/channel scales); embeddings and head in bf16", 8.0,
                       "near-lossless (typically <1% on benchmarks)"));
-  v.push_back(grouped("int8", "INT8 weight-only (W8A16) with per-channel scales", 8.0,
-                      "near-lossless for weights-only 8-bit"));
-  v.push_back(grouped("gptq-int4", "GPTQ 4-bit, group size 128 (fp16 scale + 4-bit zero per group)",
-                      4.0 + 20.0 / 128.0, "small loss (~1-3% on benchmarks); calibrated"));
-  v.push_back(grouped("awq-int4", "AWQ 4-bit, group size 128 (fp16 scale + 4-bit zero per group)",
-                      4.0 + 20.0 / 128.0, "small loss (~1-3% on benchmarks); calibrated"));
+  v.push_back(
+      grouped("int8", "INT8 weight-only (W8A16) with per-channel scales", 8.0, "near-lossless for weights-only 8-bit"));
+  v.push_back(grouped("gptq-int4", "GPTQ 4-bit, group size 128 (fp16 scale + 4-bit zero per group)", 4.0 + 20.0 / 128.0,
+                      "small loss (~1-3% on benchmarks); calibrated"));
+  v.push_back(grouped("awq-int4", "AWQ 4-bit, group size 128 (fp16 scale + 4-bit zero per group)", 4.0 + 20.0 / 128.0,
+                      "small loss (~1-3% on benchmarks); calibrated"));
   v.push_back(grouped("nf4", "bitsandbytes NF4, block 64, fp32 absmax (no double quantisation)", 4.5,
                       "small loss; QLoRA base format"));
   v.push_back(grouped("nf4-dq", "bitsandbytes NF4 with double quantisation (QLoRA default)",
@@ -147,14 +147,13 @@ struct Alias {
 };
 
 constexpr Alias kAliases[] = {
-    {"float32", "fp32"}, {"f32", "fp32"},          {"float16", "fp16"},     {"half", "fp16"},
-    {"bfloat16", "bf16"}, {"fp8_e4m3", "fp8"},     {"f8", "fp8"},           {"e4m3", "fp8"},
-    {"w8a16", "int8"},   {"llm_int8", "int8"},     {"bnb_int8", "int8"},    {"int4", "gptq_int4"},
-    {"gptq", "gptq_int4"}, {"awq", "awq_int4"},    {"w4a16", "gptq_int4"},  {"bnb_nf4", "nf4"},
-    {"4bit", "nf4_dq"},  {"qlora", "nf4_dq"},      {"q4", "q4_k_m"},        {"q4km", "q4_k_m"},
-    {"q4ks", "q4_k_s"},  {"q5km", "q5_k_m"},       {"q5ks", "q5_k_s"},      {"q3km", "q3_k_m"},
-    {"q3kl", "q3_k_l"},  {"q3ks", "q3_k_s"},       {"q6", "q6_k"},          {"q8", "q8_0"},
-    {"q2", "q2_k"},      {"8bit", "int8"},         {"mxfp4_moe", "mxfp4"},  {"gguf_f16", "f16"}};
+    {"float32", "fp32"},    {"f32", "fp32"},       {"float16", "fp16"},   {"half", "fp16"},    {"bfloat16", "bf16"},
+    {"fp8_e4m3", "fp8"},    {"f8", "fp8"},         {"e4m3", "fp8"},       {"w8a16", "int8"},   {"llm_int8", "int8"},
+    {"bnb_int8", "int8"},   {"int4", "gptq_int4"}, {"gptq", "gptq_int4"}, {"awq", "awq_int4"}, {"w4a16", "gptq_int4"},
+    {"bnb_nf4", "nf4"},     {"4bit", "nf4_dq"},    {"qlora", "nf4_dq"},   {"q4", "q4_k_m"},    {"q4km", "q4_k_m"},
+    {"q4ks", "q4_k_s"},     {"q5km", "q5_k_m"},    {"q5ks", "q5_k_s"},    {"q3km", "q3_k_m"},  {"q3kl", "q3_k_l"},
+    {"q3ks", "q3_k_s"},     {"q6", "q6_k"},        {"q8", "q8_0"},        {"q2", "q2_k"},      {"8bit", "int8"},
+    {"mxfp4_moe", "mxfp4"}, {"gguf_f16", "f16"}};
 
 }  // namespace
 
@@ -174,9 +173,9 @@ Result<Precision> find_precision(std::string_view name) {
     if (normalise(p.name) == target) return p;
     names.push_back(p.name);
   }
-  return make_error(ErrorCode::unknown_name,
-                    "unknown precision '" + std::string(name) + "'" + suggestion_suffix(name, names) +
-                        " (run 'gpuplan quants' for the list)");
+  return make_error(ErrorCode::unknown_name, "unknown precision '" + std::string(name) + "'" +
+                                                 suggestion_suffix(name, names) +
+                                                 " (run 'gpuplan quants' for the list)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,8 +204,26 @@ std::string_view fallback_type(std::string_view type) {
 }
 
 enum class Ftype {
-  other, f16, q8_0, q6_k, q5_k_m, q5_k_s, q4_k_m, q4_k_s, q3_k_l, q3_k_m, q3_k_s, q2_k, iq4_xs, iq4_nl, iq3_m,
-  iq3_xxs, iq2_m, iq2_xxs, iq1_m, iq1_s
+  other,
+  f16,
+  q8_0,
+  q6_k,
+  q5_k_m,
+  q5_k_s,
+  q4_k_m,
+  q4_k_s,
+  q3_k_l,
+  q3_k_m,
+  q3_k_s,
+  q2_k,
+  iq4_xs,
+  iq4_nl,
+  iq3_m,
+  iq3_xxs,
+  iq2_m,
+  iq2_xxs,
+  iq1_m,
+  iq1_s
 };
 
 Ftype ftype_of(std::string_view name) {
@@ -229,9 +246,9 @@ Ftype ftype_of(std::string_view name) {
 struct MixContext {
   Ftype f;
   double n_layers;
-  double gqa;              // num_heads / num_kv_heads
+  double gqa;  // num_heads / num_kv_heads
   double n_expert;
-  bool is_70b;             // llama.cpp LLM_TYPE_70B bump for attn_v
+  bool is_70b;  // llama.cpp LLM_TYPE_70B bump for attn_v
 };
 
 bool layer_dependent(TensorRole role) {
@@ -255,14 +272,22 @@ std::string_view mix_type(const MixContext& m, std::string_view base, TensorRole
     case TensorRole::attn_kv_b: {
       if (iq_low) return (m.gqa >= 4 || m.n_expert >= 4) ? "Q4_K" : (f == F::iq2_m ? "IQ3_S" : "Q2_K");
       std::string_view t = base;
-      if (f == F::q2_k) t = m.gqa >= 4 ? "Q4_K" : "Q3_K";
-      else if (f == F::iq3_xxs) t = m.gqa >= 4 ? "Q4_K" : "IQ3_S";
-      else if (f == F::iq3_m) t = "Q4_K";
-      else if (f == F::q3_k_m) t = layer < 2 ? "Q5_K" : "Q4_K";
-      else if (f == F::q3_k_l) t = "Q5_K";
-      else if ((f == F::iq4_nl || f == F::iq4_xs) && m.gqa >= 4) t = "Q5_K";
-      else if ((f == F::q4_k_m || f == F::q5_k_m) && use_more_bits(layer, m.n_layers)) t = "Q6_K";
-      else if (f == F::q4_k_s && layer < 4) t = "Q5_K";
+      if (f == F::q2_k)
+        t = m.gqa >= 4 ? "Q4_K" : "Q3_K";
+      else if (f == F::iq3_xxs)
+        t = m.gqa >= 4 ? "Q4_K" : "IQ3_S";
+      else if (f == F::iq3_m)
+        t = "Q4_K";
+      else if (f == F::q3_k_m)
+        t = layer < 2 ? "Q5_K" : "Q4_K";
+      else if (f == F::q3_k_l)
+        t = "Q5_K";
+      else if ((f == F::iq4_nl || f == F::iq4_xs) && m.gqa >= 4)
+        t = "Q5_K";
+      else if ((f == F::q4_k_m || f == F::q5_k_m) && use_more_bits(layer, m.n_layers))
+        t = "Q6_K";
+      else if (f == F::q4_k_s && layer < 4)
+        t = "Q5_K";
       if (m.is_70b && (t == "Q3_K" || t == "Q4_K")) t = "Q5_K";
       if (m.n_expert == 8) t = "Q8_0";
       return t;
@@ -273,8 +298,8 @@ std::string_view mix_type(const MixContext& m, std::string_view base, TensorRole
       return base;
     case TensorRole::attn_o:
       if (m.n_expert == 8) {
-        if (f == F::q2_k || f == F::iq3_xxs || f == F::q3_k_s || f == F::q3_k_m || f == F::iq4_nl ||
-            f == F::q4_k_s || f == F::q4_k_m || f == F::iq3_m || f == F::iq4_xs) {
+        if (f == F::q2_k || f == F::iq3_xxs || f == F::q3_k_s || f == F::q3_k_m || f == F::iq4_nl || f == F::q4_k_s ||
+            f == F::q4_k_m || f == F::iq3_m || f == F::iq4_xs) {
           return "Q5_K";
         }
         return base;
@@ -302,8 +327,7 @@ std::string_view mix_type(const MixContext& m, std::string_view base, TensorRole
       if (f == F::q4_k_s && layer < n / 8) return "Q5_K";
       return base;
     }
-    default:
-      return base;
+    default: return base;
   }
 }
 
@@ -330,17 +354,14 @@ double simple_tensor_bytes(const Precision& p, const WeightTensor& w) {
     return w.elements * p.vector_bits / 8.0;
   }
   switch (p.kind) {
-    case QuantKind::floating:
-      return w.elements * p.linear_bits / 8.0;
+    case QuantKind::floating: return w.elements * p.linear_bits / 8.0;
     case QuantKind::grouped:
       if (w.role == TensorRole::token_embd || w.role == TensorRole::pos_embd || w.role == TensorRole::output) {
         return w.elements * p.embed_bits / 8.0;
       }
       return w.elements * p.linear_bits / 8.0;
-    case QuantKind::experts:
-      return w.elements * (is_routed_expert(w.role) ? p.linear_bits : p.embed_bits) / 8.0;
-    case QuantKind::gguf_mix:
-      break;
+    case QuantKind::experts: return w.elements * (is_routed_expert(w.role) ? p.linear_bits : p.embed_bits) / 8.0;
+    case QuantKind::gguf_mix: break;
   }
   return w.elements * p.linear_bits / 8.0;
 }

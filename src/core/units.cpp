@@ -21,9 +21,9 @@ Result<std::pair<double, std::string_view>> split_number(std::string_view text, 
   if (s.empty()) return make_error(ErrorCode::parse_error, std::string(what) + ": empty value");
   if (s.size() > 64) return make_error(ErrorCode::parse_error, std::string(what) + ": value too long");
   std::size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == '-' ||
-                          s[i] == '+' || ((s[i] == 'e' || s[i] == 'E') && i > 0 && i + 1 < s.size() &&
-                                          (std::isdigit(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '-')))) {
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == '-' || s[i] == '+' ||
+                          ((s[i] == 'e' || s[i] == 'E') && i > 0 && i + 1 < s.size() &&
+                           (std::isdigit(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '-')))) {
     ++i;
   }
   double value = 0;
@@ -76,9 +76,10 @@ Result<double> scaled(std::string_view text, std::string_view what,
 }  // namespace
 
 Result<double> parse_count(std::string_view text, std::string_view what) {
-  return scaled(text, what, {{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"B", 1e9}, {"G", 1e9}, {"T", 1e12}, {"b", 1e9},
-                             {"m", 1e6}, {"t", 1e12}},
-                true);
+  return scaled(
+      text, what,
+      {{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"B", 1e9}, {"G", 1e9}, {"T", 1e12}, {"b", 1e9}, {"m", 1e6}, {"t", 1e12}},
+      true);
 }
 
 Result<double> parse_tokens(std::string_view text, std::string_view what) {
@@ -95,8 +96,15 @@ Result<double> parse_bytes(std::string_view text, std::string_view what) {
   if (!split) return split.error();
   if (split.value().second.empty()) return split.value().first * kGiB;  // a bare number means GiB
   return scaled(text, what,
-                {{"B", 1.0}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"KiB", kKiB}, {"MiB", kMiB},
-                 {"GiB", kGiB}, {"TiB", kGiB * 1024.0}},
+                {{"B", 1.0},
+                 {"KB", 1e3},
+                 {"MB", 1e6},
+                 {"GB", 1e9},
+                 {"TB", 1e12},
+                 {"KiB", kKiB},
+                 {"MiB", kMiB},
+                 {"GiB", kGiB},
+                 {"TiB", kGiB * 1024.0}},
                 false);
 }
 

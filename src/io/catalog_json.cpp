@@ -97,8 +97,8 @@ struct Reader {
       return 0;
     }
     const auto value = it->find("value");
-    if (value == it->end() || !value->is_number() || !std::isfinite(value->get<double>()) ||
-        value->get<double>() < 0 || value->get<double>() > max) {
+    if (value == it->end() || !value->is_number() || !std::isfinite(value->get<double>()) || value->get<double>() < 0 ||
+        value->get<double>() > max) {
       fail(key, "needs a 'value' that is a finite non-negative number below " + std::to_string(max));
       return 0;
     }
@@ -115,8 +115,8 @@ Result<json> parse_document(std::string_view text, const char* schema_prefix, co
   if (doc.is_discarded()) return make_error(ErrorCode::parse_error, "catalog is not valid JSON");
   if (!doc.is_object()) return make_error(ErrorCode::parse_error, "catalog must be a JSON object");
   const auto schema = doc.find("schema");
-  if (schema != doc.end() && (!schema->is_string() ||
-                              schema->get_ref<const std::string&>().rfind(schema_prefix, 0) != 0)) {
+  if (schema != doc.end() &&
+      (!schema->is_string() || schema->get_ref<const std::string&>().rfind(schema_prefix, 0) != 0)) {
     return make_error(ErrorCode::parse_error, std::string("catalog schema must start with '") + schema_prefix + "'");
   }
   const auto list = doc.find(list_key);
@@ -336,7 +336,8 @@ Result<std::vector<Gpu>> parse_gpus_json(std::string_view text, Catalog* catalog
     if (!doc) return doc.error();
     const json& d = doc.value();
     if (catalog) {
-      if (const auto it = d.find("as_of"); it != d.end() && it->is_string()) catalog->gpus_as_of = it->get<std::string>();
+      if (const auto it = d.find("as_of"); it != d.end() && it->is_string())
+        catalog->gpus_as_of = it->get<std::string>();
       if (const auto it = d.find("sources"); it != d.end() && it->is_object() && it->size() < kMaxCatalogEntries) {
         for (const auto& [key, value] : it->items()) {
           if (value.is_string()) catalog->gpu_sources.emplace_back(key, value.get<std::string>());

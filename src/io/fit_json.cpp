@@ -7,7 +7,9 @@
 namespace gpuplan::io {
 namespace {
 
-std::int64_t as_int(double v) { return std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : 0; }
+std::int64_t as_int(double v) {
+  return std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : 0;
+}
 
 }  // namespace
 
@@ -56,16 +58,11 @@ std::string fit_json(const FitReport& r) {
               {"usable_bytes", as_int(e.capacity_bytes)},
               {"unified_memory", r.gpu.unified_memory},
               {"count", as_int(s.gpus)}};
-  j["memory"] = {{"weights_bytes", as_int(m.weights_bytes)},
-                 {"kv_cache_bytes", as_int(m.kv_cache_bytes)},
-                 {"activations_bytes", as_int(m.activations_bytes)},
-                 {"gradients_bytes", as_int(m.gradients_bytes)},
-                 {"optimizer_bytes", as_int(m.optimizer_bytes)},
-                 {"adapter_bytes", as_int(m.adapter_bytes)},
-                 {"overhead_bytes", as_int(m.overhead_bytes)},
-                 {"total_bytes", as_int(m.total_bytes)},
-                 {"host_offload_bytes", as_int(m.host_bytes)},
-                 {"headroom_bytes", as_int(e.headroom_bytes)}};
+  j["memory"] = {{"weights_bytes", as_int(m.weights_bytes)},         {"kv_cache_bytes", as_int(m.kv_cache_bytes)},
+                 {"activations_bytes", as_int(m.activations_bytes)}, {"gradients_bytes", as_int(m.gradients_bytes)},
+                 {"optimizer_bytes", as_int(m.optimizer_bytes)},     {"adapter_bytes", as_int(m.adapter_bytes)},
+                 {"overhead_bytes", as_int(m.overhead_bytes)},       {"total_bytes", as_int(m.total_bytes)},
+                 {"host_offload_bytes", as_int(m.host_bytes)},       {"headroom_bytes", as_int(e.headroom_bytes)}};
   j["fits"] = e.fits;
   j["max_context"] = as_int(e.max_context);
   j["max_context_is_model_limit"] = e.max_context_is_model_limit;

@@ -6,7 +6,9 @@
 namespace gpuplan::io {
 namespace {
 
-std::string gib(double bytes) { return fmt::format("{:9.2f} GiB", bytes / kGiB); }
+std::string gib(double bytes) {
+  return fmt::format("{:9.2f} GiB", bytes / kGiB);
+}
 
 std::string binding_text(const std::string& binding) {
   if (binding == "kv_cache") return "KV cache";
@@ -39,7 +41,8 @@ std::string fit_table(const FitReport& r) {
   std::string params = fmt::format("{} params", format_count(e.params.total));
   if (e.params.active < e.params.total) params += fmt::format(", {} active per token", format_count(e.params.active));
   if (e.params.mtp > 0) params += fmt::format(" (+{} MTP)", format_count(e.params.mtp));
-  line(fmt::format("Model      {} ({}){}", r.model.name, params, r.architecture_assumed ? " — architecture assumed" : ""));
+  line(fmt::format("Model      {} ({}){}", r.model.name, params,
+                   r.architecture_assumed ? " — architecture assumed" : ""));
   line(fmt::format("Precision  {} ({:.2f} bits/weight on average){}", s.precision.name,
                    e.params.total > 0 ? weights_bytes(s.arch, s.precision) * 8.0 / e.params.total : 0.0,
                    training ? "" : "; KV cache " + s.workload.kv_dtype));
@@ -52,10 +55,10 @@ std::string fit_table(const FitReport& r) {
     line(fmt::format("Workload   inference: context {} tokens x batch {}", format_tokens(s.workload.context),
                      s.workload.batch));
   }
-  line(fmt::format("GPU        {}{} — {} {}", s.gpus > 1 ? fmt::format("{} x ", s.gpus) : "", r.gpu.name,
-                   format_gib(r.gpu.memory_bytes),
-                   r.gpu.unified_memory ? fmt::format("unified ({} usable by the GPU)", format_gib(e.capacity_bytes))
-                                        : ""));
+  line(fmt::format(
+      "GPU        {}{} — {} {}", s.gpus > 1 ? fmt::format("{} x ", s.gpus) : "", r.gpu.name,
+      format_gib(r.gpu.memory_bytes),
+      r.gpu.unified_memory ? fmt::format("unified ({} usable by the GPU)", format_gib(e.capacity_bytes)) : ""));
   line("");
   line("Memory per GPU");
   line(fmt::format("  weights            {}", gib(m.weights_bytes)));
