@@ -4,9 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 
 namespace {
@@ -38,6 +38,21 @@ CliRun run(const std::string& args) {
   return r;
 }
 
+// True when the text holds the word "nan" or "inf" (any case), as printf prints non-finite values.
+bool prints_non_number(const std::string& text) {
+  std::string word;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    const char c = i < text.size() ? static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))) : ' ';
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += c;
+      continue;
+    }
+    if (word == "nan" || word == "inf") return true;
+    word.clear();
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST(Cli, IssueExamplesRun) {
@@ -52,8 +67,7 @@ TEST(Cli, IssueExamplesRun) {
         "fit llama-3.1-8b --gpu rtx-5090 --mode full-finetune --optimizer adafactor --offload-optimizer"}) {
     const CliRun r = run(args);
     EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
-    static const std::regex not_a_number(R"(\b-?(nan|inf)\b)", std::regex::icase);
-    EXPECT_FALSE(std::regex_search(r.out, not_a_number)) << args;
+    EXPECT_FALSE(prints_non_number(r.out)) << args;
   }
 }
 
