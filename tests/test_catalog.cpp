@@ -101,6 +101,9 @@ TEST(CatalogJson, BadDocumentsAreErrorsNamingTheField) {
     ASSERT_FALSE(r.has_value()) << c.text;
     EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << c.text << " -> " << r.error().message;
   }
+  const auto deep = io::parse_models_json(std::string(100000, '[') + std::string(100000, ']'));
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_NE(deep.error().message.find("deeper than 64"), std::string::npos) << deep.error().message;
   const auto g = io::parse_gpus_json(R"({"gpus":[{"id":"x","memory_gib":{"value":-24},"memory_bandwidth_gbps":1}]})");
   ASSERT_FALSE(g.has_value());
   EXPECT_NE(g.error().message.find("memory_gib"), std::string::npos) << g.error().message;

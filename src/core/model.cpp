@@ -227,7 +227,7 @@ std::string validate_arch(const ModelArch& a) {
   if (a.hidden_size <= 0 || a.num_layers <= 0 || a.vocab_size <= 0) {
     return "hidden_size, num_layers and vocab_size must be positive";
   }
-  if (a.num_layers > 100000) return "num_layers is implausibly large";
+  if (a.num_layers > 10000) return "num_layers is implausibly large (more than 10000)";
   if (!is_mla(a)) {
     if (a.num_heads <= 0 || a.num_kv_heads <= 0 || a.head_dim <= 0) {
       return "num_heads, num_kv_heads and head_dim must be positive";

@@ -94,7 +94,14 @@ Result<double> parse_tokens(std::string_view text, std::string_view what) {
 Result<double> parse_bytes(std::string_view text, std::string_view what) {
   auto split = split_number(text, what);
   if (!split) return split.error();
-  if (split.value().second.empty()) return split.value().first * kGiB;  // a bare number means GiB
+  if (split.value().second.empty()) {  // a bare number means GiB
+    const double bytes = split.value().first * kGiB;
+    if (!std::isfinite(bytes) || bytes > 1e30) {
+      return make_error(ErrorCode::out_of_range,
+                        std::string(what) + ": '" + std::string(trim(text)) + "' is too large");
+    }
+    return bytes;
+  }
   return scaled(text, what,
                 {{"B", 1.0},
                  {"KB", 1e3},

@@ -1,5 +1,6 @@
 #include "gpuplan/io/catalog_json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -107,9 +108,36 @@ struct Reader {
   }
 };
 
+// Deepest [ / { nesting outside strings; catalogs need 4 levels, so anything past 64 is refused
+// before the parser builds it (a 32 MiB document of '[' would otherwise cost over 1 GB).
+std::size_t nesting_depth(std::string_view text) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 Result<json> parse_document(std::string_view text, const char* schema_prefix, const char* list_key) {
   if (text.size() > kMaxCatalogBytes) {
     return make_error(ErrorCode::parse_error, "catalog is larger than 32 MiB");
+  }
+  if (nesting_depth(text) > 64) {
+    return make_error(ErrorCode::parse_error, "catalog nests arrays/objects deeper than 64 levels");
   }
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return make_error(ErrorCode::parse_error, "catalog is not valid JSON");
@@ -149,7 +177,7 @@ QkNorm parse_qk_norm(Reader& r, const json& a) {
 ModelArch parse_arch(Reader& r, const json& a) {
   ModelArch m;
   m.hidden_size = r.number(a, "hidden_size", 0, true, 1e7);
-  m.num_layers = r.number(a, "num_layers", 0, true, 1e5);
+  m.num_layers = r.number(a, "num_layers", 0, true, 1e4);
   m.num_heads = r.number(a, "num_heads", 0, true, 1e5);
   m.num_kv_heads = r.number(a, "num_kv_heads", m.num_heads, false, 1e5);
   m.head_dim = r.number(a, "head_dim", m.num_heads > 0 ? std::floor(m.hidden_size / m.num_heads) : 0, false, 1e5);
@@ -183,7 +211,7 @@ ModelArch parse_arch(Reader& r, const json& a) {
   m.qk_rope_head_dim = r.number(a, "qk_rope_head_dim", 0, false, 1e5);
   m.v_head_dim = r.number(a, "v_head_dim", 0, false, 1e5);
   m.mtp_layers = r.number(a, "mtp_layers", 0, false, 1e3);
-  m.vision_params = r.number(a, "vision_params", 0, false, 1e13);
+  m.vision_params = r.number(a, "vision_params", 0, false, 1e12);
   return m;
 }
 
