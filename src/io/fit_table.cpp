@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "gpuplan/io/fit_report.hpp"
 #include "gpuplan/units.hpp"
 
@@ -14,6 +16,16 @@ std::string binding_text(const std::string& binding) {
   if (binding == "kv_cache") return "KV cache";
   if (binding == "optimizer") return "optimizer states";
   return binding;
+}
+
+double binding_bytes(const MemoryBreakdown& m, const std::string& binding) {
+  if (binding == "weights") return m.weights_bytes;
+  if (binding == "kv_cache") return m.kv_cache_bytes;
+  if (binding == "activations") return m.activations_bytes;
+  if (binding == "gradients") return m.gradients_bytes;
+  if (binding == "optimizer") return m.optimizer_bytes;
+  if (binding == "adapters") return m.adapter_bytes;
+  return m.overhead_bytes;
 }
 
 }  // namespace
@@ -76,6 +88,10 @@ std::string fit_table(const FitReport& r) {
   if (m.host_bytes > 0) line(fmt::format("  in host RAM        {}   (offloaded optimizer states)", gib(m.host_bytes)));
   line("");
   line(verdict_line(r));
+  if (e.fits) {
+    line(fmt::format("Largest memory term: {} ({:.0f}% of the total)", binding_text(e.binding),
+                     100.0 * binding_bytes(m, e.binding) / std::max(1.0, m.total_bytes)));
+  }
   const char* ctx_name = training ? "sequence length" : "context";
   if (e.max_context > 0) {
     line(fmt::format("Largest {} at batch {}: {}{}", ctx_name, s.workload.batch, format_tokens(e.max_context),
