@@ -7,6 +7,7 @@
 #include "gpuplan/gpu.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/result.hpp"
+#include "gpuplan/speed.hpp"
 
 namespace gpuplan {
 
@@ -16,10 +17,16 @@ struct Catalog {
   std::string models_as_of;
   std::string gpus_as_of;
   std::vector<std::pair<std::string, std::string>> gpu_sources;  // key -> description
+  std::vector<RuntimeModel> runtimes;
+  std::vector<std::string> runtime_vendors;  // parallel to runtimes: comma-separated vendors each entry covers
 };
 
 // By id or alias; case, '-', '_', '.', ' ' insensitive where unambiguous.
 Result<const Model*> find_model(const Catalog& catalog, std::string_view name);
 Result<const Gpu*> find_gpu(const Catalog& catalog, std::string_view name);
+// The efficiency model of `runtime` (llama.cpp, vllm, sglang, tensorrt-llm, transformers, ollama)
+// on a GPU of `vendor`. When no entry covers the vendor, the runtime's first entry is returned
+// with calibrated = false and the calibration text saying whose factors were borrowed.
+Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runtime, std::string_view vendor);
 
 }  // namespace gpuplan

@@ -53,6 +53,14 @@ Result<Precision> find_precision(std::string_view name);
 // Bytes of every weight of `arch` stored in `p`, tensor by tensor (MTP modules excluded).
 double weights_bytes(const ModelArch& arch, const Precision& p);
 
+struct WeightBytes {
+  double total = 0;
+  double token_embedding = 0;  // input embedding (+ position) table: gathered, not read whole, per token
+  double routed_experts = 0;   // MoE routed experts: only the chosen ones are read per token
+  double vision = 0;           // vision tower: not used by text decoding
+};
+WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p);
+
 // KV-cache element formats (--kv-dtype): f32, f16/bf16, fp8, q8_0, q4_0 ...; bytes per element.
 Result<double> kv_bytes_per_element(std::string_view name);
 

@@ -46,6 +46,34 @@ Result<const Gpu*> find_gpu(const Catalog& catalog, std::string_view name) {
                                                  "; 'gpuplan gpus' lists them");
 }
 
+Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runtime, std::string_view vendor) {
+  std::string key = canonical_name(runtime);
+  if (key == "llamacpp" || key == "llama-cpp" || key == "ollama" || key == "lmstudio" || key == "llama.cpp") {
+    key = key == "ollama" ? "ollama" : "llama.cpp";
+  }
+  const RuntimeModel* first = nullptr;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < catalog.runtimes.size(); ++i) {
+    const RuntimeModel& r = catalog.runtimes[i];
+    names.push_back(r.runtime);
+    if (canonical_name(r.runtime) != key) continue;
+    if (first == nullptr) first = &r;
+    const std::string& vendors = i < catalog.runtime_vendors.size() ? catalog.runtime_vendors[i] : std::string();
+    if (vendors.empty() || vendors.find(canonical_name(vendor)) != std::string::npos) return r;
+  }
+  if (first != nullptr) {
+    RuntimeModel borrowed = *first;
+    borrowed.calibrated = false;
+    borrowed.calibration = "no calibration for " + std::string(runtime) + " on " + std::string(vendor) +
+                           " hardware; borrowing the factors of " + first->id + " (" + first->calibration + ")";
+    return borrowed;
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return make_error(ErrorCode::unknown_name,
+                    "unknown runtime '" + std::string(runtime) + "'" + suggestion_suffix(runtime, names));
+}
+
 const char* to_string(Tier tier) {
   switch (tier) {
     case Tier::consumer: return "consumer";

@@ -368,48 +368,43 @@ double simple_tensor_bytes(const Precision& p, const WeightTensor& w) {
 
 }  // namespace
 
-double weights_bytes(const ModelArch& arch, const Precision& p) {
+WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
   const MixContext mix{ftype_of(p.name), arch.num_layers,
                        arch.num_kv_heads > 0 ? arch.num_heads / arch.num_kv_heads : 1.0, arch.num_experts,
                        arch.num_layers == 80 && arch.hidden_size == 8192};
   auto bytes_of = [&](const WeightTensor& w, double layer) {
     return p.kind == QuantKind::gguf_mix ? gguf_tensor_bytes(mix, p.base_type, w, layer) : simple_tensor_bytes(p, w);
   };
-  double total = 0;
+  WeightBytes out;
+  auto add = [&out](TensorRole role, double bytes) {
+    out.total += bytes;
+    if (role == TensorRole::token_embd || role == TensorRole::pos_embd) out.token_embedding += bytes;
+    if (is_routed_expert(role)) out.routed_experts += bytes;
+    if (role == TensorRole::vision) out.vision += bytes;
+  };
   const LayerTensors outer = outer_tensors(arch);
   for (std::size_t i = 0; i < outer.count; ++i) {
     WeightTensor w = outer.tensors[i];
     // llama.cpp quantises a tied token embedding with the output tensor's rules.
     if (arch.tie_word_embeddings && w.role == TensorRole::token_embd && p.kind == QuantKind::gguf_mix) {
-      w.role = TensorRole::output;
+      add(TensorRole::token_embd, bytes_of(WeightTensor{TensorRole::output, w.elements, w.cols}, 0));
+      continue;
     }
-    total += bytes_of(w, 0);
+    add(w.role, bytes_of(w, 0));
   }
-  // Mixes vary per layer; plain formats only per layer kind (dense / MoE).
-  const bool per_layer = p.kind == QuantKind::gguf_mix;
   const double dense_layers = is_moe(arch) ? std::min(arch.first_dense_layers, arch.num_layers) : arch.num_layers;
-  if (!per_layer) {
-    auto layer_bytes = [&](double layer) {
-      const LayerTensors t = layer_tensors(arch, layer);
-      double s = 0;
-      for (std::size_t i = 0; i < t.count; ++i) s += bytes_of(t.tensors[i], layer);
-      return s;
-    };
-    if (dense_layers > 0) total += dense_layers * layer_bytes(0);
-    if (arch.num_layers > dense_layers) total += (arch.num_layers - dense_layers) * layer_bytes(arch.num_layers - 1);
-    return total;
-  }
-  // Per-layer rules touch only attn_v / attn_kv_b / ffn_down; the other tensors are priced once per layer kind.
+  const bool per_layer = p.kind == QuantKind::gguf_mix;  // mixes vary per layer; plain formats per layer kind
   auto add_layers = [&](double first, double end) {
     if (end <= first) return;
     const LayerTensors t = layer_tensors(arch, first);
     for (std::size_t i = 0; i < t.count; ++i) {
       const WeightTensor& w = t.tensors[i];
-      if (!layer_dependent(w.role)) {
-        total += (end - first) * bytes_of(w, first);
+      if (!per_layer || !layer_dependent(w.role)) {
+        add(w.role, (end - first) * bytes_of(w, first));
         continue;
       }
-      // mix_type() sees a layer only through five predicates: price each combination once.
+      // Per-layer rules touch only attn_v / attn_kv_b / ffn_down, and see a layer only through
+      // five predicates: price each combination once.
       std::array<double, 32> memo{};
       memo.fill(-1);
       const double n = arch.num_layers;
@@ -417,14 +412,16 @@ double weights_bytes(const ModelArch& arch, const Precision& p) {
         const unsigned key = (use_more_bits(layer, n) ? 1u : 0u) | (layer < 2 ? 2u : 0u) | (layer < 4 ? 4u : 0u) |
                              (layer < n / 16 ? 8u : 0u) | (layer < n / 8 ? 16u : 0u);
         if (memo[key] < 0) memo[key] = bytes_of(w, layer);
-        total += memo[key];
+        add(w.role, memo[key]);
       }
     }
   };
   add_layers(0, dense_layers);
   add_layers(dense_layers, arch.num_layers);
-  return total;
+  return out;
 }
+
+double weights_bytes(const ModelArch& arch, const Precision& p) { return weight_bytes_breakdown(arch, p).total; }
 
 Result<double> kv_bytes_per_element(std::string_view name) {
   const std::string key = normalise(name);

@@ -7,6 +7,8 @@
 
 extern const char gpuplan_models_json[];
 extern const unsigned long gpuplan_models_json_size;
+extern const char gpuplan_runtimes_json[];
+extern const unsigned long gpuplan_runtimes_json_size;
 extern const char gpuplan_gpus_json[];
 extern const unsigned long gpuplan_gpus_json_size;
 
@@ -378,6 +380,47 @@ Result<std::vector<Gpu>> parse_gpus_json(std::string_view text, Catalog* catalog
   }
 }
 
+Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog) {
+  try {
+    auto doc = parse_document(text, "gpuplan-runtimes/", "runtimes");
+    if (!doc) return doc.error();
+    const json& list = doc.value()["runtimes"];
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const json& j = list[i];
+      Reader r{"runtimes[" + std::to_string(i) + "]", {}};
+      if (!j.is_object()) return make_error(ErrorCode::parse_error, r.where + ": must be an object");
+      RuntimeModel m;
+      m.id = r.string(j, "id", true);
+      m.runtime = r.string(j, "runtime", true);
+      m.calibrated = r.boolean(j, "calibrated", false);
+      m.calibration = r.string(j, "calibration", true);
+      m.bandwidth_efficiency = r.number(j, "bandwidth_efficiency", 0, true, 1.5);
+      m.layer_overhead_s = r.number(j, "layer_overhead_s", 0, true, 1.0);
+      m.compute_efficiency_float = r.number(j, "compute_efficiency_float", 0, true, 1.5);
+      m.compute_efficiency_quant = r.number(j, "compute_efficiency_quant", 0, true, 1.5);
+      m.decode_ratio_low = r.number(j, "decode_ratio_low", 0, true, 10);
+      m.decode_ratio_high = r.number(j, "decode_ratio_high", 0, true, 10);
+      m.prefill_ratio_low = r.number(j, "prefill_ratio_low", 0, true, 10);
+      m.prefill_ratio_high = r.number(j, "prefill_ratio_high", 0, true, 10);
+      m.ubatch = r.number(j, "ubatch", 512, false, 1e6);
+      m.default_split = r.string(j, "default_split");
+      if (m.default_split.empty()) m.default_split = "layer";
+      std::string vendors;
+      for (const auto& v : r.strings(j, "vendors")) vendors += v + ",";
+      if (r.error.empty() && (m.bandwidth_efficiency <= 0 || m.compute_efficiency_float <= 0 ||
+                              m.compute_efficiency_quant <= 0 || m.ubatch < 1)) {
+        r.fail("efficiency", "factors must be positive");
+      }
+      if (!r.error.empty()) return make_error(ErrorCode::parse_error, r.error);
+      catalog.runtimes.push_back(std::move(m));
+      catalog.runtime_vendors.push_back(vendors);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::parse_error, std::string("runtime catalog: ") + e.what());
+  }
+}
+
 Result<Catalog> builtin_catalog() {
   Catalog c;
   auto models = parse_models_json(std::string_view(gpuplan_models_json, gpuplan_models_json_size));
@@ -386,6 +429,8 @@ Result<Catalog> builtin_catalog() {
   auto gpus = parse_gpus_json(std::string_view(gpuplan_gpus_json, gpuplan_gpus_json_size), &c);
   if (!gpus) return make_error(gpus.error().code, "built-in GPU catalog: " + gpus.error().message);
   c.gpus = std::move(gpus).value();
+  auto runtimes = parse_runtimes_json(std::string_view(gpuplan_runtimes_json, gpuplan_runtimes_json_size), c);
+  if (!runtimes) return make_error(runtimes.error().code, "built-in runtime catalog: " + runtimes.error().message);
   return c;
 }
 

@@ -17,6 +17,9 @@ Result<std::vector<Model>> parse_models_json(std::string_view text);
 // Also returns the catalog's as_of and its sources map into `catalog`.
 Result<std::vector<Gpu>> parse_gpus_json(std::string_view text, Catalog* catalog = nullptr);
 
+// data/runtimes.json: efficiency models per runtime and hardware family.
+Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog);
+
 // The catalogs compiled into the binary from data/.
 Result<Catalog> builtin_catalog();
 // Adds (or replaces by id) entries of user catalog text to a catalog.

@@ -1,0 +1,112 @@
+// Speed: a roofline model of inference (Williams et al. 2009; for LLMs Yuan et al. 2024,
+// LLM-Viewer). Prefill is timed from FLOPs against the card's dense FLOPS, decode from the
+// bytes each step reads (weights actually touched + KV cache) against memory bandwidth; each
+// takes the max of its compute and memory times, plus a per-layer overhead, with efficiency
+// factors fitted per runtime and hardware family on measured data (data/runtimes.json).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "gpuplan/gpu.hpp"
+#include "gpuplan/model.hpp"
+#include "gpuplan/precision.hpp"
+
+namespace gpuplan {
+
+// How achievable throughput relates to peak on one runtime + hardware family.
+struct RuntimeModel {
+  std::string id = "generic";         // llama.cpp-cuda, llama.cpp-metal, vllm, ...
+  std::string runtime = "generic";    // llama.cpp, vllm, sglang, tensorrt-llm, transformers, ollama
+  bool calibrated = false;            // fitted on measured data for this family
+  std::string calibration;            // what it rests on (or why it is not calibrated)
+  double bandwidth_efficiency = 0.8;  // decode: achieved / peak memory bandwidth
+  double layer_overhead_s = 50e-6;    // per layer per forward pass (kernel launches, syncs)
+  double compute_efficiency_float = 0.6;  // prefill: achieved / dense peak, float weights
+  double compute_efficiency_quant = 0.5;  // prefill: achieved / dense peak, quantised weights (dequantisation)
+  double decode_ratio_low = 0.7, decode_ratio_high = 1.2;    // measured/predicted spread (10th/90th pct)
+  double prefill_ratio_low = 0.6, prefill_ratio_high = 1.3;
+  double ubatch = 512;                // tokens per prefill pass
+  std::string default_split = "layer";  // layer (pipeline, llama.cpp) or tensor (vLLM, TensorRT-LLM)
+};
+
+enum class Split { layer, tensor };
+
+// The hardware side of a speed estimate, copied out of a Gpu (no strings on the hot path).
+struct ComputeSpec {
+  double memory_bandwidth_bytes_per_s = 0;
+  DenseFlops dense_flops;
+  double link_bytes_per_s = 0;   // GPU-to-GPU: NVLink/Infinity Fabric if present, else PCIe host link
+  double link_latency_s = 0;     // per message
+};
+ComputeSpec compute_spec(const Gpu& gpu);
+
+struct SpeedWorkload {
+  double prompt_tokens = 512;
+  double output_tokens = 128;
+  double concurrency = 1;        // sequences decoded together
+  double gpus = 1;
+  Split split = Split::layer;
+};
+
+// A figure with its calibrated range.
+struct Ranged {
+  double low = 0, expected = 0, high = 0;
+};
+
+struct Speed {
+  Ranged prefill_tokens_per_s;   // prompt processing, one sequence
+  Ranged decode_tokens_per_s;    // per sequence, averaged over the output (context grows)
+  Ranged aggregate_tokens_per_s; // decode tokens/s over all concurrent sequences
+  Ranged ttft_s;                 // time to first token (prefill of the prompt)
+  Ranged tpot_s;                 // time per output token
+  double prefill_flops = 0;
+  double decode_flops_per_step = 0;
+  double decode_bytes_per_step = 0;
+  double arithmetic_intensity = 0;   // decode FLOPs per byte read, at the given concurrency
+  double machine_balance = 0;        // the card's FLOPs per byte: above it compute binds
+  std::string bound;                 // decode: "memory" or "compute"
+  std::string prefill_bound;         // prefill: "compute" or "memory"
+  double compute_flops_per_s = 0;    // dense peak used
+  double communication_s_per_token = 0;  // tensor-parallel all-reduce or pipeline hops, per decode step
+};
+
+struct SpeedInputs {
+  const ModelArch* arch = nullptr;
+  const Precision* precision = nullptr;
+  double kv_bytes = 2;
+  ComputeSpec hardware;
+  RuntimeModel runtime;
+  SpeedWorkload workload;
+};
+
+Speed estimate_speed(const SpeedInputs& in);
+
+// One decode step (all concurrent sequences advance one token at `context` depth), seconds.
+double decode_step_s(const SpeedInputs& in, double context, double concurrency);
+// Prefill of `tokens` prompt tokens starting at depth 0, seconds.
+double prefill_s(const SpeedInputs& in, double tokens);
+
+// Raw roofline terms for calibration: times at 100 % efficiency and the layer count.
+struct RooflineTerms {
+  double memory_s = 0;   // bytes / peak bandwidth
+  double compute_s = 0;  // FLOPs / dense peak
+  double passes = 0;     // forward passes (decode: 1 per step; prefill: ceil(tokens / ubatch))
+  double layers = 0;
+};
+RooflineTerms decode_terms(const SpeedInputs& in, double context, double concurrency);
+RooflineTerms prefill_terms(const SpeedInputs& in, double tokens);
+
+// Dense FLOP/s the runtime computes with for these weights (fp8 on FP8-capable cards for fp8
+// weights; otherwise bf16/fp16 tensor throughput with fp32 accumulate).
+double compute_flops(const ComputeSpec& hw, const Precision& p);
+
+// Points of a speed curve: decode and prefill speed at growing context depth.
+struct CurvePoint {
+  double context = 0;
+  double tpot_s = 0;
+  double decode_tokens_per_s = 0;
+  double prefill_tokens_per_s = 0;  // a prompt of this length
+};
+std::vector<CurvePoint> context_curve(const SpeedInputs& in, double max_context, int points);
+
+}  // namespace gpuplan

@@ -1,0 +1,238 @@
+#include "gpuplan/speed.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "gpuplan/memory.hpp"
+
+namespace gpuplan {
+namespace {
+
+// GPU-to-GPU message latency: NVLink/Infinity Fabric ~3 us, PCIe peer-to-peer through the root
+// complex ~10 us (NCCL all-reduce latency for small messages, nccl-tests; Pope et al. 2022 §3).
+constexpr double kPeerLatencyS = 3e-6;
+constexpr double kPcieLatencyS = 10e-6;
+constexpr double kDefaultPcieBytesPerS = 32e9;  // PCIe 4.0 x16, one direction
+
+double attention_dims(const ModelArch& a) {  // d_qk + d_v per head
+  if (is_mla(a)) return a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim;
+  return 2.0 * a.head_dim;
+}
+
+double sliding_layers(const ModelArch& a) {
+  if (a.sliding_window <= 0) return 0;
+  if (a.global_every <= 0) return a.num_layers;
+  return a.num_layers - std::floor(a.num_layers / a.global_every);
+}
+
+// Attention FLOPs of one token attending to `context` earlier tokens, all layers (QK^T and AV).
+double attention_flops_per_token(const ModelArch& a, double context) {
+  const double per_kv = 2.0 * a.num_heads * attention_dims(a);
+  const double sliding = sliding_layers(a);
+  const double global = a.num_layers - sliding;
+  return per_kv * (global * context + sliding * std::min(context, a.sliding_window));
+}
+
+// Attention FLOPs of a causal prompt of `tokens` tokens: sum over positions of their KV length.
+double attention_flops_prompt(const ModelArch& a, double tokens) {
+  const double per_kv = 2.0 * a.num_heads * attention_dims(a);
+  const double sliding = sliding_layers(a);
+  const double global = a.num_layers - sliding;
+  const double full = tokens * (tokens + 1) / 2;
+  double windowed = full;
+  if (a.sliding_window > 0 && tokens > a.sliding_window) {
+    const double w = a.sliding_window;
+    windowed = w * (w + 1) / 2 + (tokens - w) * w;
+  }
+  return per_kv * (global * full + sliding * windowed);
+}
+
+struct ModelCosts {
+  double linear_params = 0;  // parameters in matmuls per token (incl. LM head, excl. embedding gather)
+  double head_params = 0;    // the LM head
+  WeightBytes bytes;
+};
+
+ModelCosts model_costs(const ModelArch& a, const Precision& p) {
+  ModelCosts c;
+  const ParamCounts params = count_params(a);
+  c.head_params = a.vocab_size * a.hidden_size;
+  c.linear_params = params.active - params.vision - params.embedding + (a.tie_word_embeddings ? c.head_params : 0);
+  c.bytes = weight_bytes_breakdown(a, p);
+  return c;
+}
+
+// Weight bytes one forward pass reads for `tokens` tokens: everything but the vision tower and
+// the embedding gather; of the routed experts, the share `tokens` tokens touch, assuming uniform
+// independent routing: 1 - (1 - k/E)^tokens.
+double weights_read(const ModelArch& a, const ModelCosts& c, double tokens) {
+  double bytes = c.bytes.total - c.bytes.vision - (a.tie_word_embeddings ? 0 : c.bytes.token_embedding);
+  if (is_moe(a) && c.bytes.routed_experts > 0) {
+    const double touched = 1.0 - std::pow(1.0 - a.experts_per_token / a.num_experts, tokens);
+    bytes -= c.bytes.routed_experts * (1.0 - touched);
+  }
+  return bytes;
+}
+
+double efficiency_for(const RuntimeModel& r, const Precision& p) {
+  return p.kind == QuantKind::floating || (p.kind == QuantKind::gguf_mix && p.base_type == "F16")
+             ? r.compute_efficiency_float
+             : r.compute_efficiency_quant;
+}
+
+// Communication per forward pass of `tokens` tokens across `gpus` cards.
+double communication_s(const SpeedInputs& in, double tokens) {
+  const double n = in.workload.gpus;
+  if (n <= 1) return 0;
+  const ModelArch& a = *in.arch;
+  const double message = tokens * a.hidden_size * 2.0;  // bf16 activations
+  const double link = in.hardware.link_bytes_per_s > 0 ? in.hardware.link_bytes_per_s : kDefaultPcieBytesPerS;
+  const double latency = in.hardware.link_latency_s > 0 ? in.hardware.link_latency_s : kPcieLatencyS;
+  if (in.workload.split == Split::layer) {
+    return (n - 1) * (latency + message / link);  // activations hop from card to card
+  }
+  // Tensor parallel (Megatron): two ring all-reduces per layer (Narayanan et al. 2021; Pope et al. 2022).
+  const double all_reduce = 2.0 * (n - 1) / n * message / link + 2.0 * (n - 1) * latency;
+  return 2.0 * a.num_layers * all_reduce;
+}
+
+double combine(const SpeedInputs& in, const RooflineTerms& t, double tokens) {
+  const double n = std::max(1.0, in.workload.gpus);
+  const double share = in.workload.split == Split::tensor ? 1.0 / n : 1.0;  // layer split runs cards in turn
+  const double compute = t.compute_s * share / efficiency_for(in.runtime, *in.precision);
+  const double memory = t.memory_s * share / in.runtime.bandwidth_efficiency;
+  return std::max(compute, memory) + t.passes * t.layers * in.runtime.layer_overhead_s +
+         t.passes * communication_s(in, tokens / std::max(1.0, t.passes));
+}
+
+Ranged tokens_range(const RuntimeModel& r, double expected, bool decode) {
+  const double lo = decode ? r.decode_ratio_low : r.prefill_ratio_low;
+  const double hi = decode ? r.decode_ratio_high : r.prefill_ratio_high;
+  return Ranged{expected * lo, expected, expected * hi};
+}
+
+Ranged time_range(const Ranged& rate, double work) {
+  auto t = [work](double r) { return r > 0 ? work / r : 0.0; };
+  return Ranged{t(rate.high), t(rate.expected), t(rate.low)};
+}
+
+}  // namespace
+
+ComputeSpec compute_spec(const Gpu& gpu) {
+  ComputeSpec s;
+  s.memory_bandwidth_bytes_per_s = gpu.memory_bandwidth_bytes_per_s;
+  s.dense_flops = gpu.dense_flops;
+  const bool peer = !gpu.peer_link.empty() && gpu.peer_link != "none" && gpu.peer_link_bytes_per_s > 0;
+  s.link_bytes_per_s = peer ? gpu.peer_link_bytes_per_s
+                            : (gpu.host_link_bytes_per_s > 0 ? gpu.host_link_bytes_per_s : kDefaultPcieBytesPerS);
+  s.link_latency_s = peer ? kPeerLatencyS : kPcieLatencyS;
+  return s;
+}
+
+double compute_flops(const ComputeSpec& hw, const Precision& p) {
+  const DenseFlops& f = hw.dense_flops;
+  if (p.name == "fp8" && f.fp8 > 0) return f.fp8;
+  if (p.name == "fp32") return f.tf32 > 0 ? f.tf32 : f.fp32;
+  if (f.bf16 > 0) return f.bf16;
+  if (f.fp16 > 0) return f.fp16;
+  return f.fp32;
+}
+
+RooflineTerms decode_terms(const SpeedInputs& in, double context, double concurrency) {
+  const ModelArch& a = *in.arch;
+  const ModelCosts c = model_costs(a, *in.precision);
+  RooflineTerms t;
+  const double flops = concurrency * (2.0 * c.linear_params + attention_flops_per_token(a, context));
+  const double bytes = weights_read(a, c, concurrency) + kv_cache_bytes(a, context, concurrency, in.kv_bytes);
+  t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
+  t.memory_s = bytes / std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s);
+  t.passes = 1;
+  t.layers = a.num_layers;
+  return t;
+}
+
+RooflineTerms prefill_terms(const SpeedInputs& in, double tokens) {
+  const ModelArch& a = *in.arch;
+  const ModelCosts c = model_costs(a, *in.precision);
+  RooflineTerms t;
+  const double ubatch = std::max(1.0, in.runtime.ubatch);
+  t.passes = std::ceil(tokens / ubatch);
+  // Logits only for the last prompt token (llama.cpp, vLLM): the LM head runs once.
+  const double flops = 2.0 * tokens * (c.linear_params - c.head_params) + 2.0 * c.head_params +
+                       attention_flops_prompt(a, tokens);
+  const double bytes = t.passes * weights_read(a, c, std::min(tokens, ubatch)) +
+                       kv_cache_bytes(a, tokens, 1, in.kv_bytes);  // KV written once
+  t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
+  t.memory_s = bytes / std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s);
+  t.layers = a.num_layers;
+  return t;
+}
+
+double decode_step_s(const SpeedInputs& in, double context, double concurrency) {
+  return combine(in, decode_terms(in, context, concurrency), concurrency);
+}
+
+double prefill_s(const SpeedInputs& in, double tokens) {
+  if (tokens <= 0) return 0;
+  return combine(in, prefill_terms(in, tokens), tokens);
+}
+
+Speed estimate_speed(const SpeedInputs& in) {
+  Speed s;
+  const SpeedWorkload& w = in.workload;
+  const double concurrency = std::max(1.0, w.concurrency);
+  // Mean step time over the output: the context grows from prompt to prompt + output
+  // (four quarter midpoints; the step time is piecewise linear in the context).
+  double tpot = 0;
+  const int samples = 4;
+  for (int i = 0; i < samples; ++i) {
+    const double depth = w.prompt_tokens + w.output_tokens * (i + 0.5) / samples;
+    tpot += decode_step_s(in, depth, concurrency) / samples;
+  }
+  const double mid = w.prompt_tokens + w.output_tokens / 2;
+  const RooflineTerms d = decode_terms(in, mid, concurrency);
+  const RooflineTerms p = prefill_terms(in, std::max(1.0, w.prompt_tokens));
+  const double prefill = prefill_s(in, std::max(1.0, w.prompt_tokens));
+
+  s.compute_flops_per_s = compute_flops(in.hardware, *in.precision);
+  s.decode_flops_per_step = d.compute_s * s.compute_flops_per_s;
+  s.decode_bytes_per_step = d.memory_s * in.hardware.memory_bandwidth_bytes_per_s;
+  s.prefill_flops = p.compute_s * s.compute_flops_per_s;
+  s.arithmetic_intensity = s.decode_bytes_per_step > 0 ? s.decode_flops_per_step / s.decode_bytes_per_step : 0;
+  s.machine_balance = in.hardware.memory_bandwidth_bytes_per_s > 0
+                          ? s.compute_flops_per_s / in.hardware.memory_bandwidth_bytes_per_s
+                          : 0;
+  const double eff_c = efficiency_for(in.runtime, *in.precision);
+  s.bound = d.compute_s / eff_c > d.memory_s / in.runtime.bandwidth_efficiency ? "compute" : "memory";
+  s.prefill_bound = p.compute_s / eff_c > p.memory_s / in.runtime.bandwidth_efficiency ? "compute" : "memory";
+  s.communication_s_per_token = communication_s(in, concurrency);
+
+  s.decode_tokens_per_s = tokens_range(in.runtime, tpot > 0 ? 1.0 / tpot : 0, true);
+  s.aggregate_tokens_per_s = tokens_range(in.runtime, tpot > 0 ? concurrency / tpot : 0, true);
+  s.tpot_s = time_range(s.decode_tokens_per_s, 1.0);
+  const double prompt = std::max(1.0, w.prompt_tokens);
+  s.prefill_tokens_per_s = tokens_range(in.runtime, prefill > 0 ? prompt / prefill : 0, false);
+  s.ttft_s = w.prompt_tokens > 0 ? time_range(s.prefill_tokens_per_s, prompt) : Ranged{};
+  return s;
+}
+
+std::vector<CurvePoint> context_curve(const SpeedInputs& in, double max_context, int points) {
+  std::vector<CurvePoint> out;
+  if (points < 2 || max_context < 2) return out;
+  const double concurrency = std::max(1.0, in.workload.concurrency);
+  for (int i = 0; i < points; ++i) {
+    // Geometric spacing from 512 (or less) up to max_context.
+    const double start = std::min(512.0, max_context);
+    const double ctx = std::round(start * std::pow(max_context / start, static_cast<double>(i) / (points - 1)));
+    CurvePoint p;
+    p.context = ctx;
+    p.tpot_s = decode_step_s(in, ctx, concurrency);
+    p.decode_tokens_per_s = p.tpot_s > 0 ? 1.0 / p.tpot_s : 0;
+    const double pf = prefill_s(in, ctx);
+    p.prefill_tokens_per_s = pf > 0 ? ctx / pf : 0;
+    out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace gpuplan
