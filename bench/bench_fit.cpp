@@ -63,4 +63,39 @@ BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_q4km,
 BENCHMARK_CAPTURE(BM_WeightsBytes, llama405b_bf16,
                   make("llama-3.1-405b", "bf16", "h100-sxm", Mode::inference, 4096, 1));
 
+namespace {
+
+Scenario with_speed(Scenario s, const char* gpu, const char* runtime, double concurrency, double gpus, Split split) {
+  const Gpu& g = *find_gpu(catalog(), gpu).value();
+  s.with_speed = true;
+  s.hardware = compute_spec(g);
+  s.runtime = find_runtime(catalog(), runtime, g.vendor).value();
+  s.speed.prompt_tokens = 2000;
+  s.speed.output_tokens = 500;
+  s.speed.concurrency = concurrency;
+  s.gpus = gpus;
+  s.speed.split = split;
+  return s;
+}
+
+void BM_SpeedOnly(benchmark::State& state, Scenario s) {
+  const SpeedInputs in = speed_inputs(s);
+  for (auto _ : state) {
+    Speed sp = estimate_speed(in);
+    benchmark::DoNotOptimize(sp);
+  }
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_SpeedOnly, llama8b_q4km_4090,
+                  with_speed(make("llama-3.1-8b", "q4_k_m", "rtx-4090", Mode::inference, 2500, 1), "rtx-4090",
+                             "llama.cpp", 1, 1, Split::layer));
+BENCHMARK_CAPTURE(BM_SpeedOnly, llama70b_bf16_4xh100_tp,
+                  with_speed(make("llama-3.1-70b", "bf16", "h100-sxm", Mode::inference, 2500, 32), "h100-sxm", "vllm",
+                             32, 4, Split::tensor));
+BENCHMARK_CAPTURE(BM_FitEstimate, llama8b_q4km_4090_with_speed,
+                  with_speed(make("llama-3.1-8b", "q4_k_m", "rtx-4090", Mode::inference, 2500, 1), "rtx-4090",
+                             "llama.cpp", 1, 1, Split::layer));
+
 BENCHMARK_MAIN();

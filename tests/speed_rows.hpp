@@ -26,10 +26,12 @@ inline std::string reference_gpu_id(const std::string& hardware) {
     const char* id;
   };
   // Longest names first: "RTX 3080 Ti" before "RTX 3080".
-  const Map maps[] = {{"RTX 3080 Ti", "rtx-3080-ti"}, {"RTX 3080", "rtx-3080"},         {"RTX 3070", "rtx-3070"},
-                      {"RTX 4070 Ti", "rtx-4070-ti"}, {"RTX 4080", "rtx-4080"},         {"RTX 3090", "rtx-3090"},
-                      {"RTX 4090", "rtx-4090"},       {"Apple M1 Max", "m1-max"},       {"Apple M1 Ultra", "m1-ultra"},
-                      {"Apple M1 ", "m1"},            {"Apple M2 Ultra", "m2-ultra"},   {"Apple M2 Max", "m2-max"},
+  const Map maps[] = {{"RTX 3080 Ti", "rtx-3080-ti"}, {"RTX 3080", "rtx-3080"},
+                      {"RTX 3070", "rtx-3070"},       {"RTX 4070 Ti", "rtx-4070-ti"},
+                      {"RTX 4080", "rtx-4080"},       {"RTX 3090", "rtx-3090"},
+                      {"RTX 4090", "rtx-4090"},       {"Apple M1 Max", "m1-max"},
+                      {"Apple M1 Ultra", "m1-ultra"}, {"Apple M1 ", "m1"},
+                      {"Apple M2 Ultra", "m2-ultra"}, {"Apple M2 Max", "m2-max"},
                       {"Apple M3 Max", "m3-max"}};
   for (const auto& m : maps) {
     if (hardware.rfind(m.prefix, 0) == 0) return m.id;
@@ -81,6 +83,8 @@ inline SpeedInputs speed_inputs(const SpeedRow& row, const RuntimeModel& runtime
   return in;
 }
 
-inline bool is_apple(const SpeedRow& row) { return row.gpu->vendor == "apple"; }
+inline bool is_apple(const SpeedRow& row) {
+  return row.gpu->vendor == "apple";
+}
 
 }  // namespace gpuplan::testing

@@ -127,3 +127,68 @@ TEST(Cli, BadInputGetsOneLineAndExitTwo) {
     EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2) << c.args << "\nstderr: " << r.err;
   }
 }
+
+TEST(CliSpeed, IssueExamplesAndJsonFields) {
+  for (const char* args : {"speed llama-3.1-8b --gpu rtx-4090 --quant q4_k_m --prompt 2000 --output 500",
+                           "speed llama-3.1-70b --gpu h100-sxm --gpus 4 --concurrency 32 --runtime vllm",
+                           "speed qwen3-30b-a3b --gpu rtx-4090 --quant q4_k_m --curve 6",
+                           "speed deepseek-v3 --gpu h200 --gpus 8 --quant fp8 --runtime sglang --concurrency 64",
+                           "speed llama-3.1-8b --gpu mi300x --runtime llama.cpp", "speed --help"}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+    EXPECT_FALSE(prints_non_number(r.out)) << args;
+  }
+  const CliRun r = run("speed llama-3.1-70b --gpu h100-sxm --gpus 4 --concurrency 32 --runtime vllm --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema"], "gpuplan-speed/1");
+  for (const char* k : {"prefill_tokens_per_s", "decode_tokens_per_s", "aggregate_tokens_per_s", "ttft_s", "tpot_s"}) {
+    ASSERT_TRUE(j["speed"][k].is_number()) << k;
+    EXPECT_GT(j["speed"][k].get<double>(), 0) << k;
+    EXPECT_LE(j["speed"]["ranges"][k]["low"].get<double>(), j["speed"]["ranges"][k]["high"].get<double>()) << k;
+  }
+  EXPECT_TRUE(j["speed"]["bound"] == "memory" || j["speed"]["bound"] == "compute");
+  EXPECT_FALSE(j["speed"]["calibration"]["calibrated"].get<bool>());  // no vLLM data to calibrate on
+  EXPECT_TRUE(j["memory"]["total_bytes"].is_number_integer());        // the common estimate is there too
+  EXPECT_GT(j["speed"]["aggregate_tokens_per_s"].get<double>(), j["speed"]["decode_tokens_per_s"].get<double>());
+}
+
+TEST(CliSpeed, LlamaBenchSettingReproducesPp512AndTg128) {
+  // llama-bench pp512 / tg: Llama 3 8B Q4_K_M on an RTX 4090 measured 7138.99 (pp512) and 130.58 (tg512).
+  const CliRun r =
+      run("speed llama-3-8b --gpu rtx-4090 --quant q4_k_m --runtime llama.cpp --prompt 512 --output 128 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const double pp = j["speed"]["prefill_tokens_per_s"].get<double>();
+  const double tg =
+      1.0 / nlohmann::json::parse(run("speed llama-3-8b --gpu rtx-4090 --quant q4_k_m --runtime llama.cpp "
+                                      "--prompt 0 --output 128 --json")
+                                      .out)["speed"]["tpot_s"]
+                .get<double>();
+  std::printf("pp512 %.0f (measured 7139), tg128 %.1f (measured tg512 130.6)\n", pp, tg);
+  EXPECT_NEAR(pp / 7138.99, 1.0, 0.25);
+  EXPECT_NEAR(tg / 130.58, 1.0, 0.15);
+  EXPECT_TRUE(j["speed"]["calibration"]["calibrated"].get<bool>());
+}
+
+TEST(CliSpeed, BadInput) {
+  struct Case {
+    const char* args;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"speed llama-3.1-8b --gpu rtx-4090 --concurrency 0", "concurrency"},
+      {"speed llama-3.1-8b --gpu rtx-4090 --concurrency 2.5", "whole number"},
+      {"speed llama-3.1-8b --gpu rtx-4090 --runtime vlm", "did you mean"},
+      {"speed llama-3.1-8b --gpu rtx-4090 --split diagonal", "layer"},
+      {"speed llama-3.1-8b --gpu h100-sxm --gpus 3 --split tensor", "KV heads"},
+      {"speed llama-3.1-8b --gpu rtx-4090 --output 0", "--output"},
+      {"speed llama-3.1-8b --gpu rtx-4090 --prompt 70X", "unknown unit"},
+      {"speed llama-3.1-8b --gpu rtx-4090 --curve 1000", "--curve"},
+  };
+  for (const auto& c : cases) {
+    const CliRun r = run(c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
+  }
+}

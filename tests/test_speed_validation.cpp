@@ -24,7 +24,9 @@ double predicted_tokens_per_s(const SpeedRow& row, const RuntimeModel& rt) {
   return row.decode ? s.decode_tokens_per_s.expected : s.prefill_tokens_per_s.expected;
 }
 
-bool quantised(const SpeedRow& row) { return row.quant != "f16"; }
+bool quantised(const SpeedRow& row) {
+  return row.quant != "f16";
+}
 
 // Fits a family's factors on `rows` (all of one runtime + hardware family).
 RuntimeModel fit_family(const std::vector<SpeedRow>& rows, RuntimeModel rt) {
@@ -132,8 +134,8 @@ TEST(SpeedValidation, PredictedVsMeasuredEveryRow) {
   }
   std::printf("| **generation (tg512), %zu rows** | | median abs error **%.1f%%** | worst %.1f%% |\n", tg.size(),
               100 * median_abs(tg), 100 * worst_abs(tg));
-  std::printf("| **prompt processing (pp512), %zu rows** | | median abs error **%.1f%%** | worst %.1f%% |\n",
-              pp.size(), 100 * median_abs(pp), 100 * worst_abs(pp));
+  std::printf("| **prompt processing (pp512), %zu rows** | | median abs error **%.1f%%** | worst %.1f%% |\n", pp.size(),
+              100 * median_abs(pp), 100 * worst_abs(pp));
   for (const auto& s : skipped) std::printf("skipped: %s\n", s.c_str());
   EXPECT_GE(tg.size() + pp.size(), 40u);
   EXPECT_LE(median_abs(tg), 0.15);
@@ -159,9 +161,10 @@ TEST(SpeedValidation, LeaveOneCardOut) {
       }
     }
   }
-  std::printf("leave-one-card-out over %zu cards: generation median %.1f%% (worst %.1f%%), prompt processing "
-              "median %.1f%% (worst %.1f%%)\n",
-              cards.size(), 100 * median_abs(tg), 100 * worst_abs(tg), 100 * median_abs(pp), 100 * worst_abs(pp));
+  std::printf(
+      "leave-one-card-out over %zu cards: generation median %.1f%% (worst %.1f%%), prompt processing "
+      "median %.1f%% (worst %.1f%%)\n",
+      cards.size(), 100 * median_abs(tg), 100 * worst_abs(tg), 100 * median_abs(pp), 100 * worst_abs(pp));
   EXPECT_LE(median_abs(tg), 0.20);
   EXPECT_LE(median_abs(pp), 0.30);
 }

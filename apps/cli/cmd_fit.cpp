@@ -9,18 +9,28 @@
 
 namespace gpuplan::cli {
 
-std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("fit", "Will it fit? Memory per GPU, itemised, with the verdict and the limits");
-  auto opts = std::make_shared<FitOptions>();
-  cmd->add_option("model", opts->model, "Model name or alias (gpuplan models), e.g. llama-3.1-8b, llama3.1:70b");
-  cmd->add_option("--params", opts->params, "Only a size is known: e.g. 13B (a Llama-shaped architecture is assumed)");
-  cmd->add_option("--gpu", opts->gpu, "GPU name or alias (gpuplan gpus), e.g. rtx-4090, h100-sxm, m2-ultra");
-  cmd->add_option("--gpus", opts->gpus, "Number of GPUs sharing the model evenly (ideal split)")->capture_default_str();
-  cmd->add_option("--gpu-memory", opts->gpu_memory, "Override usable memory per GPU, e.g. 20GiB or 22GB");
-  cmd->add_option("--quant,--precision,-q", opts->quant,
+void add_model_options(CLI::App* cmd, FitOptions& o) {
+  cmd->add_option("model", o.model, "Model name or alias (gpuplan models), e.g. llama-3.1-8b, llama3.1:70b");
+  cmd->add_option("--params", o.params, "Only a size is known: e.g. 13B (a Llama-shaped architecture is assumed)");
+  cmd->add_option("--gpu", o.gpu, "GPU name or alias (gpuplan gpus), e.g. rtx-4090, h100-sxm, m2-ultra");
+  cmd->add_option("--gpus", o.gpus, "Number of GPUs sharing the model evenly (ideal split)")->capture_default_str();
+  cmd->add_option("--gpu-memory", o.gpu_memory, "Override usable memory per GPU, e.g. 20GiB or 22GB");
+  cmd->add_option("--quant,--precision,-q", o.quant,
                   "Weights precision: bf16, fp16, fp8, int8, gptq-int4, awq-int4, nf4, nf4-dq, mxfp4, "
                   "or a GGUF type (q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, iq4_xs, ...). Default: bf16 "
                   "(nf4-dq for qlora)");
+  cmd->add_option("--kv-dtype,--cache-type", o.kv_dtype, "KV-cache type: f16, bf16, fp8, q8_0, q4_0, f32")
+      ->capture_default_str();
+  cmd->add_flag("--no-flash-attention", o.no_flash_attention,
+                "Attention scores are materialised (older runtimes, eager transformers)");
+  cmd->add_option("--overhead", o.overhead, "Override the runtime overhead per GPU, e.g. 1GiB");
+  cmd->add_flag("--json", o.json, "Print one JSON object (schema in README)");
+}
+
+std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global) {
+  auto* cmd = app.add_subcommand("fit", "Will it fit? Memory per GPU, itemised, with the verdict and the limits");
+  auto opts = std::make_shared<FitOptions>();
+  add_model_options(cmd, *opts);
   cmd->add_option("--context,--ctx,--seq,--max-model-len,-c", opts->context,
                   "Tokens per sequence (inference: prompt + output; training: sequence length), e.g. 8192, 32k. "
                   "Default 4096 for inference, 2048 for training (capped at the model's limit)");
@@ -28,10 +38,6 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
                   "Concurrent sequences (inference) or micro-batch per GPU (training). Default 1");
   cmd->add_option("--mode,-m", opts->mode, "inference | full-finetune | lora | qlora | pretrain")
       ->capture_default_str();
-  cmd->add_option("--kv-dtype,--cache-type", opts->kv_dtype, "KV-cache type: f16, bf16, fp8, q8_0, q4_0, f32")
-      ->capture_default_str();
-  cmd->add_flag("--no-flash-attention", opts->no_flash_attention,
-                "Attention scores are materialised (older runtimes, eager transformers)");
   cmd->add_option("--ubatch", opts->ubatch, "Prefill chunk in tokens (llama.cpp n_ubatch)")->capture_default_str();
   cmd->add_option("--optimizer", opts->optimizer,
                   "Training: adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion");
@@ -46,8 +52,6 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
       ->capture_default_str();
   cmd->add_option("--loss-chunks", opts->loss_chunks, "Training: cross-entropy in N chunks (torchtune: 8)")
       ->capture_default_str();
-  cmd->add_option("--overhead", opts->overhead, "Override the runtime overhead per GPU, e.g. 1GiB");
-  cmd->add_flag("--json", opts->json, "Print one JSON object (schema in README)");
   cmd->footer(
       "Examples:\n"
       "  gpuplan fit llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4\n"

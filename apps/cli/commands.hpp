@@ -6,6 +6,10 @@
 
 namespace gpuplan::cli {
 
+struct FitOptions;
+// Options every estimate takes: model, GPU, precision, KV type, overhead, --json.
+void add_model_options(CLI::App* cmd, FitOptions& options);
+
 struct GlobalOptions {
   std::string models_file;
   std::string gpus_file;
@@ -16,5 +20,6 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
 std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& global);
 std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global);
 std::function<int()> add_quants_command(CLI::App& app);
+std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace gpuplan::cli

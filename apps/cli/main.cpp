@@ -18,6 +18,8 @@ int run(int argc, char** argv) {
       "  gpuplan fit mistral-7b --gpu a100-80gb --mode full-finetune --seq 4096 --micro-batch 4\n"
       "  gpuplan fit qwen2.5-7b --gpu l4 --mode qlora\n"
       "  gpuplan fit --params 13B --gpu rtx-a6000 --quant fp16\n"
+      "  gpuplan speed llama-3.1-8b --gpu rtx-4090 --quant q4_k_m --prompt 2000 --output 500\n"
+      "  gpuplan speed llama-3.1-70b --gpu h100-sxm --gpus 4 --concurrency 32 --runtime vllm\n"
       "  gpuplan models --json          gpuplan gpus --tier consumer          gpuplan quants\n"
       "Run 'gpuplan <command> --help' for a command's options.");
   GlobalOptions global;
@@ -27,6 +29,7 @@ int run(int argc, char** argv) {
   const auto models = add_models_command(app, global);
   const auto gpus = add_gpus_command(app, global);
   const auto quants = add_quants_command(app);
+  const auto speed = add_speed_command(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,6 +40,7 @@ int run(int argc, char** argv) {
     if (app.got_subcommand("models")) return models();
     if (app.got_subcommand("gpus")) return gpus();
     if (app.got_subcommand("quants")) return quants();
+    if (app.got_subcommand("speed")) return speed();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());
     return 70;

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +58,12 @@ Result<double> parse_whole(const std::string& text, const char* what, double max
 }
 
 }  // namespace
+
+std::string fmt_count(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", value);
+  return buf;
+}
 
 Result<Mode> parse_mode(const std::string& text) {
   const std::string k = canonical_name(text);

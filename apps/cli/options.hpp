@@ -44,6 +44,8 @@ struct Resolved {
 
 Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& options);
 Result<Mode> parse_mode(const std::string& text);
+// A whole number as plain digits ("32768"), for passing computed values through FitOptions.
+std::string fmt_count(double value);
 
 // Reads the built-in catalog plus optional user files (paths); errors name the file.
 Result<Catalog> load_catalog(const std::string& models_file, const std::string& gpus_file);

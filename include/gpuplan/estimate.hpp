@@ -22,6 +22,8 @@ struct Estimate {
   double max_batch = 0;                     // largest batch (concurrent sequences / micro-batch) at the given context
   std::string binding;                      // largest memory term: "weights", "kv_cache", "optimizer", ...
   double min_gpus = 0;                      // cards of this kind needed with an ideal even split
+  bool has_speed = false;
+  Speed speed;  // when the scenario asks for speed (inference)
 };
 
 Estimate estimate(const Scenario& scenario);

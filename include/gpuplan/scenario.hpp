@@ -4,6 +4,7 @@
 
 #include "gpuplan/model.hpp"
 #include "gpuplan/precision.hpp"
+#include "gpuplan/speed.hpp"
 
 namespace gpuplan {
 
@@ -43,6 +44,14 @@ struct Scenario {
   double gpu_memory_bytes = 0;         // usable memory per GPU
   double gpus = 1;                     // cards sharing the model evenly (ideal sharding)
   double runtime_overhead_bytes = -1;  // <0: the default for the mode (see memory.cpp)
+  // Speed (inference): filled when with_speed is set.
+  bool with_speed = false;
+  ComputeSpec hardware;
+  RuntimeModel runtime;
+  SpeedWorkload speed;
 };
+
+// The speed inputs of a scenario (pointers into it: keep the scenario alive while using them).
+SpeedInputs speed_inputs(const Scenario& s);
 
 }  // namespace gpuplan

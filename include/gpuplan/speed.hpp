@@ -15,17 +15,17 @@ namespace gpuplan {
 
 // How achievable throughput relates to peak on one runtime + hardware family.
 struct RuntimeModel {
-  std::string id = "generic";         // llama.cpp-cuda, llama.cpp-metal, vllm, ...
-  std::string runtime = "generic";    // llama.cpp, vllm, sglang, tensorrt-llm, transformers, ollama
-  bool calibrated = false;            // fitted on measured data for this family
-  std::string calibration;            // what it rests on (or why it is not calibrated)
-  double bandwidth_efficiency = 0.8;  // decode: achieved / peak memory bandwidth
-  double layer_overhead_s = 50e-6;    // per layer per forward pass (kernel launches, syncs)
+  std::string id = "generic";             // llama.cpp-cuda, llama.cpp-metal, vllm, ...
+  std::string runtime = "generic";        // llama.cpp, vllm, sglang, tensorrt-llm, transformers, ollama
+  bool calibrated = false;                // fitted on measured data for this family
+  std::string calibration;                // what it rests on (or why it is not calibrated)
+  double bandwidth_efficiency = 0.8;      // decode: achieved / peak memory bandwidth
+  double layer_overhead_s = 50e-6;        // per layer per forward pass (kernel launches, syncs)
   double compute_efficiency_float = 0.6;  // prefill: achieved / dense peak, float weights
   double compute_efficiency_quant = 0.5;  // prefill: achieved / dense peak, quantised weights (dequantisation)
-  double decode_ratio_low = 0.7, decode_ratio_high = 1.2;    // measured/predicted spread (10th/90th pct)
+  double decode_ratio_low = 0.7, decode_ratio_high = 1.2;  // measured/predicted spread (10th/90th pct)
   double prefill_ratio_low = 0.6, prefill_ratio_high = 1.3;
-  double ubatch = 512;                // tokens per prefill pass
+  double ubatch = 512;                  // tokens per prefill pass
   std::string default_split = "layer";  // layer (pipeline, llama.cpp) or tensor (vLLM, TensorRT-LLM)
 };
 
@@ -35,15 +35,15 @@ enum class Split { layer, tensor };
 struct ComputeSpec {
   double memory_bandwidth_bytes_per_s = 0;
   DenseFlops dense_flops;
-  double link_bytes_per_s = 0;   // GPU-to-GPU: NVLink/Infinity Fabric if present, else PCIe host link
-  double link_latency_s = 0;     // per message
+  double link_bytes_per_s = 0;  // GPU-to-GPU: NVLink/Infinity Fabric if present, else PCIe host link
+  double link_latency_s = 0;    // per message
 };
 ComputeSpec compute_spec(const Gpu& gpu);
 
 struct SpeedWorkload {
   double prompt_tokens = 512;
   double output_tokens = 128;
-  double concurrency = 1;        // sequences decoded together
+  double concurrency = 1;  // sequences decoded together
   double gpus = 1;
   Split split = Split::layer;
 };
@@ -54,19 +54,19 @@ struct Ranged {
 };
 
 struct Speed {
-  Ranged prefill_tokens_per_s;   // prompt processing, one sequence
-  Ranged decode_tokens_per_s;    // per sequence, averaged over the output (context grows)
-  Ranged aggregate_tokens_per_s; // decode tokens/s over all concurrent sequences
-  Ranged ttft_s;                 // time to first token (prefill of the prompt)
-  Ranged tpot_s;                 // time per output token
+  Ranged prefill_tokens_per_s;    // prompt processing, one sequence
+  Ranged decode_tokens_per_s;     // per sequence, averaged over the output (context grows)
+  Ranged aggregate_tokens_per_s;  // decode tokens/s over all concurrent sequences
+  Ranged ttft_s;                  // time to first token (prefill of the prompt)
+  Ranged tpot_s;                  // time per output token
   double prefill_flops = 0;
   double decode_flops_per_step = 0;
   double decode_bytes_per_step = 0;
-  double arithmetic_intensity = 0;   // decode FLOPs per byte read, at the given concurrency
-  double machine_balance = 0;        // the card's FLOPs per byte: above it compute binds
-  std::string bound;                 // decode: "memory" or "compute"
-  std::string prefill_bound;         // prefill: "compute" or "memory"
-  double compute_flops_per_s = 0;    // dense peak used
+  double arithmetic_intensity = 0;       // decode FLOPs per byte read, at the given concurrency
+  double machine_balance = 0;            // the card's FLOPs per byte: above it compute binds
+  std::string bound;                     // decode: "memory" or "compute"
+  std::string prefill_bound;             // prefill: "compute" or "memory"
+  double compute_flops_per_s = 0;        // dense peak used
   double communication_s_per_token = 0;  // tensor-parallel all-reduce or pipeline hops, per decode step
 };
 
@@ -99,6 +99,9 @@ RooflineTerms prefill_terms(const SpeedInputs& in, double tokens);
 // Dense FLOP/s the runtime computes with for these weights (fp8 on FP8-capable cards for fp8
 // weights; otherwise bf16/fp16 tensor throughput with fp32 accumulate).
 double compute_flops(const ComputeSpec& hw, const Precision& p);
+
+// Smallest concurrency at which a decode step at `context` becomes compute-bound (0: never below 1e6).
+double compute_bound_concurrency(const SpeedInputs& in, double context);
 
 // Points of a speed curve: decode and prefill speed at growing context depth.
 struct CurvePoint {

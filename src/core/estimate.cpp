@@ -27,6 +27,18 @@ std::string largest_term(const MemoryBreakdown& m) {
 
 }  // namespace
 
+SpeedInputs speed_inputs(const Scenario& s) {
+  SpeedInputs in;
+  in.arch = &s.arch;
+  in.precision = &s.precision;
+  in.kv_bytes = s.workload.kv_bytes;
+  in.hardware = s.hardware;
+  in.runtime = s.runtime;
+  in.workload = s.speed;
+  in.workload.gpus = std::max(1.0, s.gpus);
+  return in;
+}
+
 Estimate estimate(const Scenario& s) {
   Estimate e;
   e.params = count_params(s.arch);
@@ -51,6 +63,10 @@ Estimate estimate(const Scenario& s) {
   const double per_card = e.capacity_bytes - e.memory.overhead_bytes - e.memory.activations_bytes;
   const double n = std::max(1.0, s.gpus);
   e.min_gpus = per_card > 0 ? std::max(1.0, std::ceil(shared * n / per_card - 1e-9)) : 0;
+  if (s.with_speed && !is_training(s.workload.mode)) {
+    e.speed = estimate_speed(speed_inputs(s));
+    e.has_speed = true;
+  }
   return e;
 }
 

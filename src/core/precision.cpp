@@ -421,7 +421,9 @@ WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
   return out;
 }
 
-double weights_bytes(const ModelArch& arch, const Precision& p) { return weight_bytes_breakdown(arch, p).total; }
+double weights_bytes(const ModelArch& arch, const Precision& p) {
+  return weight_bytes_breakdown(arch, p).total;
+}
 
 Result<double> kv_bytes_per_element(std::string_view name) {
   const std::string key = normalise(name);

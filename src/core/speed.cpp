@@ -138,9 +138,10 @@ double compute_flops(const ComputeSpec& hw, const Precision& p) {
   return f.fp32;
 }
 
-RooflineTerms decode_terms(const SpeedInputs& in, double context, double concurrency) {
+namespace {
+
+RooflineTerms decode_terms_with(const SpeedInputs& in, const ModelCosts& c, double context, double concurrency) {
   const ModelArch& a = *in.arch;
-  const ModelCosts c = model_costs(a, *in.precision);
   RooflineTerms t;
   const double flops = concurrency * (2.0 * c.linear_params + attention_flops_per_token(a, context));
   const double bytes = weights_read(a, c, concurrency) + kv_cache_bytes(a, context, concurrency, in.kv_bytes);
@@ -151,15 +152,14 @@ RooflineTerms decode_terms(const SpeedInputs& in, double context, double concurr
   return t;
 }
 
-RooflineTerms prefill_terms(const SpeedInputs& in, double tokens) {
+RooflineTerms prefill_terms_with(const SpeedInputs& in, const ModelCosts& c, double tokens) {
   const ModelArch& a = *in.arch;
-  const ModelCosts c = model_costs(a, *in.precision);
   RooflineTerms t;
   const double ubatch = std::max(1.0, in.runtime.ubatch);
   t.passes = std::ceil(tokens / ubatch);
   // Logits only for the last prompt token (llama.cpp, vLLM): the LM head runs once.
-  const double flops = 2.0 * tokens * (c.linear_params - c.head_params) + 2.0 * c.head_params +
-                       attention_flops_prompt(a, tokens);
+  const double flops =
+      2.0 * tokens * (c.linear_params - c.head_params) + 2.0 * c.head_params + attention_flops_prompt(a, tokens);
   const double bytes = t.passes * weights_read(a, c, std::min(tokens, ubatch)) +
                        kv_cache_bytes(a, tokens, 1, in.kv_bytes);  // KV written once
   t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
@@ -168,17 +168,36 @@ RooflineTerms prefill_terms(const SpeedInputs& in, double tokens) {
   return t;
 }
 
+double decode_step_with(const SpeedInputs& in, const ModelCosts& c, double context, double concurrency) {
+  return combine(in, decode_terms_with(in, c, context, concurrency), concurrency);
+}
+
+double prefill_with(const SpeedInputs& in, const ModelCosts& c, double tokens) {
+  if (tokens <= 0) return 0;
+  return combine(in, prefill_terms_with(in, c, tokens), tokens);
+}
+
+}  // namespace
+
+RooflineTerms decode_terms(const SpeedInputs& in, double context, double concurrency) {
+  return decode_terms_with(in, model_costs(*in.arch, *in.precision), context, concurrency);
+}
+
+RooflineTerms prefill_terms(const SpeedInputs& in, double tokens) {
+  return prefill_terms_with(in, model_costs(*in.arch, *in.precision), tokens);
+}
+
 double decode_step_s(const SpeedInputs& in, double context, double concurrency) {
-  return combine(in, decode_terms(in, context, concurrency), concurrency);
+  return decode_step_with(in, model_costs(*in.arch, *in.precision), context, concurrency);
 }
 
 double prefill_s(const SpeedInputs& in, double tokens) {
-  if (tokens <= 0) return 0;
-  return combine(in, prefill_terms(in, tokens), tokens);
+  return prefill_with(in, model_costs(*in.arch, *in.precision), tokens);
 }
 
 Speed estimate_speed(const SpeedInputs& in) {
   Speed s;
+  const ModelCosts costs = model_costs(*in.arch, *in.precision);
   const SpeedWorkload& w = in.workload;
   const double concurrency = std::max(1.0, w.concurrency);
   // Mean step time over the output: the context grows from prompt to prompt + output
@@ -187,12 +206,12 @@ Speed estimate_speed(const SpeedInputs& in) {
   const int samples = 4;
   for (int i = 0; i < samples; ++i) {
     const double depth = w.prompt_tokens + w.output_tokens * (i + 0.5) / samples;
-    tpot += decode_step_s(in, depth, concurrency) / samples;
+    tpot += decode_step_with(in, costs, depth, concurrency) / samples;
   }
   const double mid = w.prompt_tokens + w.output_tokens / 2;
-  const RooflineTerms d = decode_terms(in, mid, concurrency);
-  const RooflineTerms p = prefill_terms(in, std::max(1.0, w.prompt_tokens));
-  const double prefill = prefill_s(in, std::max(1.0, w.prompt_tokens));
+  const RooflineTerms d = decode_terms_with(in, costs, mid, concurrency);
+  const RooflineTerms p = prefill_terms_with(in, costs, std::max(1.0, w.prompt_tokens));
+  const double prefill = prefill_with(in, costs, std::max(1.0, w.prompt_tokens));
 
   s.compute_flops_per_s = compute_flops(in.hardware, *in.precision);
   s.decode_flops_per_step = d.compute_s * s.compute_flops_per_s;
@@ -216,19 +235,39 @@ Speed estimate_speed(const SpeedInputs& in) {
   return s;
 }
 
+double compute_bound_concurrency(const SpeedInputs& in, double context) {
+  const double eff_c = efficiency_for(in.runtime, *in.precision);
+  const ModelCosts costs = model_costs(*in.arch, *in.precision);
+  auto compute_binds = [&](double b) {
+    const RooflineTerms t = decode_terms_with(in, costs, context, b);
+    return t.compute_s / eff_c >= t.memory_s / in.runtime.bandwidth_efficiency;
+  };
+  double hi = 1;
+  while (hi < 1e6 && !compute_binds(hi)) hi *= 2;
+  if (!compute_binds(hi)) return 0;
+  double lo = hi / 2;
+  if (hi == 1) return 1;
+  while (hi - lo > 1) {
+    const double mid = std::floor((lo + hi) / 2);
+    (compute_binds(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
 std::vector<CurvePoint> context_curve(const SpeedInputs& in, double max_context, int points) {
   std::vector<CurvePoint> out;
   if (points < 2 || max_context < 2) return out;
   const double concurrency = std::max(1.0, in.workload.concurrency);
+  const ModelCosts costs = model_costs(*in.arch, *in.precision);
   for (int i = 0; i < points; ++i) {
     // Geometric spacing from 512 (or less) up to max_context.
     const double start = std::min(512.0, max_context);
     const double ctx = std::round(start * std::pow(max_context / start, static_cast<double>(i) / (points - 1)));
     CurvePoint p;
     p.context = ctx;
-    p.tpot_s = decode_step_s(in, ctx, concurrency);
+    p.tpot_s = decode_step_with(in, costs, ctx, concurrency);
     p.decode_tokens_per_s = p.tpot_s > 0 ? 1.0 / p.tpot_s : 0;
-    const double pf = prefill_s(in, ctx);
+    const double pf = prefill_with(in, costs, ctx);
     p.prefill_tokens_per_s = pf > 0 ? ctx / pf : 0;
     out.push_back(p);
   }
