@@ -192,3 +192,60 @@ TEST(CliSpeed, BadInput) {
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
   }
 }
+
+TEST(CliCost, IssueExamplesJsonAndCsv) {
+  for (const char* args : {"cost llama-3.1-70b --tokens-per-month 3B --prompt 1500 --output 300",
+                           "cost llama-3.1-8b --gpu l40s --utilization 0.35 --years 3 --power-price 0.15",
+                           "cost qwen2.5-7b --gpu rtx-4090 --quant q4_k_m --tokens-per-month 200M --tpot 30ms",
+                           "cost --gpu h100-sxm --gpu-hours 20000 --utilization 0.6",
+                           "cost llama-3.1-8b --gpu h100-sxm --tokens-per-month 1B --sweep tokens=100M:100B:5"}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+    EXPECT_FALSE(prints_non_number(r.out)) << args;
+  }
+  const CliRun r = run("cost llama-3.1-70b --tokens-per-month 3B --prompt 1500 --output 300 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* option : {"api", "rent", "own"}) {
+    EXPECT_GT(j["cost"][option]["monthly_usd"].get<double>(), 0) << option;
+    EXPECT_GT(j["cost"][option]["usd_per_million_tokens"].get<double>(), 0) << option;
+  }
+  const double u = j["cost"]["breakeven_utilization"].get<double>();
+  EXPECT_GT(u, 0.2);
+  EXPECT_LT(u, 1.5);
+  EXPECT_FALSE(j["prices"]["api"]["as_of"].get<std::string>().empty());
+  EXPECT_FALSE(j["prices"]["power_usd_per_kwh"]["source"].get<std::string>().empty());
+  const CliRun csv = run("cost llama-3.1-8b --gpu h100-sxm --tokens-per-month 1B --sweep utilization=0.1:1.0 --csv");
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("utilization,tokens_per_month,api_usd,rent_usd,rent_elastic_usd,own_usd\n", 0), 0u);
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 11);
+  // An overridden price is used and labelled as the user's.
+  const auto o =
+      nlohmann::json::parse(run("cost llama-3.1-8b --gpu h100-sxm --tokens-per-month 1B --rent-price 1.5 --json").out);
+  EXPECT_DOUBLE_EQ(o["prices"]["rent_usd_per_gpu_hour"]["value"].get<double>(), 1.5);
+  EXPECT_EQ(o["prices"]["rent_usd_per_gpu_hour"]["source"], "user value");
+}
+
+TEST(CliCost, BadInput) {
+  struct Case {
+    const char* args;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"cost llama-3.1-8b --gpu l40s --utilization 1.5", "--utilization"},
+      {"cost llama-3.1-8b --gpu l40s --utilization 0.5 --pue 0.5", "--pue"},
+      {"cost llama-3.1-8b --gpu l40s --tokens-per-month=-3B", "positive"},
+      {"cost llama-3.1-8b --gpu l40s", "--tokens-per-month"},
+      {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --sweep utlization=0.1:1", "did you mean"},
+      {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --sweep utilization=0.9:0.1", "LO <= HI"},
+      {"cost --gpu-hours 1000", "--gpu"},
+      {"cost llama-3.1-8b --gpu m2-ultra --tokens-per-month 1B", "--rent-price"},
+      {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --tpot fast", "not a number"},
+      {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --prices-file /nonexistent.json", "cannot open"},
+  };
+  for (const auto& c : cases) {
+    const CliRun r = run(c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
+  }
+}

@@ -21,5 +21,7 @@ std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& glob
 std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global);
 std::function<int()> add_quants_command(CLI::App& app);
 std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& global);
+std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global);
+std::function<int()> add_idle_command(CLI::App& app);
 
 }  // namespace gpuplan::cli

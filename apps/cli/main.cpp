@@ -30,6 +30,8 @@ int run(int argc, char** argv) {
   const auto gpus = add_gpus_command(app, global);
   const auto quants = add_quants_command(app);
   const auto speed = add_speed_command(app, global);
+  const auto cost = add_cost_command(app, global);
+  const auto idle = add_idle_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,6 +43,8 @@ int run(int argc, char** argv) {
     if (app.got_subcommand("gpus")) return gpus();
     if (app.got_subcommand("quants")) return quants();
     if (app.got_subcommand("speed")) return speed();
+    if (app.got_subcommand("cost")) return cost();
+    if (app.got_subcommand("idle")) return idle();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());
     return 70;

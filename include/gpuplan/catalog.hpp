@@ -6,6 +6,7 @@
 
 #include "gpuplan/gpu.hpp"
 #include "gpuplan/model.hpp"
+#include "gpuplan/prices.hpp"
 #include "gpuplan/result.hpp"
 #include "gpuplan/speed.hpp"
 
@@ -19,6 +20,7 @@ struct Catalog {
   std::vector<std::pair<std::string, std::string>> gpu_sources;  // key -> description
   std::vector<RuntimeModel> runtimes;
   std::vector<std::string> runtime_vendors;  // parallel to runtimes: comma-separated vendors each entry covers
+  PriceBook prices;
 };
 
 // By id or alias; case, '-', '_', '.', ' ' insensitive where unambiguous.

@@ -19,6 +19,8 @@ Result<double> parse_count(std::string_view text, std::string_view what);
 Result<double> parse_tokens(std::string_view text, std::string_view what);
 // A byte size: "24GiB", "80GB", "512MiB", "1.5TB"; a bare number means GiB.
 Result<double> parse_bytes(std::string_view text, std::string_view what);
+// A duration: "50ms", "2s", "1.5h", "30d", "200us"; a bare number means seconds.
+Result<double> parse_duration(std::string_view text, std::string_view what);
 // A positive real ("0.9", "1e-3").
 Result<double> parse_positive(std::string_view text, std::string_view what);
 

@@ -115,6 +115,12 @@ Result<double> parse_bytes(std::string_view text, std::string_view what) {
                 false);
 }
 
+Result<double> parse_duration(std::string_view text, std::string_view what) {
+  return scaled(text, what,
+                {{"s", 1.0}, {"ms", 1e-3}, {"us", 1e-6}, {"m", 60.0}, {"min", 60.0}, {"h", 3600.0}, {"d", 86400.0}},
+                true);
+}
+
 Result<double> parse_positive(std::string_view text, std::string_view what) {
   auto split = split_number(text, what);
   if (!split) return split.error();
