@@ -21,6 +21,11 @@ struct Catalog {
   std::vector<RuntimeModel> runtimes;
   std::vector<std::string> runtime_vendors;  // parallel to runtimes: comma-separated vendors each entry covers
   PriceBook prices;
+  struct NamedLink {
+    std::string id, kind, source, as_of;  // kind: intra | inter
+    double bytes_per_s = 0, latency_s = 0;
+  };
+  std::vector<NamedLink> links;
 };
 
 // By id or alias; case, '-', '_', '.', ' ' insensitive where unambiguous.

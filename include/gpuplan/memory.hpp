@@ -29,5 +29,7 @@ MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown fixed, d
 MemoryBreakdown estimate_memory(const Scenario& s);
 
 double kv_cache_bytes(const ModelArch& arch, double context, double batch, double kv_bytes);
+// Saved activations (+ logits) of one GPU's micro-batch of `batch` sequences of `seq` tokens.
+double training_activations_bytes(const Scenario& s, double seq, double batch);
 
 }  // namespace gpuplan

@@ -231,6 +231,10 @@ MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown m, doubl
   return m;
 }
 
+double training_activations_bytes(const Scenario& s, double seq, double batch) {
+  return training_activation_bytes(s, seq, batch);
+}
+
 MemoryBreakdown estimate_memory(const Scenario& s) {
   return with_sequence_memory(s, fixed_memory(s), s.workload.context, s.workload.batch);
 }

@@ -11,6 +11,8 @@ extern const char gpuplan_runtimes_json[];
 extern const unsigned long gpuplan_runtimes_json_size;
 extern const char gpuplan_prices_json[];
 extern const unsigned long gpuplan_prices_json_size;
+extern const char gpuplan_links_json[];
+extern const unsigned long gpuplan_links_json_size;
 extern const char gpuplan_gpus_json[];
 extern const unsigned long gpuplan_gpus_json_size;
 
@@ -476,6 +478,31 @@ Result<bool> parse_prices_json(std::string_view text, Catalog& catalog) {
   }
 }
 
+Result<bool> parse_links_json(std::string_view text, Catalog& catalog) {
+  try {
+    auto doc = parse_document(text, "gpuplan-links/", "links");
+    if (!doc) return doc.error();
+    const json& list = doc.value()["links"];
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      Reader r{"links[" + std::to_string(i) + "]", {}};
+      if (!list[i].is_object()) return make_error(ErrorCode::parse_error, r.where + ": must be an object");
+      Catalog::NamedLink l;
+      l.id = r.string(list[i], "id", true);
+      l.kind = r.string(list[i], "kind", true);
+      l.bytes_per_s = r.number(list[i], "gbps", 0, true, 1e5) * 1e9;
+      l.latency_s = r.number(list[i], "latency_us", 0, true, 1e6) * 1e-6;
+      l.source = r.string(list[i], "source", true);
+      l.as_of = r.string(list[i], "as_of", true);
+      if (r.error.empty() && l.bytes_per_s <= 0) r.fail("gbps", "must be positive");
+      if (!r.error.empty()) return make_error(ErrorCode::parse_error, r.error);
+      catalog.links.push_back(std::move(l));
+    }
+    return true;
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::parse_error, std::string("link catalog: ") + e.what());
+  }
+}
+
 Result<Catalog> builtin_catalog() {
   Catalog c;
   auto models = parse_models_json(std::string_view(gpuplan_models_json, gpuplan_models_json_size));
@@ -488,6 +515,8 @@ Result<Catalog> builtin_catalog() {
   if (!runtimes) return make_error(runtimes.error().code, "built-in runtime catalog: " + runtimes.error().message);
   auto prices = parse_prices_json(std::string_view(gpuplan_prices_json, gpuplan_prices_json_size), c);
   if (!prices) return make_error(prices.error().code, "built-in price catalog: " + prices.error().message);
+  auto links = parse_links_json(std::string_view(gpuplan_links_json, gpuplan_links_json_size), c);
+  if (!links) return make_error(links.error().code, "built-in link catalog: " + links.error().message);
   return c;
 }
 

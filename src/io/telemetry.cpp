@@ -836,20 +836,20 @@ std::string_view clock_text(TelemetryClock c) {
   return "";
 }
 
+std::string duration_text(double s) {
+  if (s < 120) return fmt::format("{:.0f} s", s);
+  if (s < 7200) return fmt::format("{:.0f} min", s / 60);
+  return fmt::format("{:.1f} h", s / 3600);
+}
+
 // "2024-05-01 12:00" on the log's clock; "+36.5 h" for a relative clock.
 std::string time_text(double time_s, TelemetryClock c) {
-  if (c == TelemetryClock::relative) return fmt::format("+{:.1f} h", time_s / 3600);
+  if (c == TelemetryClock::relative) return "+" + duration_text(time_s);
   const double day = std::floor(time_s / 86400);
   const auto minutes = static_cast<long long>((time_s - day * 86400) / 60);
   const Civil d = civil_from_days(static_cast<long long>(day));
   return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}{}", d.year, d.month, d.day, minutes / 60, minutes % 60,
                      c == TelemetryClock::unix_utc ? " UTC" : "");
-}
-
-std::string duration_text(double s) {
-  if (s < 120) return fmt::format("{:.0f} s", s);
-  if (s < 7200) return fmt::format("{:.0f} min", s / 60);
-  return fmt::format("{:.1f} h", s / 3600);
 }
 
 std::string usd(double v) { return fmt::format("${:.2f}", v); }
@@ -986,7 +986,9 @@ std::string idle_json(const IdleView& v) {
                        {"summary", idle_summary(r)},
                        {"gpus", gpus},
                        {"hourly_profile", profile_json(r.hourly)}};
-  return ordered_json{{"schema", "gpuplan-idle/1"}, {"idle", idle}}.dump(2);
+  // Names and the source come from untrusted bytes: invalid UTF-8 becomes U+FFFD instead of throwing.
+  return ordered_json{{"schema", "gpuplan-idle/1"}, {"idle", idle}}.dump(2, ' ', false,
+                                                                          ordered_json::error_handler_t::replace);
 }
 
 std::string idle_csv(const IdleReport& r) {
@@ -1016,8 +1018,8 @@ std::string idle_table(const IdleView& v) {
     first_s = i == 0 ? r.gpus[i].first_time_s : std::min(first_s, r.gpus[i].first_time_s);
     last_s = i == 0 ? r.gpus[i].last_time_s : std::max(last_s, r.gpus[i].last_time_s);
   }
-  out += fmt::format("{}: {}, {} GPUs, {} samples, {} to {} ({})\n", v.source, format_name(p.format), r.gpus.size(),
-                     r.samples, time_text(first_s, r.clock), time_text(last_s, r.clock), clock_text(r.clock));
+  out += fmt::format("{}: {}, {} GPU{}, {} samples, {} to {} ({})\n", v.source, format_name(p.format), r.gpus.size(),
+                     r.gpus.size() == 1 ? "" : "s", r.samples, time_text(first_s, r.clock), time_text(last_s, r.clock), clock_text(r.clock));
   out += fmt::format("Idle = utilization below {:g} %; {} per GPU-hour; a gap over {} is no data (median interval {})\n\n",
                      r.threshold_pct, usd(r.price_per_hour_usd), duration_text(r.max_gap_s),
                      duration_text(r.median_interval_s));

@@ -1,0 +1,286 @@
+#include "gpuplan/training.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "gpuplan/memory.hpp"
+
+namespace gpuplan {
+namespace {
+
+// Ring all-reduce of `bytes` over n ranks (alpha-beta): 2(n-1)/n x bytes / bandwidth + 2(n-1) x latency.
+double all_reduce_s(double n, double bytes, const Link& link) {
+  if (n <= 1) return 0;
+  return 2.0 * (n - 1) / n * bytes / link.bytes_per_s + 2.0 * (n - 1) * link.latency_s;
+}
+// All-gather or reduce-scatter: half an all-reduce.
+double all_gather_s(double n, double bytes, const Link& link) {
+  if (n <= 1) return 0;
+  return (n - 1) / n * bytes / link.bytes_per_s + (n - 1) * link.latency_s;
+}
+bool divides(double whole, double part) { return part >= 1 && std::fmod(whole, part) == 0; }
+
+}  // namespace
+
+std::string to_string(const Layout& l) {
+  std::string s = "tp=" + std::to_string(static_cast<long long>(l.tp)) +
+                  ",pp=" + std::to_string(static_cast<long long>(l.pp)) +
+                  ",dp=" + std::to_string(static_cast<long long>(l.dp));
+  if (l.cp > 1) s += ",cp=" + std::to_string(static_cast<long long>(l.cp));
+  if (l.ep > 1) s += ",ep=" + std::to_string(static_cast<long long>(l.ep));
+  if (l.vpp > 1) s += ",vpp=" + std::to_string(static_cast<long long>(l.vpp));
+  if (l.zero > 0) s += ",zero=" + std::to_string(l.zero);
+  s += ",mb=" + std::to_string(static_cast<long long>(l.micro_batch));
+  s += std::string(",recompute=") + to_string(l.recompute);
+  return s;
+}
+
+TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
+  TrainModel m;
+  m.base = base;
+  m.base.gpus = 1;
+  const ModelArch& a = base.arch;
+  const ParamCounts p = count_params(a);
+  m.params = p.total;
+  m.hidden = a.hidden_size;
+  m.layers = a.num_layers;
+  m.heads = a.num_heads;
+  m.kv_heads = is_mla(a) ? a.num_heads : a.num_kv_heads;
+  m.experts = a.num_experts;
+  m.experts_per_token = a.experts_per_token;
+  m.kv_width = is_mla(a) ? a.num_heads * (a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim)
+                         : 2.0 * a.num_kv_heads * a.head_dim;
+  const WeightBytes wb = weight_bytes_breakdown(a, base.precision);
+  m.weights_bytes = wb.total;
+  m.expert_fraction = wb.total > 0 ? wb.routed_experts / wb.total : 0;
+  const MemoryBreakdown whole = fixed_memory(m.base);
+  m.gradients_bytes = whole.gradients_bytes;
+  m.optimizer_bytes = whole.optimizer_bytes;
+  m.host_bytes = whole.host_bytes;
+  m.adapter_bytes = whole.adapter_bytes;
+  m.overhead_bytes = whole.overhead_bytes;
+  m.trainable_params = trainable_params(m.base);
+  // Model FLOPs per token (Narayanan et al. 2021): 6 x matmul parameters (active experts, LM
+  // head, no embedding gather) + 12 x layers x heads x head_dim x sequence for attention.
+  const double matmul = p.active - p.vision - p.embedding + (a.tie_word_embeddings ? a.vocab_size * a.hidden_size : 0);
+  const double head_dims = is_mla(a) ? a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim : 2.0 * a.head_dim;
+  m.attention_fwd_flops_per_token = 2.0 * a.num_layers * a.num_heads * head_dims * job.seq;
+  m.model_flops_per_token = 6.0 * matmul + 3.0 * m.attention_fwd_flops_per_token;
+  // LoRA/QLoRA: no weight gradients for the frozen base (backward = 1x forward for inputs only).
+  if (base.workload.mode == Mode::lora || base.workload.mode == Mode::qlora) {
+    m.model_flops_per_token = 4.0 * matmul + 3.0 * m.attention_fwd_flops_per_token;
+  }
+  for (int r = 0; r < 3; ++r) {
+    Scenario s = m.base;
+    s.workload.recompute = static_cast<Recompute>(r);
+    s.workload.flash_attention = true;
+    m.activation_bytes_per_token[r] = training_activations_bytes(s, job.seq, 1) / job.seq;
+  }
+  return m;
+}
+
+std::string rule_gpu_count(const Layout& l, const Cluster& c) {
+  return l.tp * l.pp * l.dp * l.cp == c.gpus ? "" : "tp x pp x dp x cp differs from the GPU count";
+}
+std::string rule_tp_divides_heads(const Layout& l, const TrainModel& m) {
+  if (!divides(m.heads, l.tp)) return "tensor parallelism does not divide the attention heads";
+  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads)) return "tensor parallelism does not divide the KV heads";
+  return {};
+}
+std::string rule_tp_within_node(const Layout& l, const Cluster& c) {
+  return l.tp <= c.gpus_per_node ? "" : "tensor parallelism crosses nodes";
+}
+std::string rule_pp_divides_layers(const Layout& l, const TrainModel& m) {
+  return divides(m.layers, l.pp * l.vpp) ? "" : "pipeline stages do not divide the layers";
+}
+std::string rule_ep_divides_experts(const Layout& l, const TrainModel& m) {
+  if (l.ep <= 1) return {};
+  if (m.experts <= 0) return "expert parallelism on a dense model";
+  if (!divides(m.experts, l.ep)) return "expert parallelism does not divide the experts";
+  return divides(l.dp * l.cp, l.ep) ? "" : "expert parallelism must divide the data-parallel group";
+}
+std::string rule_cp_divides_sequence(const Layout& l, const TrainJob& j) {
+  return divides(j.seq, 2 * l.cp) || l.cp == 1 ? "" : "context parallelism does not divide the sequence";
+}
+std::string rule_batch_divides(const Layout& l, const TrainJob& j) {
+  return divides(j.global_batch_seqs, l.dp * l.micro_batch) ? "" : "global batch not divisible by dp x micro-batch";
+}
+std::string rule_memory_fits(const TrainEstimate& e, const Cluster& c) {
+  return e.memory_bytes <= c.memory_bytes ? "" : "does not fit in GPU memory";
+}
+
+TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
+  TrainEstimate e;
+  const std::string pp_rule = job.allow_uneven_pipeline
+                                  ? (l.pp * l.vpp <= m.layers ? "" : "more pipeline stages than layers")
+                                  : rule_pp_divides_layers(l, m);
+  for (const std::string& why : {rule_gpu_count(l, c), rule_tp_divides_heads(l, m), rule_tp_within_node(l, c),
+                                 pp_rule, rule_ep_divides_experts(l, m),
+                                 rule_cp_divides_sequence(l, job), rule_batch_divides(l, job)}) {
+    if (!why.empty()) {
+      e.rejected = why;
+      return e;
+    }
+  }
+  // Memory per GPU: model states sharded by tp x pp (experts also by ep), ZeRO shards over dp.
+  const double mp = l.tp * l.pp;
+  const double expert_share = m.expert_fraction / l.ep + (1 - m.expert_fraction);
+  const double dp_shard = l.dp * l.cp;  // ZeRO shards across the data-parallel (and context) ranks
+  e.weights_bytes = m.weights_bytes * expert_share / mp / (l.zero >= 3 ? dp_shard : 1);
+  e.gradients_bytes = m.gradients_bytes * expert_share / mp / (l.zero >= 2 ? dp_shard : 1);
+  e.optimizer_bytes = m.optimizer_bytes * expert_share / mp / (l.zero >= 1 ? dp_shard : 1);
+  // 1F1B: the first stage holds pp micro-batches of its layers = one micro-batch of all layers.
+  const double tokens_mb = l.micro_batch * job.seq / l.cp;
+  e.activations_bytes = tokens_mb * m.activation_bytes_per_token[static_cast<int>(l.recompute)] / l.tp;
+  e.memory_bytes = e.weights_bytes + e.gradients_bytes + e.optimizer_bytes + e.activations_bytes +
+                   m.adapter_bytes / mp + m.overhead_bytes;
+  if (const std::string why = rule_memory_fits(e, c); !why.empty()) {
+    e.rejected = why;
+    return e;
+  }
+
+  e.tokens_per_step = job.global_batch_seqs * job.seq;
+  e.micro_batches = job.global_batch_seqs / (l.dp * l.micro_batch);
+  // Compute: model FLOPs plus recomputation (full: one more forward = +1/3; selective: attention forward).
+  double hw_flops_per_token = m.model_flops_per_token;
+  if (l.recompute == Recompute::full) hw_flops_per_token *= 4.0 / 3.0;
+  if (l.recompute == Recompute::selective) hw_flops_per_token += m.attention_fwd_flops_per_token;
+  const double flops_per_s = c.peak_flops * c.compute_efficiency;
+  // The busiest pipeline stage (ceil(L/pp) layers) sets the pace of the whole pipeline.
+  const double stage_imbalance = l.pp > 1 ? std::ceil(m.layers / l.pp) * l.pp / m.layers : 1.0;
+  e.compute_s = e.tokens_per_step * hw_flops_per_token / c.gpus / flops_per_s * stage_imbalance;
+  e.bubble_s = e.compute_s * (l.pp - 1) / (l.vpp * e.micro_batches);
+  const double compute_per_mb = e.compute_s / e.micro_batches;
+
+  const double node = c.gpus_per_node;
+  const Link& tp_link = c.intra;
+  const Link& pp_link = l.tp * l.cp * l.pp <= node ? c.intra : c.inter;
+  const Link& dp_link = l.tp * l.cp * l.pp * l.dp <= node ? c.intra : c.inter;
+  const Link& cp_link = l.tp * l.cp <= node ? c.intra : c.inter;
+  const Link& ep_link = l.tp * l.ep <= node ? c.intra : c.inter;
+  const double act_bytes = tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
+  const double layers_here = std::ceil(m.layers / l.pp);  // the busiest stage sets the pace
+
+  // Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).
+  const double tp_per_layer = (l.recompute == Recompute::full ? 6.0 : 4.0) * all_reduce_s(l.tp, act_bytes, tp_link);
+  e.tp_s = e.micro_batches * layers_here * tp_per_layer;
+  // Pipeline: activations (scattered over tp) cross each stage boundary forward and backward.
+  if (l.pp > 1) {
+    const double hop = pp_link.latency_s + act_bytes / l.tp / pp_link.bytes_per_s;
+    e.pp_s = 2.0 * (e.micro_batches + l.pp - 1) * hop * l.vpp;
+  }
+  // Data parallel: gradients reduced once per step; only the last micro-batch's backward hides it.
+  const double grad_bytes_gpu = m.trainable_params * expert_share / mp * 2.0;  // bf16 gradient buckets
+  double dp_comm = all_reduce_s(l.dp * l.cp, grad_bytes_gpu, dp_link);
+  if (l.zero >= 3) dp_comm += 2.0 * all_gather_s(l.dp * l.cp, e.weights_bytes * l.dp * l.cp, dp_link) * e.micro_batches;
+  e.dp_s = std::max(0.0, dp_comm - compute_per_mb * 2.0 / 3.0);
+  // Context parallel (ring attention): KV blocks circulate; hidden behind attention compute.
+  if (l.cp > 1) {
+    const double kv_bytes = tokens_mb * m.kv_width * 2.0 / l.tp;
+    const double ring = 3.0 * (l.cp - 1) * (cp_link.latency_s + kv_bytes / cp_link.bytes_per_s) * layers_here;
+    const double attention = tokens_mb * 3.0 * m.attention_fwd_flops_per_token / l.tp / m.layers * layers_here / flops_per_s;
+    e.cp_s = e.micro_batches * std::max(0.0, ring - attention);
+  }
+  // Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
+  if (l.ep > 1) {
+    const double a2a = (l.ep - 1) / l.ep * act_bytes * m.experts_per_token / ep_link.bytes_per_s + ep_link.latency_s;
+    e.ep_s = e.micro_batches * layers_here * 4.0 * a2a;
+  }
+  const double comm = e.tp_s + e.pp_s + e.dp_s + e.cp_s + e.ep_s;
+  e.step_s = e.compute_s + e.bubble_s + comm;
+  e.comm_fraction = comm / e.step_s;
+  e.tokens_per_s = e.tokens_per_step / e.step_s;
+  e.mfu = e.tokens_per_s * m.model_flops_per_token / (c.gpus * c.peak_flops);
+  e.steps = std::ceil(job.tokens / e.tokens_per_step);
+  e.wall_s = e.steps * e.step_s;
+  e.gpu_hours = e.wall_s * c.gpus / 3600.0;
+  e.valid = true;
+  return e;
+}
+
+namespace {
+
+std::vector<double> divisors_up_to(double n, double cap) {
+  std::vector<double> out;
+  for (double d = 1; d <= std::min(n, cap); ++d) {
+    if (std::fmod(n, d) == 0) out.push_back(d);
+  }
+  return out;
+}
+
+std::vector<double> powers_of_two_up_to(double cap) {
+  std::vector<double> out;
+  for (double v = 1; v <= cap; v *= 2) out.push_back(v);
+  return out;
+}
+
+}  // namespace
+
+SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c, const SearchLimits& limits) {
+  SearchResult r;
+  std::map<std::string, double> rejected;
+  const auto tps = powers_of_two_up_to(c.gpus_per_node);
+  const auto pps = divisors_up_to(m.layers, 64);
+  const std::vector<double> cps = job.seq >= 32768 ? std::vector<double>{1, 2, 4, 8, 16} : std::vector<double>{1};
+  const std::vector<double> eps = m.experts > 0 ? powers_of_two_up_to(std::min(m.experts, 64.0)) : std::vector<double>{1};
+  const double mbs[] = {1, 2, 4, 8};
+  const double vpps[] = {1, 2, 4};
+  const Recompute recomputes[] = {Recompute::none, Recompute::selective, Recompute::full};
+  const double first = limits.fixed_gpus ? limits.max_gpus : std::max(1.0, limits.min_gpus);
+  for (double gpus = first; gpus <= limits.max_gpus; gpus *= 2) {
+    c.gpus = gpus;
+    for (double tp : tps) {
+      for (double pp : pps) {
+        for (double cp : cps) {
+          const double rest = gpus / (tp * pp * cp);
+          if (rest < 1 || std::floor(rest) != rest) continue;
+          for (double ep : eps) {
+            for (double vpp : vpps) {
+              if (vpp > 1 && pp == 1) continue;
+              for (int zero = 0; zero <= 3; ++zero) {
+                for (double mb : mbs) {
+                  for (Recompute rc : recomputes) {
+                    const Layout l{tp, pp, rest, cp, ep, vpp, zero, mb, rc};
+                    const TrainEstimate e = evaluate_layout(m, l, job, c);
+                    ++r.evaluated;
+                    if (!e.valid) {
+                      rejected[e.rejected] += 1;
+                      continue;
+                    }
+                    const double cost = e.gpu_hours * limits.usd_per_gpu_hour;
+                    if (limits.deadline_s > 0 && e.wall_s > limits.deadline_s) {
+                      rejected["misses the deadline"] += 1;
+                      continue;
+                    }
+                    if (limits.budget_usd > 0 && cost > limits.budget_usd) {
+                      rejected["over the budget"] += 1;
+                      continue;
+                    }
+                    if (!r.found || e.wall_s < r.fastest_estimate.wall_s) {
+                      r.fastest = l;
+                      r.fastest_estimate = e;
+                      r.gpus_fastest = gpus;
+                    }
+                    if (!r.found || e.gpu_hours < r.cheapest_estimate.gpu_hours) {
+                      r.cheapest = l;
+                      r.cheapest_estimate = e;
+                      r.gpus_cheapest = gpus;
+                    }
+                    r.found = true;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    if (limits.fixed_gpus) break;
+  }
+  for (const auto& [why, count] : rejected) r.rejected.emplace_back(why, count);
+  std::sort(r.rejected.begin(), r.rejected.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return r;
+}
+
+}  // namespace gpuplan

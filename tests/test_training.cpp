@@ -1,0 +1,156 @@
+// Training at scale: layout rules, memory sharding, step time vs the Llama 3 405B layouts of
+// shared/reference/training_compute.csv, and the search.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "catalog_fixture.hpp"
+#include "csv.hpp"
+#include "gpuplan/calibration.hpp"
+#include "gpuplan/training.hpp"
+
+using namespace gpuplan;
+
+namespace {
+
+Link link(const char* id) {
+  for (const auto& l : gpuplan::testing::catalog().links) {
+    if (l.id == id) return Link{l.bytes_per_s, l.latency_s};
+  }
+  throw std::runtime_error(std::string("no link ") + id);
+}
+
+Cluster h100_cluster(double gpus, double efficiency) {
+  const Gpu& g = gpuplan::testing::gpu("h100-sxm");
+  Cluster c;
+  c.gpus = gpus;
+  c.gpus_per_node = 8;
+  c.intra = link("nvlink4");
+  c.inter = link("roce-400");  // Llama 3 405B ran on RoCE, 400 Gb/s per GPU
+  c.peak_flops = g.dense_flops.bf16;
+  c.compute_efficiency = efficiency;
+  c.memory_bytes = usable_memory_bytes(g);
+  c.tdp_w = g.tdp_w;
+  return c;
+}
+
+Scenario pretrain(const char* model) {
+  Scenario s = gpuplan::testing::scenario(model, "bf16", "h100-sxm", 8192, 1, Mode::pretrain);
+  return s;
+}
+
+struct Llama3Row {
+  double gpus, tp, cp, pp, dp, seq, tflops;
+  std::string label;
+};
+
+std::vector<Llama3Row> llama3_rows() {
+  std::vector<Llama3Row> rows;
+  for (const auto& r : gpuplan::testing::read_csv(std::string(GPUPLAN_REFERENCE_DIR) + "/training_compute.csv")) {
+    const std::string par = r.at("parallelism");
+    if (par.rfind("TP", 0) != 0) continue;
+    Llama3Row row;
+    row.label = r.at("model");
+    row.gpus = gpuplan::testing::leading_number(r.at("num_gpus"));
+    std::sscanf(par.c_str(), "TP%lf CP%lf PP%lf DP%lf", &row.tp, &row.cp, &row.pp, &row.dp);
+    row.seq = gpuplan::testing::leading_number(r.at("seq_len"));
+    row.tflops = gpuplan::testing::leading_number(r.at("tflops_per_gpu"));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// The published layout with FSDP-style sharding (Meta: "DP" is FSDP) and 16M-token batches; the
+// virtual-stage count is not published, so the best of 1..8 is taken, as a practitioner would tune it.
+TrainEstimate predict(const Llama3Row& row, double efficiency) {
+  TrainJob job;
+  job.seq = row.seq;
+  job.global_batch_seqs = 16.0 * 1024 * 1024 / row.seq;
+  job.tokens = 15.6e12;
+  job.allow_uneven_pipeline = true;
+  const TrainModel m = prepare_train_model(pretrain("llama-3.1-405b"), job);
+  TrainEstimate best;
+  for (double vpp : {1.0, 2.0, 4.0, 8.0}) {
+    for (Recompute rc : {Recompute::none, Recompute::selective, Recompute::full}) {
+      const Layout l{row.tp, row.pp, row.dp, row.cp, 1, vpp, 2, 1, rc};
+      const TrainEstimate e = evaluate_layout(m, l, job, h100_cluster(row.gpus, efficiency));
+      if (e.valid && (!best.valid || e.step_s < best.step_s)) best = e;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+TEST(Training, RulesRejectInvalidLayouts) {
+  TrainJob job;
+  job.seq = 4096;
+  job.global_batch_seqs = 1024;
+  const TrainModel m = prepare_train_model(pretrain("llama-3.1-70b"), job);  // 64 heads, 8 KV heads, 80 layers
+  const Cluster c = h100_cluster(64, 0.5);
+  EXPECT_NE(evaluate_layout(m, Layout{3, 1, 64, 1, 1, 1, 0, 1, Recompute::none}, job, c).rejected, "");
+  EXPECT_EQ(evaluate_layout(m, Layout{16, 1, 4, 1, 1, 1, 0, 1, Recompute::full}, job, c).rejected,
+            "tensor parallelism crosses nodes");
+  EXPECT_EQ(evaluate_layout(m, Layout{8, 3, 2, 1, 1, 1, 0, 1, Recompute::full}, job, h100_cluster(48, 0.5)).rejected,
+            "pipeline stages do not divide the layers");
+  EXPECT_EQ(evaluate_layout(m, Layout{8, 1, 8, 1, 2, 1, 0, 1, Recompute::full}, job, c).rejected,
+            "expert parallelism on a dense model");
+  EXPECT_EQ(evaluate_layout(m, Layout{1, 1, 64, 1, 1, 1, 0, 1, Recompute::none}, job, c).rejected,
+            "does not fit in GPU memory");
+  const TrainEstimate ok = evaluate_layout(m, Layout{8, 4, 2, 1, 1, 1, 1, 1, Recompute::full}, job, c);
+  EXPECT_TRUE(ok.valid) << ok.rejected;
+}
+
+TEST(Training, ZeroStagesShardStates) {
+  TrainJob job;
+  job.seq = 4096;
+  job.global_batch_seqs = 512;
+  const TrainModel m = prepare_train_model(pretrain("llama-3.1-8b"), job);
+  const Cluster c = h100_cluster(8, 0.5);
+  double previous = INFINITY;
+  for (int zero = 0; zero <= 3; ++zero) {
+    const TrainEstimate e = evaluate_layout(m, Layout{1, 1, 8, 1, 1, 1, zero, 1, Recompute::full}, job, c);
+    ASSERT_TRUE(e.valid || e.rejected == "does not fit in GPU memory");
+    const double states = e.weights_bytes + e.gradients_bytes + e.optimizer_bytes;
+    EXPECT_LT(states, previous) << zero;
+    previous = states;
+  }
+}
+
+TEST(TrainingValidation, Llama3LayoutsMfu) {
+  const auto rows = llama3_rows();
+  ASSERT_EQ(rows.size(), 3u);
+  // One efficiency for all rows (kernel efficiency of H100 BF16 GEMMs at these shapes), fitted by
+  // least squares on the relative MFU error; leave-one-out shows how it transfers.
+  auto fit = [&](const std::vector<Llama3Row>& train) {
+    double best_e = 0.5, best_err = INFINITY;
+    for (double e = 0.30; e <= 0.95; e += 0.0025) {
+      double err = 0;
+      for (const auto& r : train) err += std::pow(predict(r, e).mfu * 989.0 / r.tflops - 1, 2);
+      if (err < best_err) {
+        best_err = err;
+        best_e = e;
+      }
+    }
+    return best_e;
+  };
+  const double eff = fit(rows);
+  std::printf("fitted H100 GEMM efficiency %.4f\n| stage | predicted TFLOP/s per GPU | published | error | leave-one-out error |\n|---|---:|---:|---:|---:|\n", eff);
+  std::vector<double> errors, loo;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::vector<Llama3Row> others;
+    for (std::size_t j = 0; j < rows.size(); ++j) {
+      if (j != i) others.push_back(rows[j]);
+    }
+    const TrainEstimate e = predict(rows[i], eff);
+    const TrainEstimate l = predict(rows[i], fit(others));
+    const double tf = e.mfu * 989.0;
+    errors.push_back(tf / rows[i].tflops - 1);
+    loo.push_back(l.mfu * 989.0 / rows[i].tflops - 1);
+    std::printf("| %s (%g GPUs, seq %g) | %.0f | %.0f | %+.1f%% | %+.1f%% |\n", rows[i].label.c_str(), rows[i].gpus,
+                rows[i].seq, tf, rows[i].tflops, 100 * errors.back(), 100 * loo.back());
+    std::printf("    step %.2f s: compute %.2f, bubble %.2f, TP %.2f, PP %.2f, DP %.2f, CP %.2f; comm %.0f%%\n", e.step_s,
+                e.compute_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s, e.cp_s, 100 * e.comm_fraction);
+  }
+  for (double x : loo) EXPECT_LE(std::fabs(x), 0.20);
+}
