@@ -5,6 +5,7 @@
 #include "gpuplan/advice.hpp"
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/io/catalog_json.hpp"
+#include "gpuplan/training.hpp"
 
 using namespace gpuplan;
 
@@ -97,5 +98,41 @@ BENCHMARK_CAPTURE(BM_SpeedOnly, llama70b_bf16_4xh100_tp,
 BENCHMARK_CAPTURE(BM_FitEstimate, llama8b_q4km_4090_with_speed,
                   with_speed(make("llama-3.1-8b", "q4_k_m", "rtx-4090", Mode::inference, 2500, 1), "rtx-4090",
                              "llama.cpp", 1, 1, Split::layer));
+
+namespace {
+
+// The layout search: configurations evaluated per second (one core).
+void BM_TrainSearch(benchmark::State& state, const char* model, double gpus) {
+  Scenario s = make(model, "bf16", "h100-sxm", Mode::pretrain, 8192, 1);
+  TrainJob job;
+  job.tokens = 15e12;
+  job.seq = 8192;
+  job.global_batch_seqs = 2048;
+  const TrainModel m = prepare_train_model(s, job);
+  Cluster c;
+  c.gpus_per_node = 8;
+  c.intra = Link{450e9, 3e-6};
+  c.inter = Link{50e9, 8e-6};
+  c.peak_flops = 989e12;
+  c.compute_efficiency = 0.745;
+  c.memory_bytes = 80.0 * 1024 * 1024 * 1024;
+  SearchLimits limits;
+  limits.max_gpus = gpus;
+  double evaluated = 0;
+  double full = 0;
+  for (auto _ : state) {
+    const SearchResult r = search_layouts(m, job, c, limits);
+    evaluated += r.evaluated;
+    full += r.fully_evaluated;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["configs_per_s"] = benchmark::Counter(evaluated, benchmark::Counter::kIsRate);
+  state.counters["full_estimates_per_s"] = benchmark::Counter(full, benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_TrainSearch, llama70b_up_to_4096, "llama-3.1-70b", 4096)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TrainSearch, llama405b_up_to_16384, "llama-3.1-405b", 16384)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -249,3 +249,55 @@ TEST(CliCost, BadInput) {
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
   }
 }
+
+TEST(CliTrain, IssueExamplesAndJson) {
+  for (const char* args :
+       {"train llama-3.1-70b --tokens 2T --gpu h100-sxm --gpus 1024",
+        "train mistral-7b --method lora --tokens 200M --gpu rtx-4090",
+        "train --params 13B --tokens 260B --gpu a100-80gb --gpus 64 --layout tp=8,pp=2,dp=4 --zero 1",
+        "train llama-3.1-8b --tokens 1T --gpu h100-sxm --budget 500000 --deadline 30d",
+        "train qwen3-30b-a3b --tokens 100B --gpu h100-sxm --gpus 64",
+        "train llama-3.1-8b --method qlora --tokens 50M --epochs 3 --gpu l4"}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+    EXPECT_FALSE(prints_non_number(r.out)) << args;
+  }
+  const CliRun r =
+      run("train llama-3.1-405b --tokens 15.6T --gpu h100-sxm --layout tp=8,cp=1,pp=16,dp=64,vpp=4 --seq 8192 "
+          "--global-batch 16M --recompute full --zero 2 --network roce-400 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k :
+       {"step_s", "tokens_per_s", "mfu", "comm_fraction", "gpu_hours", "days", "energy_kwh", "cost_usd"}) {
+    ASSERT_TRUE(j["train"][k].is_number()) << k;
+    EXPECT_GT(j["train"][k].get<double>(), 0) << k;
+  }
+  EXPECT_GT(j["memory"]["total_bytes"].get<double>(), 0);
+  EXPECT_EQ(j["gpu"]["count"].get<double>(), 8192);
+  EXPECT_EQ(j["train"]["global_batch_seqs"].get<double>(), 2048);
+  const double mfu = j["train"]["mfu"].get<double>();
+  std::printf("Llama 3 405B stage 1 as written: MFU %.1f%% (published 43%%)\n", 100 * mfu);
+  EXPECT_NEAR(mfu, 0.43, 0.43 * 0.2);
+}
+
+TEST(CliTrain, BadInput) {
+  struct Case {
+    const char* args;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"train llama-3.1-8b --gpu h100-sxm", "--tokens"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --layout tp=3,pp=1,dp=1", "not usable"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --layout tq=2", "did you mean"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus 16 --layout tp=8,pp=1,dp=1", "--gpus says"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --network infiniband", "--network"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --deadline 1h --max-gpus 8", "no layout meets"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --method inference", "--method"},
+      {"train llama-3.1-8b --tokens=-1T --gpu h100-sxm", "positive"},
+  };
+  for (const auto& c : cases) {
+    const CliRun r = run(c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
+  }
+}

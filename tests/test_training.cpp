@@ -135,7 +135,10 @@ TEST(TrainingValidation, Llama3LayoutsMfu) {
     return best_e;
   };
   const double eff = fit(rows);
-  std::printf("fitted H100 GEMM efficiency %.4f\n| stage | predicted TFLOP/s per GPU | published | error | leave-one-out error |\n|---|---:|---:|---:|---:|\n", eff);
+  std::printf(
+      "fitted H100 GEMM efficiency %.4f\n| stage | predicted TFLOP/s per GPU | published | error | leave-one-out error "
+      "|\n|---|---:|---:|---:|---:|\n",
+      eff);
   std::vector<double> errors, loo;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     std::vector<Llama3Row> others;
@@ -149,8 +152,79 @@ TEST(TrainingValidation, Llama3LayoutsMfu) {
     loo.push_back(l.mfu * 989.0 / rows[i].tflops - 1);
     std::printf("| %s (%g GPUs, seq %g) | %.0f | %.0f | %+.1f%% | %+.1f%% |\n", rows[i].label.c_str(), rows[i].gpus,
                 rows[i].seq, tf, rows[i].tflops, 100 * errors.back(), 100 * loo.back());
-    std::printf("    step %.2f s: compute %.2f, bubble %.2f, TP %.2f, PP %.2f, DP %.2f, CP %.2f; comm %.0f%%\n", e.step_s,
-                e.compute_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s, e.cp_s, 100 * e.comm_fraction);
+    std::printf("    step %.2f s: compute %.2f, bubble %.2f, TP %.2f, PP %.2f, DP %.2f, CP %.2f; comm %.0f%%\n",
+                e.step_s, e.compute_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s, e.cp_s, 100 * e.comm_fraction);
   }
   for (double x : loo) EXPECT_LE(std::fabs(x), 0.20);
+}
+
+TEST(TrainingValidation, StoredEfficiencyIsTheFit) {
+  double stored = 0;
+  for (const auto& r : gpuplan::testing::catalog().runtimes) {
+    if (r.id == "megatron-training") stored = r.compute_efficiency_float;
+  }
+  // Refit as in Llama3LayoutsMfu.
+  const auto rows = llama3_rows();
+  double best_e = 0, best_err = INFINITY;
+  for (double e = 0.30; e <= 0.95; e += 0.0025) {
+    double err = 0;
+    for (const auto& r : rows) err += std::pow(predict(r, e).mfu * 989.0 / r.tflops - 1, 2);
+    if (err < best_err) {
+      best_err = err;
+      best_e = e;
+    }
+  }
+  EXPECT_NEAR(stored, best_e, 0.003) << "update data/runtimes.json megatron-training to the fit";
+}
+
+TEST(TrainingValidation, PublishedGpuHours) {
+  // Llama 2 / 3 / 3.1 model cards: total GPU-hours for a token count. The layout is not
+  // published, so the fastest searched layout on 2048 GPUs is used; published hours include
+  // restarts, evaluation and ablations, so the model is expected to come in below them.
+  double stored = 0.745;
+  for (const auto& r : gpuplan::testing::catalog().runtimes) {
+    if (r.id == "megatron-training") stored = r.compute_efficiency_float;
+  }
+  struct Run {
+    const char* model;
+    const char* gpu;
+    const char* network;
+    double tokens, seq, published_hours;
+  };
+  const Run runs[] = {{"llama-2-7b", "a100-80gb", "ib-hdr-200", 2e12, 4096, 184320},
+                      {"llama-2-13b", "a100-80gb", "ib-hdr-200", 2e12, 4096, 368640},
+                      {"llama-2-70b", "a100-80gb", "ib-hdr-200", 2e12, 4096, 1720320},
+                      {"llama-3.1-8b", "h100-sxm", "ib-ndr-400", 15e12, 8192, 1.46e6},
+                      {"llama-3.1-70b", "h100-sxm", "ib-ndr-400", 15e12, 8192, 7.0e6},
+                      {"llama-3.1-405b", "h100-sxm", "roce-400", 15.6e12, 8192, 30.84e6}};
+  std::printf("| run | predicted GPU-hours | published | error |\n|---|---:|---:|---:|\n");
+  for (const Run& r : runs) {
+    TrainJob job;
+    job.tokens = r.tokens;
+    job.seq = r.seq;
+    job.global_batch_seqs = 4.0 * 1024 * 1024 / r.seq;
+    Scenario s = gpuplan::testing::scenario(r.model, "bf16", r.gpu, r.seq, 1, Mode::pretrain);
+    const TrainModel m = prepare_train_model(s, job);
+    const Gpu& g = gpuplan::testing::gpu(r.gpu);
+    Cluster c;
+    c.gpus_per_node = 8;
+    c.intra = link(g.peer_link == "nvlink3" ? "nvlink3" : "nvlink4");
+    c.inter = link(r.network);
+    c.peak_flops = g.dense_flops.bf16;
+    c.compute_efficiency = stored;
+    c.memory_bytes = usable_memory_bytes(g);
+    SearchLimits limits;
+    limits.max_gpus = 2048;
+    limits.fixed_gpus = true;
+    const SearchResult found = search_layouts(m, job, c, limits);
+    ASSERT_TRUE(found.found) << r.model;
+    const double hours = found.fastest_estimate.gpu_hours;
+    std::printf("| %s, %.3g tokens on %s (%s, MFU %.0f%%) | %.3g | %.3g | %+.0f%% |\n", r.model, r.tokens, r.gpu,
+                to_string(found.fastest).c_str(), 100 * found.fastest_estimate.mfu, hours, r.published_hours,
+                100 * (hours / r.published_hours - 1));
+    // Pure training time is a lower bound on the published totals (which add restarts,
+    // evaluation and, for Llama 3.1, other work on the same allocation).
+    EXPECT_LT(hours, 1.1 * r.published_hours) << r.model;
+    EXPECT_GT(hours, 0.25 * r.published_hours) << r.model;
+  }
 }

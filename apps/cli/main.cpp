@@ -32,6 +32,7 @@ int run(int argc, char** argv) {
   const auto speed = add_speed_command(app, global);
   const auto cost = add_cost_command(app, global);
   const auto idle = add_idle_command(app);
+  const auto train = add_train_command(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -45,6 +46,7 @@ int run(int argc, char** argv) {
     if (app.got_subcommand("speed")) return speed();
     if (app.got_subcommand("cost")) return cost();
     if (app.got_subcommand("idle")) return idle();
+    if (app.got_subcommand("train")) return train();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());
     return 70;

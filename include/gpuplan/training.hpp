@@ -20,11 +20,11 @@ struct Link {
 struct Cluster {
   double gpus = 1;
   double gpus_per_node = 8;
-  Link intra;                      // inside a node (NVLink, Infinity Fabric, PCIe)
-  Link inter;                      // between nodes (InfiniBand, RoCE, Ethernet)
-  double peak_flops = 0;           // dense, training dtype
-  double compute_efficiency = 0.6; // achievable fraction of dense peak in the GEMMs
-  double memory_bytes = 0;         // usable per GPU
+  Link intra;                       // inside a node (NVLink, Infinity Fabric, PCIe)
+  Link inter;                       // between nodes (InfiniBand, RoCE, Ethernet)
+  double peak_flops = 0;            // dense, training dtype
+  double compute_efficiency = 0.6;  // achievable fraction of dense peak in the GEMMs
+  double memory_bytes = 0;          // usable per GPU
   double tdp_w = 0;
 };
 
@@ -38,44 +38,44 @@ struct Layout {
 std::string to_string(const Layout& l);
 
 struct TrainJob {
-  double tokens = 0;             // tokens to train on (dataset x epochs)
+  double tokens = 0;  // tokens to train on (dataset x epochs)
   double seq = 4096;
-  double global_batch_seqs = 0;  // sequences per optimizer step
+  double global_batch_seqs = 0;        // sequences per optimizer step
   bool allow_uneven_pipeline = false;  // a given layout may put ceil(L/pp) layers on a stage (Llama 3: 126 on 16)
 };
 
 // Everything about the model that the layout does not change, computed once for a search.
 struct TrainModel {
-  Scenario base;                       // model, precision, workload knobs (optimizer, mode, offload)
+  Scenario base;  // model, precision, workload knobs (optimizer, mode, offload)
   double params = 0;
-  double weights_bytes = 0;            // whole model in its stored precision
-  double expert_fraction = 0;          // share of weights in routed experts
-  double gradients_bytes = 0;          // whole model
-  double optimizer_bytes = 0;          // whole model (0 when offloaded)
+  double weights_bytes = 0;    // whole model in its stored precision
+  double expert_fraction = 0;  // share of weights in routed experts
+  double gradients_bytes = 0;  // whole model
+  double optimizer_bytes = 0;  // whole model (0 when offloaded)
   double host_bytes = 0;
   double adapter_bytes = 0;
   double overhead_bytes = 0;
-  double model_flops_per_token = 0;    // 6 x matmul params + attention (Megatron convention)
-  double attention_fwd_flops_per_token = 0;  // at the job's sequence length
+  double model_flops_per_token = 0;                  // 6 x matmul params + attention (Megatron convention)
+  double attention_fwd_flops_per_token = 0;          // at the job's sequence length
   double activation_bytes_per_token[3] = {0, 0, 0};  // none / selective / full recompute, incl. logits
   double hidden = 0, layers = 0, heads = 0, kv_heads = 0, experts = 0, experts_per_token = 0;
-  double kv_width = 0;                 // K+V elements per token per layer
+  double kv_width = 0;  // K+V elements per token per layer
   double trainable_params = 0;
 };
 TrainModel prepare_train_model(const Scenario& base, const TrainJob& job);
 
 struct TrainEstimate {
   bool valid = false;
-  std::string rejected;        // the first rule that failed, when not valid
-  double memory_bytes = 0;     // per GPU
+  std::string rejected;     // the first rule that failed, when not valid
+  double memory_bytes = 0;  // per GPU
   double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0;
-  double micro_batches = 0;    // per optimizer step, per pipeline
+  double micro_batches = 0;  // per optimizer step, per pipeline
   double step_s = 0;
   double compute_s = 0, bubble_s = 0, tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;
-  double comm_fraction = 0;    // exposed communication / step
+  double comm_fraction = 0;  // exposed communication / step
   double tokens_per_step = 0;
   double tokens_per_s = 0;
-  double mfu = 0;              // model FLOPs / (time x GPUs x dense peak)
+  double mfu = 0;  // model FLOPs / (time x GPUs x dense peak)
   double steps = 0;
   double wall_s = 0;
   double gpu_hours = 0;
@@ -96,10 +96,10 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
 struct SearchLimits {
   double max_gpus = 1;
   double min_gpus = 1;
-  double deadline_s = 0;      // 0 = none
-  double budget_usd = 0;      // 0 = none
+  double deadline_s = 0;  // 0 = none
+  double budget_usd = 0;  // 0 = none
   double usd_per_gpu_hour = 0;
-  bool fixed_gpus = false;    // only exactly max_gpus
+  bool fixed_gpus = false;  // only exactly max_gpus
 };
 
 struct SearchResult {
@@ -108,6 +108,7 @@ struct SearchResult {
   TrainEstimate fastest_estimate, cheapest_estimate;
   double gpus_fastest = 0, gpus_cheapest = 0;
   double evaluated = 0;
+  double fully_evaluated = 0;                            // passed the layout rules: memory, step time and cost computed
   std::vector<std::pair<std::string, double>> rejected;  // reason -> count
 };
 // Enumerates GPU counts (powers of two, nodes first) x layouts; keeps the valid ones that meet the

@@ -19,7 +19,9 @@ double all_gather_s(double n, double bytes, const Link& link) {
   if (n <= 1) return 0;
   return (n - 1) / n * bytes / link.bytes_per_s + (n - 1) * link.latency_s;
 }
-bool divides(double whole, double part) { return part >= 1 && std::fmod(whole, part) == 0; }
+bool divides(double whole, double part) {
+  return part >= 1 && std::fmod(whole, part) == 0;
+}
 
 }  // namespace
 
@@ -85,7 +87,8 @@ std::string rule_gpu_count(const Layout& l, const Cluster& c) {
 }
 std::string rule_tp_divides_heads(const Layout& l, const TrainModel& m) {
   if (!divides(m.heads, l.tp)) return "tensor parallelism does not divide the attention heads";
-  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads)) return "tensor parallelism does not divide the KV heads";
+  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads))
+    return "tensor parallelism does not divide the KV heads";
   return {};
 }
 std::string rule_tp_within_node(const Layout& l, const Cluster& c) {
@@ -115,9 +118,9 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   const std::string pp_rule = job.allow_uneven_pipeline
                                   ? (l.pp * l.vpp <= m.layers ? "" : "more pipeline stages than layers")
                                   : rule_pp_divides_layers(l, m);
-  for (const std::string& why : {rule_gpu_count(l, c), rule_tp_divides_heads(l, m), rule_tp_within_node(l, c),
-                                 pp_rule, rule_ep_divides_experts(l, m),
-                                 rule_cp_divides_sequence(l, job), rule_batch_divides(l, job)}) {
+  for (const std::string& why :
+       {rule_gpu_count(l, c), rule_tp_divides_heads(l, m), rule_tp_within_node(l, c), pp_rule,
+        rule_ep_divides_experts(l, m), rule_cp_divides_sequence(l, job), rule_batch_divides(l, job)}) {
     if (!why.empty()) {
       e.rejected = why;
       return e;
@@ -159,7 +162,7 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   const Link& dp_link = l.tp * l.cp * l.pp * l.dp <= node ? c.intra : c.inter;
   const Link& cp_link = l.tp * l.cp <= node ? c.intra : c.inter;
   const Link& ep_link = l.tp * l.ep <= node ? c.intra : c.inter;
-  const double act_bytes = tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
+  const double act_bytes = tokens_mb * m.hidden * 2.0;    // bf16 activations of one micro-batch
   const double layers_here = std::ceil(m.layers / l.pp);  // the busiest stage sets the pace
 
   // Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).
@@ -179,7 +182,8 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   if (l.cp > 1) {
     const double kv_bytes = tokens_mb * m.kv_width * 2.0 / l.tp;
     const double ring = 3.0 * (l.cp - 1) * (cp_link.latency_s + kv_bytes / cp_link.bytes_per_s) * layers_here;
-    const double attention = tokens_mb * 3.0 * m.attention_fwd_flops_per_token / l.tp / m.layers * layers_here / flops_per_s;
+    const double attention =
+        tokens_mb * 3.0 * m.attention_fwd_flops_per_token / l.tp / m.layers * layers_here / flops_per_s;
     e.cp_s = e.micro_batches * std::max(0.0, ring - attention);
   }
   // Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
@@ -223,7 +227,8 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
   const auto tps = powers_of_two_up_to(c.gpus_per_node);
   const auto pps = divisors_up_to(m.layers, 64);
   const std::vector<double> cps = job.seq >= 32768 ? std::vector<double>{1, 2, 4, 8, 16} : std::vector<double>{1};
-  const std::vector<double> eps = m.experts > 0 ? powers_of_two_up_to(std::min(m.experts, 64.0)) : std::vector<double>{1};
+  const std::vector<double> eps =
+      m.experts > 0 ? powers_of_two_up_to(std::min(m.experts, 64.0)) : std::vector<double>{1};
   const double mbs[] = {1, 2, 4, 8};
   const double vpps[] = {1, 2, 4};
   const Recompute recomputes[] = {Recompute::none, Recompute::selective, Recompute::full};
@@ -244,6 +249,7 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
                     const Layout l{tp, pp, rest, cp, ep, vpp, zero, mb, rc};
                     const TrainEstimate e = evaluate_layout(m, l, job, c);
                     ++r.evaluated;
+                    if (e.valid || e.rejected == "does not fit in GPU memory") ++r.fully_evaluated;
                     if (!e.valid) {
                       rejected[e.rejected] += 1;
                       continue;
@@ -262,7 +268,12 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
                       r.fastest_estimate = e;
                       r.gpus_fastest = gpus;
                     }
-                    if (!r.found || e.gpu_hours < r.cheapest_estimate.gpu_hours) {
+                    // Cheapest: GPU-hours in 10 % buckets, then fewer GPUs: one GPU or one machine
+                    // before a cluster when the cost is about the same.
+                    const auto bucket = [](double hours) { return std::floor(std::log(hours) / std::log(1.1)); };
+                    const double b = bucket(e.gpu_hours), best_b = r.found ? bucket(r.cheapest_estimate.gpu_hours) : 0;
+                    if (!r.found || b < best_b || (b == best_b && gpus < r.gpus_cheapest) ||
+                        (b == best_b && gpus == r.gpus_cheapest && e.gpu_hours < r.cheapest_estimate.gpu_hours)) {
                       r.cheapest = l;
                       r.cheapest_estimate = e;
                       r.gpus_cheapest = gpus;

@@ -863,11 +863,12 @@ ordered_json bytes_json(double bytes) {
 ordered_json profile_json(const std::array<HourOfDay, kHoursPerDay>& hours) {
   ordered_json out = ordered_json::array();
   for (std::size_t h = 0; h < hours.size(); ++h) {
-    out.push_back({{"hour", h},
-                   {"covered_hours", hours[h].covered_hours},
-                   {"idle_hours", hours[h].idle_hours},
-                   {"idle_share", hours[h].idle_share},
-                   {"mean_utilization", hours[h].mean_utilization_pct}});
+    ordered_json& o = out.emplace_back(ordered_json::object());
+    o["hour"] = h;
+    o["covered_hours"] = hours[h].covered_hours;
+    o["idle_hours"] = hours[h].idle_hours;
+    o["idle_share"] = hours[h].idle_share;
+    o["mean_utilization"] = hours[h].mean_utilization_pct;
   }
   return out;
 }
