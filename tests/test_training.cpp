@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "catalog_fixture.hpp"
 #include "csv.hpp"
@@ -227,4 +228,46 @@ TEST(TrainingValidation, PublishedGpuHours) {
     EXPECT_LT(hours, 1.1 * r.published_hours) << r.model;
     EXPECT_GT(hours, 0.25 * r.published_hours) << r.model;
   }
+}
+
+TEST(Training, RandomLayoutsGiveFiniteFigures) {
+  std::mt19937_64 rng(11);
+  const auto& models = gpuplan::testing::catalog().models;
+  int valid = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const Model& model = models[rng() % models.size()];
+    TrainJob job;
+    job.seq = static_cast<double>(1 << (9 + rng() % 7));
+    job.global_batch_seqs = static_cast<double>(1 << (rng() % 12));
+    job.tokens = 1e9 * static_cast<double>(1 + rng() % 1000);
+    Scenario s;
+    s.arch = model.arch;
+    s.precision = find_precision("bf16").value();
+    s.workload.mode = static_cast<Mode>(1 + rng() % 4);
+    if (s.workload.mode == Mode::qlora) s.precision = find_precision("nf4-dq").value();
+    s.gpu_memory_bytes = 80.0 * (1 << 30);
+    const TrainModel m = prepare_train_model(s, job);
+    Layout l;
+    l.tp = static_cast<double>(1 << (rng() % 4));
+    l.pp = static_cast<double>(1 << (rng() % 5));
+    l.cp = static_cast<double>(1 << (rng() % 2));
+    l.dp = static_cast<double>(1 << (rng() % 8));
+    l.vpp = static_cast<double>(1 << (rng() % 3));
+    l.zero = static_cast<int>(rng() % 4);
+    l.micro_batch = static_cast<double>(1 << (rng() % 3));
+    l.recompute = static_cast<Recompute>(rng() % 3);
+    Cluster c = h100_cluster(l.tp * l.pp * l.dp * l.cp, 0.745);
+    job.allow_uneven_pipeline = rng() % 2;
+    const TrainEstimate e = evaluate_layout(m, l, job, c);
+    for (double v : {e.memory_bytes, e.weights_bytes, e.activations_bytes}) ASSERT_TRUE(std::isfinite(v) && v >= 0);
+    if (!e.valid) continue;
+    ++valid;
+    for (double v : {e.step_s, e.compute_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s, e.cp_s, e.ep_s, e.tokens_per_s, e.mfu,
+                     e.comm_fraction, e.gpu_hours, e.wall_s}) {
+      ASSERT_TRUE(std::isfinite(v) && v >= 0) << model.id << " " << to_string(l);
+    }
+    ASSERT_LE(e.mfu, 1.0);
+  }
+  std::printf("%d of 4000 random layouts valid, all figures finite and non-negative\n", valid);
+  EXPECT_GT(valid, 100);
 }
