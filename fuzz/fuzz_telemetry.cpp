@@ -31,11 +31,17 @@ void check(bool ok, const char* what, double value) {
   if (!ok) fail(what, value);
 }
 
-void non_negative(double v, const char* what) { check(std::isfinite(v) && v >= 0, what, v); }
+void non_negative(double v, const char* what) {
+  check(std::isfinite(v) && v >= 0, what, v);
+}
 
-void fraction(double v, const char* what) { check(std::isfinite(v) && v >= 0 && v <= 1, what, v); }
+void fraction(double v, const char* what) {
+  check(std::isfinite(v) && v >= 0 && v <= 1, what, v);
+}
 
-bool close_or_below(double a, double b) { return a <= b + 1e-9 * (1 + std::fabs(b)); }
+bool close_or_below(double a, double b) {
+  return a <= b + 1e-9 * (1 + std::fabs(b));
+}
 
 void check_parse(const io::ParsedTelemetry& p) {
   check(!p.log.samples.empty(), "samples of a successful parse", 0);

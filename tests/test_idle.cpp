@@ -69,9 +69,7 @@ TelemetryLog ten_minute_log(const std::vector<double>& gpu0, const std::vector<d
 
 // Every figure of a report: finite and >= 0, fractions <= 1, and the sums add up.
 void expect_sane(const IdleReport& r) {
-  auto ok = [](double v, const char* what) {
-    EXPECT_TRUE(std::isfinite(v) && v >= 0) << what << " = " << v;
-  };
+  auto ok = [](double v, const char* what) { EXPECT_TRUE(std::isfinite(v) && v >= 0) << what << " = " << v; };
   ok(r.covered_hours, "covered_hours");
   ok(r.no_data_hours, "no_data_hours");
   ok(r.idle_hours, "idle_hours");
@@ -82,10 +80,10 @@ void expect_sane(const IdleReport& r) {
   EXPECT_LE(r.idle_hours, r.covered_hours * (1 + kEps) + kEps);
   double covered = 0;
   for (const auto& g : r.gpus) {
-    for (const double v : {g.covered_hours, g.no_data_hours, g.idle_hours, g.idle_fraction, g.longest_idle_hours,
-                           g.idle_cost_usd, g.covered_cost_usd, g.mean_utilization_pct, g.mean_power_w,
-                           g.peak_memory_used_bytes, g.memory_total_bytes, g.unused_memory_bytes,
-                           g.unused_memory_fraction}) {
+    for (const double v :
+         {g.covered_hours, g.no_data_hours, g.idle_hours, g.idle_fraction, g.longest_idle_hours, g.idle_cost_usd,
+          g.covered_cost_usd, g.mean_utilization_pct, g.mean_power_w, g.peak_memory_used_bytes, g.memory_total_bytes,
+          g.unused_memory_bytes, g.unused_memory_fraction}) {
       ok(v, "gpu figure");
     }
     EXPECT_LE(g.idle_hours, g.covered_hours * (1 + kEps) + kEps);
@@ -183,7 +181,7 @@ TEST(IdleAnalysis, DefaultMaxGapIsFiveMinutesOrThreeMedianIntervals) {
   TelemetryLog log;
   log.gpus = {TelemetryGpu{"0", 0, "", ""}};
   for (int k = 0; k < 10; ++k) log.samples.push_back({60.0 * k, 0, 50, -1, -1, -1});
-  EXPECT_DOUBLE_EQ(analyze_idle(log, {}).max_gap_s, 300);  // 3 x 60 s < 5 min
+  EXPECT_DOUBLE_EQ(analyze_idle(log, {}).max_gap_s, 300);      // 3 x 60 s < 5 min
   log.samples.push_back({60.0 * 9 + 290, 0, 50, -1, -1, -1});  // a 290 s gap is still data
   EXPECT_NEAR(analyze_idle(log, {}).gpus[0].no_data_hours, 0, kEps);
   log.samples.push_back({60.0 * 9 + 290 + 301, 0, 50, -1, -1, -1});  // a 301 s gap is not
@@ -402,8 +400,9 @@ TEST(IdleTelemetry, TimestampFormats) {
 }
 
 TEST(IdleTelemetry, GpuIdentityWithoutIndexColumn) {
-  const auto by_uuid = parse_ok("timestamp, uuid, utilization.gpu [%]\n2024/05/01 00:00:00, GPU-a, 1 %\n"
-                                "2024/05/01 00:00:00, GPU-b, 1 %\n2024/05/01 00:01:00, GPU-a, 1 %\n");
+  const auto by_uuid = parse_ok(
+      "timestamp, uuid, utilization.gpu [%]\n2024/05/01 00:00:00, GPU-a, 1 %\n"
+      "2024/05/01 00:00:00, GPU-b, 1 %\n2024/05/01 00:01:00, GPU-a, 1 %\n");
   EXPECT_EQ(by_uuid.log.gpus.size(), 2u);
   const auto single = parse_ok("timestamp, utilization.gpu [%], power.draw [W]\n2024/05/01 00:00:00, 1 %, 60 W\n");
   EXPECT_EQ(single.log.gpus.size(), 1u);
@@ -443,7 +442,8 @@ TEST(IdleTelemetry, BoundsOnSizeLineLengthAndGpus) {
   EXPECT_EQ(long_line.lines_skipped, 1u);
   EXPECT_NE(long_line.skipped_examples[0].reason.find("longer than"), std::string::npos);
   std::string many = header;
-  for (std::size_t g = 0; g < io::kMaxTelemetryGpus + 10; ++g) many += "2024/05/01 00:00:00, " + std::to_string(g) + ", 0\n";
+  for (std::size_t g = 0; g < io::kMaxTelemetryGpus + 10; ++g)
+    many += "2024/05/01 00:00:00, " + std::to_string(g) + ", 0\n";
   const auto p = parse_ok(many);
   EXPECT_EQ(p.log.gpus.size(), io::kMaxTelemetryGpus);
   EXPECT_EQ(p.lines_skipped, 10u);
@@ -500,11 +500,11 @@ TEST(IdleTelemetry, DcgmOddLinesSentinelsAndMixedTimestamps) {
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\", UUID=\"GPU-x\", modelName=\"A \\\"quoted\\\" name\"} 37 1714564800000\n"
       "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",UUID=\"GPU-x\",} 140737488355328 1714564800000\n"  // DCGM FP64 blank
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-x\"} NaN 1714564830000\n"
-      "DCGM_FI_DEV_GPU_UTIL{UUID=\"GPU-y\"} 5 1714564800000\n"       // a GPU known by UUID only
-      "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\"} 5\n"                           // no timestamp in a timestamped dump
-      "DCGM_FI_DEV_GPU_UTIL{Hostname=\"n\"} 5 1714564800000\n"       // no gpu, no UUID
-      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\" 37 1714564800000\n"             // truncated label set
-      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 101 1714564800000\n"          // out of range
+      "DCGM_FI_DEV_GPU_UTIL{UUID=\"GPU-y\"} 5 1714564800000\n"  // a GPU known by UUID only
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"1\"} 5\n"                     // no timestamp in a timestamped dump
+      "DCGM_FI_DEV_GPU_UTIL{Hostname=\"n\"} 5 1714564800000\n"  // no gpu, no UUID
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\" 37 1714564800000\n"       // truncated label set
+      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 101 1714564800000\n"     // out of range
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 3 1714564800000 extra\n"
       "DCGM_FI_DEV_FB_USED{gpu=\"0\"} abc 1714564800000\n"
       "go_goroutines 17\n");
@@ -596,7 +596,8 @@ bool has_word(const std::string& text, const std::string& word) {
   for (const char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (std::size_t at = lower.find(word); at != std::string::npos; at = lower.find(word, at + 1)) {
     const bool left = at == 0 || !std::isalnum(static_cast<unsigned char>(lower[at - 1]));
-    const bool right = at + word.size() >= lower.size() || !std::isalnum(static_cast<unsigned char>(lower[at + word.size()]));
+    const bool right =
+        at + word.size() >= lower.size() || !std::isalnum(static_cast<unsigned char>(lower[at + word.size()]));
     if (left && right) return true;
   }
   return false;

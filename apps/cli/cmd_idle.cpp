@@ -118,8 +118,10 @@ std::function<int()> add_idle_command(CLI::App& app) {
       "  gpuplan idle nvidia-smi.csv --price-per-hour 2.49\n"
       "  curl -s localhost:9400/metrics >> dcgm.prom   # repeated; or a dump with millisecond timestamps\n"
       "  gpuplan idle dcgm.prom --price-per-hour 2.49 --interval 30s --json\n"
-      "Each sample stands for the time to the next sample of its GPU, up to --max-gap; longer gaps and\n"
-      "samples without a utilization reading count as no data, neither idle nor busy.");
+      "Each sample stands for the time to the next sample of its GPU. A longer gap than --max-gap is no\n"
+      "data, neither idle nor busy (the sample before it stands for one median interval); so is time\n"
+      "covered only by samples without a utilization reading. nvidia-smi times are the node's local\n"
+      "time as logged; Prometheus millisecond timestamps are UTC.");
   return [cmd, opts]() -> int {
     if (!cmd->parsed()) return 2;
     auto fail = [](const std::string& message) {

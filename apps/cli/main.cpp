@@ -1,5 +1,6 @@
 // gpuplan: plan AI compute before spending money on it.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "commands.hpp"
@@ -33,11 +34,15 @@ int run(int argc, char** argv) {
   const auto cost = add_cost_command(app, global);
   const auto idle = add_idle_command(app);
   const auto train = add_train_command(app, global);
+  const auto inspect = add_inspect_command(app, global);
+  bool offline = false;
+  app.add_flag("--offline", offline, "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (offline) ::setenv("HF_HUB_OFFLINE", "1", 1);  // read by every command that loads a model
   try {
     if (app.got_subcommand("fit")) return fit();
     if (app.got_subcommand("models")) return models();
@@ -47,6 +52,7 @@ int run(int argc, char** argv) {
     if (app.got_subcommand("cost")) return cost();
     if (app.got_subcommand("idle")) return idle();
     if (app.got_subcommand("train")) return train();
+    if (app.got_subcommand("inspect")) return inspect();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());
     return 70;

@@ -7,6 +7,7 @@
 
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/names.hpp"
+#include "gpuplan/sources/model_source.hpp"
 #include "gpuplan/units.hpp"
 
 namespace gpuplan::cli {
@@ -100,6 +101,7 @@ Result<Catalog> load_catalog(const std::string& models_file, const std::string& 
 
 Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
   Resolved r;
+  sources::LoadedModel source;
   // Model: a catalog name, or an assumed Llama-shaped architecture from --params.
   if (!o.model.empty() && !o.params.empty()) {
     return make_error(ErrorCode::conflict, "give either a model name or --params, not both");
@@ -119,9 +121,18 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
     r.model.arch = assumed_arch(params.value());
     r.architecture_assumed = true;
   } else {
-    auto m = find_model(catalog, o.model);
-    if (!m) return m.error();
-    r.model = *m.value();
+    // A catalog name, a local file or folder, or hf:org/name (sources/model_source.hpp).
+    auto loaded = sources::load_model_source(o.model, catalog, sources::SourceOptions::from_environment());
+    if (!loaded) return loaded.error();
+    if (!loaded.value().has_architecture) {
+      return make_error(ErrorCode::invalid_argument, "'" + o.model +
+                                                         "' has tensors but no architecture (no config.json next to "
+                                                         "it); 'gpuplan inspect' shows what it holds");
+    }
+    source = std::move(loaded).value();
+    r.model = source.model;
+    r.model_kind = source.kind;
+    for (const auto& w : source.warnings) r.warning += (r.warning.empty() ? "" : "; ") + w;
   }
 
   // GPU
@@ -162,7 +173,7 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
     if (s.arch.context_length > 0) w.context = std::min(w.context, s.arch.context_length);
   }
   if (s.arch.context_length > 0 && w.context > s.arch.context_length) {
-    r.warning = "warning: context " + format_tokens(w.context) + " is longer than the model's " +
+    r.warning += std::string(r.warning.empty() ? "" : "; ") + "warning: context " + format_tokens(w.context) + " is longer than the model's " +
                 format_tokens(s.arch.context_length) + " (needs RoPE scaling); estimating anyway";
   }
   if (!o.batch.empty()) {
@@ -180,11 +191,20 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
   w.flash_attention = !o.no_flash_attention;
 
   // Precision: the checkpoint's own format unless told; QLoRA means a 4-bit NF4 base.
+  // A model file's own format is the default (its weights bytes then come from its tensor table).
   std::string quant = o.quant;
-  if (quant.empty()) quant = w.mode == Mode::qlora ? "nf4-dq" : "bf16";
+  bool file_format = false;
+  if (quant.empty()) {
+    file_format = w.mode != Mode::qlora && r.model_kind != "catalog" && !source.precision.empty();
+    quant = w.mode == Mode::qlora ? "nf4-dq" : file_format ? source.precision : "bf16";
+  }
   auto p = find_precision(quant);
   if (!p) return p.error();
   s.precision = p.value();
+  if (file_format && source.has_tensors && source.tensors.weights.total > 0) {
+    s.measured_weights = source.tensors.weights;
+    r.weights_measured = true;
+  }
   if ((w.mode == Mode::full_finetune || w.mode == Mode::pretrain || w.mode == Mode::lora) &&
       s.precision.kind != QuantKind::floating) {
     return make_error(ErrorCode::conflict, "--mode " + o.mode + " trains in a float format; '" + s.precision.name +

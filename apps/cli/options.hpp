@@ -37,6 +37,8 @@ struct FitOptions {
 struct Resolved {
   Model model;
   bool architecture_assumed = false;
+  std::string model_kind = "catalog";  // catalog | config | safetensors | gguf (sources::LoadedModel::kind)
+  bool weights_measured = false;       // weights bytes read off the file's tensor table
   Gpu gpu;
   Scenario scenario;
   std::string warning;  // printed to stderr, e.g. a context longer than the model's

@@ -17,7 +17,7 @@ inline constexpr double kNotReported = -1.0;  // a sample field the telemetry le
 
 // One reading of one GPU. A negative field was not reported.
 struct TelemetrySample {
-  double time_s = 0;  // seconds since 1970-01-01 00:00 on the log's clock (see TelemetryClock)
+  double time_s = 0;      // seconds since 1970-01-01 00:00 on the log's clock (see TelemetryClock)
   std::uint32_t gpu = 0;  // index into TelemetryLog::gpus
   double utilization_pct = kNotReported;
   double memory_used_bytes = kNotReported;
@@ -26,10 +26,10 @@ struct TelemetrySample {
 };
 
 struct TelemetryGpu {
-  std::string id;     // unique key: "host/index", or the UUID when there is no index
+  std::string id;      // unique key: "host/index", or the UUID when there is no index
   unsigned index = 0;  // the GPU index as reported (nvidia-smi index, DCGM gpu label), else order of appearance
-  std::string name;   // "NVIDIA H100 80GB HBM3", empty when not reported
-  std::string host;   // DCGM Hostname label, empty for nvidia-smi
+  std::string name;    // "NVIDIA H100 80GB HBM3", empty when not reported
+  std::string host;    // DCGM Hostname label, empty for nvidia-smi
 };
 
 // What the sample times mean; the hour-of-day profile is read on this clock.
@@ -50,9 +50,9 @@ struct TelemetryLog {
 // (the median interval, at most the max gap) and the rest of the gap is no data: neither idle nor
 // busy, and it ends an idle stretch. Readings without a utilization do not cover time.
 struct IdleOptions {
-  double threshold_pct = 5;         // a sample is idle when utilization < threshold
-  double price_per_hour_usd = 0;    // per GPU
-  double max_gap_s = 0;             // 0: max(5 minutes, 3 x the median sample interval)
+  double threshold_pct = 5;       // a sample is idle when utilization < threshold
+  double price_per_hour_usd = 0;  // per GPU
+  double max_gap_s = 0;           // 0: max(5 minutes, 3 x the median sample interval)
 };
 
 inline constexpr double kDefaultMinMaxGapS = 300;  // the floor of the automatic --max-gap
@@ -76,13 +76,13 @@ struct GpuIdle {
   double idle_fraction = 0;       // idle / covered
   double longest_idle_hours = 0;  // longest run of idle samples, broken by a busy sample or by no data
   double idle_cost_usd = 0;
-  double covered_cost_usd = 0;    // covered hours x price: what the observed time cost
+  double covered_cost_usd = 0;      // covered hours x price: what the observed time cost
   double mean_utilization_pct = 0;  // time-weighted over covered time
   bool power_reported = false;
-  double mean_power_w = 0;        // mean of the power readings
-  bool memory_reported = false;   // both used and total were seen
+  double mean_power_w = 0;       // mean of the power readings
+  bool memory_reported = false;  // both used and total were seen
   double peak_memory_used_bytes = 0;
-  double memory_total_bytes = 0;  // largest total reported
+  double memory_total_bytes = 0;      // largest total reported
   double unused_memory_bytes = 0;     // total - peak used: never touched during the log
   double unused_memory_fraction = 0;  // unused / total
   std::array<HourOfDay, kHoursPerDay> hourly{};
@@ -101,7 +101,7 @@ struct IdleReport {
   double idle_cost_usd = 0;
   double covered_cost_usd = 0;
   std::size_t samples = 0;
-  std::size_t gpus_mostly_idle = 0;  // idle more than half their covered time
+  std::size_t gpus_mostly_idle = 0;              // idle more than half their covered time
   std::array<HourOfDay, kHoursPerDay> hourly{};  // all GPUs together
 };
 

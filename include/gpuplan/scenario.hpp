@@ -44,12 +44,18 @@ struct Scenario {
   double gpu_memory_bytes = 0;         // usable memory per GPU
   double gpus = 1;                     // cards sharing the model evenly (ideal sharding)
   double runtime_overhead_bytes = -1;  // <0: the default for the mode (see memory.cpp)
+  // Weights as measured from the checkpoint file (GGUF / safetensors tensor tables) when the
+  // precision is the file's own; total == 0: computed from the architecture and the precision.
+  WeightBytes measured_weights;
   // Speed (inference): filled when with_speed is set.
   bool with_speed = false;
   ComputeSpec hardware;
   RuntimeModel runtime;
   SpeedWorkload speed;
 };
+
+// Bytes of all weights: measured when the scenario carries them, else from the precision arithmetic.
+double scenario_weights_bytes(const Scenario& s);
 
 // The speed inputs of a scenario (pointers into it: keep the scenario alive while using them).
 SpeedInputs speed_inputs(const Scenario& s);

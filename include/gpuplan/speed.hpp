@@ -73,6 +73,7 @@ struct Speed {
 struct SpeedInputs {
   const ModelArch* arch = nullptr;
   const Precision* precision = nullptr;
+  const WeightBytes* measured_weights = nullptr;  // bytes read off the checkpoint's tensor table; null: from precision
   double kv_bytes = 2;
   ComputeSpec hardware;
   RuntimeModel runtime;

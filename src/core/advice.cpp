@@ -24,7 +24,7 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
     // From most to least faithful: the first one that fits loses the least quality. Ordered by the
     // weights they give this model, since e.g. fp8 (16-bit embeddings) and q8_0 trade places by model.
     const char* ladder[] = {"bf16", "fp8", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
-    const double current = weights_bytes(s.arch, s.precision);
+    const double current = scenario_weights_bytes(s);
     std::vector<std::pair<double, Precision>> options;
     for (const char* name : ladder) {
       auto p = find_precision(name);
@@ -35,6 +35,7 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
     for (const auto& [w, p] : options) {
       Scenario t = s;
       t.precision = p;
+      t.measured_weights = {};  // the file's measured bytes belong to its own precision
       if (fits(t)) {
         out.push_back({"precision", "use --quant " + p.name + " (" + p.quality + ")", p.name});
         return;
@@ -56,6 +57,7 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
     t.workload.mode = Mode::qlora;
     t.workload.recompute = Recompute::full;
     t.precision = find_precision("nf4-dq").value();
+    t.measured_weights = {};
     if (fits(t)) {
       out.push_back({"method", "fine-tune with QLoRA (--mode qlora): 4-bit NF4 base, bf16 compute", "qlora"});
     }

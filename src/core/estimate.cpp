@@ -27,10 +27,15 @@ std::string largest_term(const MemoryBreakdown& m) {
 
 }  // namespace
 
+double scenario_weights_bytes(const Scenario& s) {
+  return s.measured_weights.total > 0 ? s.measured_weights.total : weights_bytes(s.arch, s.precision);
+}
+
 SpeedInputs speed_inputs(const Scenario& s) {
   SpeedInputs in;
   in.arch = &s.arch;
   in.precision = &s.precision;
+  if (s.measured_weights.total > 0) in.measured_weights = &s.measured_weights;
   in.kv_bytes = s.workload.kv_bytes;
   in.hardware = s.hardware;
   in.runtime = s.runtime;

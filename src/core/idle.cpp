@@ -23,7 +23,9 @@ struct HourSums {
 };
 using Hours = std::array<HourSums, kHoursPerDay>;
 
-bool reported(double value) { return std::isfinite(value) && value >= 0; }
+bool reported(double value) {
+  return std::isfinite(value) && value >= 0;
+}
 
 bool usable(const TelemetrySample& s, std::size_t gpu_count) {
   return s.gpu < gpu_count && std::isfinite(s.time_s) && s.time_s >= 0 && s.time_s < kMaxTimeS;

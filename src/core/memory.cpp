@@ -186,7 +186,7 @@ MemoryBreakdown fixed_memory(const Scenario& s) {
   MemoryBreakdown m;
   const Workload& w = s.workload;
   const double n = std::max(1.0, s.gpus);
-  m.weights_bytes = weights_bytes(s.arch, s.precision) / n;
+  m.weights_bytes = scenario_weights_bytes(s) / n;
   m.overhead_bytes = default_overhead(s);
   if (!is_training(w.mode)) return m;
 

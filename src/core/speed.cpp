@@ -53,12 +53,14 @@ struct ModelCosts {
   WeightBytes bytes;
 };
 
-ModelCosts model_costs(const ModelArch& a, const Precision& p) {
+ModelCosts model_costs(const SpeedInputs& in) {
+  const ModelArch& a = *in.arch;
   ModelCosts c;
   const ParamCounts params = count_params(a);
   c.head_params = a.vocab_size * a.hidden_size;
   c.linear_params = params.active - params.vision - params.embedding + (a.tie_word_embeddings ? c.head_params : 0);
-  c.bytes = weight_bytes_breakdown(a, p);
+  const bool measured = in.measured_weights != nullptr && in.measured_weights->total > 0;
+  c.bytes = measured ? *in.measured_weights : weight_bytes_breakdown(a, *in.precision);
   return c;
 }
 
@@ -180,24 +182,24 @@ double prefill_with(const SpeedInputs& in, const ModelCosts& c, double tokens) {
 }  // namespace
 
 RooflineTerms decode_terms(const SpeedInputs& in, double context, double concurrency) {
-  return decode_terms_with(in, model_costs(*in.arch, *in.precision), context, concurrency);
+  return decode_terms_with(in, model_costs(in), context, concurrency);
 }
 
 RooflineTerms prefill_terms(const SpeedInputs& in, double tokens) {
-  return prefill_terms_with(in, model_costs(*in.arch, *in.precision), tokens);
+  return prefill_terms_with(in, model_costs(in), tokens);
 }
 
 double decode_step_s(const SpeedInputs& in, double context, double concurrency) {
-  return decode_step_with(in, model_costs(*in.arch, *in.precision), context, concurrency);
+  return decode_step_with(in, model_costs(in), context, concurrency);
 }
 
 double prefill_s(const SpeedInputs& in, double tokens) {
-  return prefill_with(in, model_costs(*in.arch, *in.precision), tokens);
+  return prefill_with(in, model_costs(in), tokens);
 }
 
 Speed estimate_speed(const SpeedInputs& in) {
   Speed s;
-  const ModelCosts costs = model_costs(*in.arch, *in.precision);
+  const ModelCosts costs = model_costs(in);
   const SpeedWorkload& w = in.workload;
   const double concurrency = std::max(1.0, w.concurrency);
   // Mean step time over the output: the context grows from prompt to prompt + output
@@ -237,7 +239,7 @@ Speed estimate_speed(const SpeedInputs& in) {
 
 double compute_bound_concurrency(const SpeedInputs& in, double context) {
   const double eff_c = efficiency_for(in.runtime, *in.precision);
-  const ModelCosts costs = model_costs(*in.arch, *in.precision);
+  const ModelCosts costs = model_costs(in);
   auto compute_binds = [&](double b) {
     const RooflineTerms t = decode_terms_with(in, costs, context, b);
     return t.compute_s / eff_c >= t.memory_s / in.runtime.bandwidth_efficiency;
@@ -258,7 +260,7 @@ std::vector<CurvePoint> context_curve(const SpeedInputs& in, double max_context,
   std::vector<CurvePoint> out;
   if (points < 2 || max_context < 2) return out;
   const double concurrency = std::max(1.0, in.workload.concurrency);
-  const ModelCosts costs = model_costs(*in.arch, *in.precision);
+  const ModelCosts costs = model_costs(in);
   for (int i = 0; i < points; ++i) {
     // Geometric spacing from 512 (or less) up to max_context.
     const double start = std::min(512.0, max_context);

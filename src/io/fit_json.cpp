@@ -37,7 +37,8 @@ std::string fit_json(const FitReport& r) {
                 {"context_length", as_int(a.context_length)},
                 {"kv_cache_bytes_per_token", as_int(kv_cache_bytes(a, 1, 1, s.workload.kv_bytes))}};
   j["precision"] = {{"name", s.precision.name},
-                    {"bits_per_weight", e.params.total > 0 ? weights_bytes(a, s.precision) * 8.0 / e.params.total : 0},
+                    {"bits_per_weight", e.params.total > 0 ? scenario_weights_bytes(s) * 8.0 / e.params.total : 0},
+                    {"weights_source", s.measured_weights.total > 0 ? "file" : "architecture"},
                     {"kv_dtype", s.workload.kv_dtype},
                     {"quality", s.precision.quality}};
   ordered_json w = {{"mode", to_string(s.workload.mode)},

@@ -56,7 +56,7 @@ std::string fit_table(const FitReport& r) {
   line(fmt::format("Model      {} ({}){}", r.model.name, params,
                    r.architecture_assumed ? " — architecture assumed" : ""));
   line(fmt::format("Precision  {} ({:.2f} bits/weight on average){}", s.precision.name,
-                   e.params.total > 0 ? weights_bytes(s.arch, s.precision) * 8.0 / e.params.total : 0.0,
+                   e.params.total > 0 ? scenario_weights_bytes(s) * 8.0 / e.params.total : 0.0,
                    training ? "" : "; KV cache " + s.workload.kv_dtype));
   if (training) {
     line(fmt::format("Workload   {}: sequence {} x micro-batch {}, optimizer {}, recompute {}{}",
@@ -73,7 +73,8 @@ std::string fit_table(const FitReport& r) {
       r.gpu.unified_memory ? fmt::format("unified ({} usable by the GPU)", format_gib(e.capacity_bytes)) : ""));
   line("");
   line("Memory per GPU");
-  line(fmt::format("  weights            {}", gib(m.weights_bytes)));
+  line(fmt::format("  weights            {}{}", gib(m.weights_bytes),
+                   s.measured_weights.total > 0 ? "  (from the file's tensor table)" : ""));
   if (!training) line(fmt::format("  KV cache           {}", gib(m.kv_cache_bytes)));
   line(fmt::format("  activations        {}{}", gib(m.activations_bytes), training ? "" : "  (prefill workspace)"));
   if (training) {

@@ -293,7 +293,8 @@ Result<GgufRead> parse_gguf(std::span<const std::uint8_t> head, std::uint64_t fi
   if (const GgufValue* a = f.find("general.alignment")) {
     if (!a->is_integer || a->type == GgufType::array || a->integer <= 0 || a->integer > (1 << 30) ||
         (a->integer & (a->integer - 1)) != 0) {
-      return bad("general.alignment must be a power of two between 1 and 2^30, got " + shown(std::to_string(a->number)));
+      return bad("general.alignment must be an integer power of two between 1 and 2^30, got " +
+                 (a->is_integer ? std::to_string(a->integer) : std::string("a value of another type")));
     }
     f.alignment = static_cast<std::uint64_t>(a->integer);
   }

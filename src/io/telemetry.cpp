@@ -7,9 +7,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <tuple>
-#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 namespace gpuplan::io {
@@ -35,7 +35,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -45,9 +47,15 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'; }
-bool is_ident(char c) { return is_ident_start(c) || is_digit(c); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_ident_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+}
+bool is_ident(char c) {
+  return is_ident_start(c) || is_digit(c);
+}
 
 // Printable, bounded text for messages and names: control bytes become '?'.
 std::string printable(std::string_view s, std::size_t max_bytes = 40) {
@@ -134,7 +142,12 @@ class Parse {
     out_.lines = lines;
     if (!out_.log.samples.empty()) return std::move(out_);
     std::string message = "no readable telemetry";
-    if (out_.lines_skipped == 0) return make_error(ErrorCode::parse_error, message + " (no samples found)");
+    if (out_.lines_skipped == 0) {
+      const bool csv = out_.format == TelemetryFormat::nvidia_smi_csv;
+      return make_error(ErrorCode::parse_error,
+                        message + (csv ? " (no data rows)"
+                                       : " (no DCGM_FI_DEV_GPU_UTIL, _FB_USED, _FB_FREE or _POWER_USAGE readings)"));
+    }
     message += " (" + std::to_string(out_.lines_skipped) + " lines skipped";
     for (const auto& s : out_.skipped_examples) message += "; line " + std::to_string(s.line) + ": " + s.reason;
     return make_error(ErrorCode::parse_error, message + ")");
@@ -228,8 +241,8 @@ std::optional<double> timestamp_s(std::string_view s) {
     for (++pos; pos < s.size() && is_digit(s[pos]); ++pos, scale /= 10) fraction += (s[pos] - '0') * scale;
   }
   if (pos < s.size() && s[pos] == 'Z') ++pos;
-  if (pos != s.size() || *year < 1970 || *month < 1 || *month > 12 || *day < 1 ||
-      *day > days_in_month(*year, *month) || *hour > 23 || *minute > 59 || *second > 60) {
+  if (pos != s.size() || *year < 1970 || *month < 1 || *month > 12 || *day < 1 || *day > days_in_month(*year, *month) ||
+      *hour > 23 || *minute > 59 || *second > 60) {
     return std::nullopt;
   }
   const long long days = days_from_civil(*year, *month, *day);
@@ -253,8 +266,7 @@ bool not_reported(std::string_view s) {
 double unit_scale(std::string_view unit, Quantity q) {
   unit = trim(unit);
   switch (q) {
-    case Quantity::percent:
-      return unit == "%" ? 1 : 0;
+    case Quantity::percent: return unit == "%" ? 1 : 0;
     case Quantity::watts:
       if (iequals(unit, "W")) return 1;
       if (iequals(unit, "mW")) return 1e-3;
@@ -274,12 +286,9 @@ double unit_scale(std::string_view unit, Quantity q) {
 
 double upper_bound(Quantity q) {
   switch (q) {
-    case Quantity::percent:
-      return 100;
-    case Quantity::watts:
-      return kMaxPowerW;
-    case Quantity::bytes:
-      return kMaxMemoryBytes;
+    case Quantity::percent: return 100;
+    case Quantity::watts: return kMaxPowerW;
+    case Quantity::bytes: return kMaxMemoryBytes;
   }
   return 0;
 }
@@ -340,7 +349,8 @@ std::vector<std::string_view> split_csv(std::string_view line) {
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = line.find(',', start);
-    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    fields.push_back(
+        trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -433,19 +443,22 @@ std::string csv_row(Parse& p, const std::vector<std::string_view>& fields, const
   const auto time = timestamp_s(fields[l.at[kTime]]);
   if (!time) return "bad timestamp '" + printable(fields[l.at[kTime]]) + "'";
   s.time_s = *time;
-  const std::pair<Column, std::pair<Quantity, double*>> readings[] = {
-      {kUtil, {Quantity::percent, &s.utilization_pct}},
-      {kMemUsed, {Quantity::bytes, &s.memory_used_bytes}},
-      {kMemTotal, {Quantity::bytes, &s.memory_total_bytes}},
-      {kPower, {Quantity::watts, &s.power_w}},
+  struct Target {
+    Column column;
+    Quantity quantity;
+    double* value;
   };
+  const Target targets[] = {{kUtil, Quantity::percent, &s.utilization_pct},
+                            {kMemUsed, Quantity::bytes, &s.memory_used_bytes},
+                            {kMemTotal, Quantity::bytes, &s.memory_total_bytes},
+                            {kPower, Quantity::watts, &s.power_w}};
   static constexpr std::array<std::string_view, kColumns> kWhat{
-      "timestamp", "index", "uuid", "pci.bus_id", "name", "utilization.gpu", "memory.used", "memory.total",
-      "memory.free", "power.draw"};
-  for (const auto& [column, target] : readings) {
-    const Reading r = reading(field_at(fields, l, column), target.first, l.scale[column], kWhat[column]);
+      "timestamp",       "index",       "uuid",         "pci.bus_id",  "name",
+      "utilization.gpu", "memory.used", "memory.total", "memory.free", "power.draw"};
+  for (const Target& t : targets) {
+    const Reading r = reading(field_at(fields, l, t.column), t.quantity, l.scale[t.column], kWhat[t.column]);
     if (!r.error.empty()) return r.error;
-    *target.second = r.value;
+    *t.value = r.value;
   }
   const Reading free = reading(field_at(fields, l, kMemFree), Quantity::bytes, l.scale[kMemFree], "memory.free");
   if (!free.error.empty()) return free.error;
@@ -564,8 +577,10 @@ std::string labels(std::string_view s, std::size_t& pos, PromLine& out) {
     if (name == "modelName") out.model = std::move(*value);
     if (name == "Hostname") out.host = std::move(*value);
     skip_spaces(s, pos);
-    if (pos < s.size() && s[pos] == ',') ++pos;
-    else if (pos >= s.size() || s[pos] != '}') return "bad label set";
+    if (pos < s.size() && s[pos] == ',')
+      ++pos;
+    else if (pos >= s.size() || s[pos] != '}')
+      return "bad label set";
   }
 }
 
@@ -753,12 +768,9 @@ std::optional<TelemetryFormat> line_format(std::string_view line) {
 
 std::string_view format_name(TelemetryFormat format) {
   switch (format) {
-    case TelemetryFormat::nvidia_smi_csv:
-      return "nvidia-smi-csv";
-    case TelemetryFormat::dcgm_prometheus:
-      return "dcgm-prometheus";
-    case TelemetryFormat::automatic:
-      return "auto";
+    case TelemetryFormat::nvidia_smi_csv: return "nvidia-smi-csv";
+    case TelemetryFormat::dcgm_prometheus: return "dcgm-prometheus";
+    case TelemetryFormat::automatic: return "auto";
   }
   return "auto";
 }
@@ -814,24 +826,18 @@ using nlohmann::ordered_json;
 
 std::string_view clock_name(TelemetryClock c) {
   switch (c) {
-    case TelemetryClock::as_logged:
-      return "as-logged";
-    case TelemetryClock::unix_utc:
-      return "utc";
-    case TelemetryClock::relative:
-      return "relative";
+    case TelemetryClock::as_logged: return "as-logged";
+    case TelemetryClock::unix_utc: return "utc";
+    case TelemetryClock::relative: return "relative";
   }
   return "as-logged";
 }
 
 std::string_view clock_text(TelemetryClock c) {
   switch (c) {
-    case TelemetryClock::as_logged:
-      return "local time as logged";
-    case TelemetryClock::unix_utc:
-      return "UTC";
-    case TelemetryClock::relative:
-      return "hours since the dump began";
+    case TelemetryClock::as_logged: return "local time as logged";
+    case TelemetryClock::unix_utc: return "UTC";
+    case TelemetryClock::relative: return "hours since the dump began";
   }
   return "";
 }
@@ -852,7 +858,9 @@ std::string time_text(double time_s, TelemetryClock c) {
                      c == TelemetryClock::unix_utc ? " UTC" : "");
 }
 
-std::string usd(double v) { return fmt::format("${:.2f}", v); }
+std::string usd(double v) {
+  return fmt::format("${:.2f}", v);
+}
 
 // Bytes as a JSON integer (exact below 2^53, which every parsed figure is).
 ordered_json bytes_json(double bytes) {
@@ -908,7 +916,8 @@ std::string csv_text(std::string_view s) {
 
 std::string memory_cell(const GpuIdle& g) {
   if (!g.memory_reported) return "-";
-  return fmt::format("{:.1f} / {:.1f} GiB", g.peak_memory_used_bytes / (kMiB * 1024), g.memory_total_bytes / (kMiB * 1024));
+  return fmt::format("{:.1f} / {:.1f} GiB", g.peak_memory_used_bytes / (kMiB * 1024),
+                     g.memory_total_bytes / (kMiB * 1024));
 }
 
 std::string unused_cell(const GpuIdle& g) {
@@ -921,11 +930,13 @@ std::string gpu_label(const GpuIdle& g) {
 }
 
 std::string table_row(const GpuIdle& g, std::size_t label_width, std::size_t name_width) {
-  return fmt::format("{:>{}}  {:<{}}  {:>7}  {:>9.2f}  {:>7.2f}  {:>5.1f}  {:>12.2f}  {:>10}  {:>7.1f}  {:>7}  {:>19}  {:>16}  {:>9.2f}\n",
-                     gpu_label(g), label_width, g.gpu.name.substr(0, name_width), name_width, g.samples,
-                     g.covered_hours, g.idle_hours, g.idle_fraction * 100, g.longest_idle_hours, usd(g.idle_cost_usd),
-                     g.mean_utilization_pct, g.power_reported ? fmt::format("{:.0f} W", g.mean_power_w) : "-",
-                     memory_cell(g), unused_cell(g), g.no_data_hours);
+  return fmt::format(
+      "{:>{}}  {:<{}}  {:>7}  {:>9.2f}  {:>7.2f}  {:>5.1f}  {:>12.2f}  {:>10}  {:>7.1f}  {:>7}  {:>19}  {:>16}  "
+      "{:>9.2f}\n",
+      gpu_label(g), label_width, g.gpu.name.substr(0, name_width), name_width, g.samples, g.covered_hours, g.idle_hours,
+      g.idle_fraction * 100, g.longest_idle_hours, usd(g.idle_cost_usd), g.mean_utilization_pct,
+      g.power_reported ? fmt::format("{:.0f} W", g.mean_power_w) : "-", memory_cell(g), unused_cell(g),
+      g.no_data_hours);
 }
 
 std::string profile_lines(const std::array<HourOfDay, kHoursPerDay>& hours) {
@@ -938,7 +949,7 @@ std::string profile_lines(const std::array<HourOfDay, kHoursPerDay>& hours) {
       idle_row += seen ? fmt::format(" {:>3.0f}", hours[h].idle_share * 100) : "   -";
       util_row += seen ? fmt::format(" {:>3.0f}", hours[h].mean_utilization_pct) : "   -";
     }
-    out += hour_row + "\n" + idle_row + "\n" + util_row + "\n";
+    out += fmt::format("{}\n{}\n{}\n", hour_row, idle_row, util_row);
   }
   return out;
 }
@@ -947,8 +958,7 @@ std::string skipped_line(const ParsedTelemetry& p) {
   if (p.lines_skipped == 0) return {};
   std::string out = fmt::format("Skipped {} of {} lines", p.lines_skipped, p.lines);
   for (std::size_t i = 0; i < p.skipped_examples.size(); ++i) {
-    out += fmt::format("{}line {}: {}", i == 0 ? " (" : "; ", p.skipped_examples[i].line,
-                       p.skipped_examples[i].reason);
+    out += fmt::format("{}line {}: {}", i == 0 ? " (" : "; ", p.skipped_examples[i].line, p.skipped_examples[i].reason);
   }
   return out + (p.skipped_examples.empty() ? "\n" : (p.lines_skipped > p.skipped_examples.size() ? "; ...)\n" : ")\n"));
 }
@@ -989,7 +999,7 @@ std::string idle_json(const IdleView& v) {
                        {"hourly_profile", profile_json(r.hourly)}};
   // Names and the source come from untrusted bytes: invalid UTF-8 becomes U+FFFD instead of throwing.
   return ordered_json{{"schema", "gpuplan-idle/1"}, {"idle", idle}}.dump(2, ' ', false,
-                                                                          ordered_json::error_handler_t::replace);
+                                                                         ordered_json::error_handler_t::replace);
 }
 
 std::string idle_csv(const IdleReport& r) {
@@ -998,14 +1008,14 @@ std::string idle_csv(const IdleReport& r) {
       "covered_cost_usd,no_data_hours,mean_utilization,mean_power_w,peak_memory_used_bytes,memory_total_bytes,"
       "unused_memory_fraction\n";
   for (const GpuIdle& g : r.gpus) {
-    out += fmt::format("{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.2f},{:.4f},{:.2f},{},{},{},{}\n",
-                       csv_text(g.gpu.host), g.gpu.index, csv_text(g.gpu.name), g.samples, g.covered_hours,
-                       g.idle_hours, g.idle_fraction, g.longest_idle_hours, g.idle_cost_usd, g.covered_cost_usd,
-                       g.no_data_hours, g.mean_utilization_pct,
-                       g.power_reported ? fmt::format("{:.1f}", g.mean_power_w) : "",
-                       g.memory_reported ? fmt::format("{:.0f}", g.peak_memory_used_bytes) : "",
-                       g.memory_reported ? fmt::format("{:.0f}", g.memory_total_bytes) : "",
-                       g.memory_reported ? fmt::format("{:.4f}", g.unused_memory_fraction) : "");
+    out +=
+        fmt::format("{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.2f},{:.4f},{:.2f},{},{},{},{}\n",
+                    csv_text(g.gpu.host), g.gpu.index, csv_text(g.gpu.name), g.samples, g.covered_hours, g.idle_hours,
+                    g.idle_fraction, g.longest_idle_hours, g.idle_cost_usd, g.covered_cost_usd, g.no_data_hours,
+                    g.mean_utilization_pct, g.power_reported ? fmt::format("{:.1f}", g.mean_power_w) : "",
+                    g.memory_reported ? fmt::format("{:.0f}", g.peak_memory_used_bytes) : "",
+                    g.memory_reported ? fmt::format("{:.0f}", g.memory_total_bytes) : "",
+                    g.memory_reported ? fmt::format("{:.4f}", g.unused_memory_fraction) : "");
   }
   return out;
 }
@@ -1020,18 +1030,20 @@ std::string idle_table(const IdleView& v) {
     last_s = i == 0 ? r.gpus[i].last_time_s : std::max(last_s, r.gpus[i].last_time_s);
   }
   out += fmt::format("{}: {}, {} GPU{}, {} samples, {} to {} ({})\n", v.source, format_name(p.format), r.gpus.size(),
-                     r.gpus.size() == 1 ? "" : "s", r.samples, time_text(first_s, r.clock), time_text(last_s, r.clock), clock_text(r.clock));
-  out += fmt::format("Idle = utilization below {:g} %; {} per GPU-hour; a gap over {} is no data (median interval {})\n\n",
-                     r.threshold_pct, usd(r.price_per_hour_usd), duration_text(r.max_gap_s),
-                     duration_text(r.median_interval_s));
+                     r.gpus.size() == 1 ? "" : "s", r.samples, time_text(first_s, r.clock), time_text(last_s, r.clock),
+                     clock_text(r.clock));
+  out += fmt::format(
+      "Idle = utilization below {:g} %; {} per GPU-hour; a gap over {} is no data (median interval {})\n\n",
+      r.threshold_pct, usd(r.price_per_hour_usd), duration_text(r.max_gap_s), duration_text(r.median_interval_s));
   std::size_t label_width = 3, name_width = 4;
   for (const GpuIdle& g : r.gpus) {
     label_width = std::max(label_width, gpu_label(g).size());
     name_width = std::clamp(g.gpu.name.size(), name_width, std::size_t{28});
   }
-  out += fmt::format("{:>{}}  {:<{}}  {:>7}  {:>9}  {:>7}  {:>5}  {:>12}  {:>10}  {:>7}  {:>7}  {:>19}  {:>16}  {:>9}\n",
-                     "GPU", label_width, "Name", name_width, "Samples", "Covered h", "Idle h", "Idle%",
-                     "Longest idle", "Idle cost", "Util %", "Power", "Peak used / total", "Never used", "No data h");
+  out +=
+      fmt::format("{:>{}}  {:<{}}  {:>7}  {:>9}  {:>7}  {:>5}  {:>12}  {:>10}  {:>7}  {:>7}  {:>19}  {:>16}  {:>9}\n",
+                  "GPU", label_width, "Name", name_width, "Samples", "Covered h", "Idle h", "Idle%", "Longest idle",
+                  "Idle cost", "Util %", "Power", "Peak used / total", "Never used", "No data h");
   for (const GpuIdle& g : r.gpus) out += table_row(g, label_width, name_width);
   out += fmt::format("{:>{}}  {:<{}}  {:>7}  {:>9.2f}  {:>7.2f}  {:>5.1f}  {:>12}  {:>10}\n", "All", label_width, "",
                      name_width, r.samples, r.covered_hours, r.idle_hours,

@@ -52,8 +52,8 @@ struct SkippedLine {
 struct ParsedTelemetry {
   TelemetryLog log;
   TelemetryFormat format = TelemetryFormat::automatic;
-  std::size_t lines = 0;          // lines in the text
-  std::size_t lines_skipped = 0;  // lines that held something but could not be read
+  std::size_t lines = 0;                      // lines in the text
+  std::size_t lines_skipped = 0;              // lines that held something but could not be read
   std::vector<SkippedLine> skipped_examples;  // the first kMaxSkippedExamples
 };
 
@@ -74,7 +74,7 @@ struct IdleView {
   std::string source;
 };
 std::string idle_table(const IdleView& view);
-std::string idle_json(const IdleView& view);  // {"schema": "gpuplan-idle/1", "idle": {...}}
+std::string idle_json(const IdleView& view);     // {"schema": "gpuplan-idle/1", "idle": {...}}
 std::string idle_csv(const IdleReport& report);  // one row per GPU
 // "3 of 8 GPUs idle more than half the time: $X of $Y spent on idle capacity"
 std::string idle_summary(const IdleReport& report);

@@ -1,0 +1,362 @@
+// config.json -> architecture: real config.json files of public checkpoints parse to the catalog's
+// architecture and to the published parameter counts; a config built from every catalog
+// architecture parses back to the same count; unknown types, bad values and quantization configs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "catalog_fixture.hpp"
+#include "gpuplan/io/hf_config.hpp"
+#include "model_file_writer.hpp"
+
+using namespace gpuplan;
+using nlohmann::json;
+
+namespace {
+
+const std::filesystem::path kFixtures = std::filesystem::path(GPUPLAN_SOURCE_DIR) / "tests" / "fixtures" / "hf";
+
+// Every architecture field, for equality checks with a readable diff.
+std::map<std::string, double> fields(const ModelArch& a) {
+  return {{"hidden_size", a.hidden_size},
+          {"num_layers", a.num_layers},
+          {"num_heads", a.num_heads},
+          {"num_kv_heads", a.num_kv_heads},
+          {"head_dim", a.head_dim},
+          {"intermediate_size", a.intermediate_size},
+          {"vocab_size", a.vocab_size},
+          {"tie_word_embeddings", a.tie_word_embeddings},
+          {"mlp", a.mlp == MlpKind::gated},
+          {"qkv_bias", a.qkv_bias},
+          {"o_bias", a.o_bias},
+          {"mlp_bias", a.mlp_bias},
+          {"norms_per_layer", a.norms_per_layer},
+          {"final_norm", a.final_norm},
+          {"qk_norm", static_cast<double>(a.qk_norm)},
+          {"learned_positions", a.learned_positions},
+          {"attn_sinks", a.attn_sinks},
+          {"sliding_window", a.sliding_window},
+          {"global_every", a.global_every},
+          {"num_experts", a.num_experts},
+          {"experts_per_token", a.experts_per_token},
+          {"moe_intermediate_size", a.moe_intermediate_size},
+          {"num_shared_experts", a.num_shared_experts},
+          {"shared_expert_intermediate_size", a.shared_expert_intermediate_size},
+          {"shared_expert_gate", a.shared_expert_gate},
+          {"first_dense_layers", a.first_dense_layers},
+          {"router_bias", a.router_bias},
+          {"expert_bias", a.expert_bias},
+          {"score_correction_bias", a.score_correction_bias},
+          {"q_lora_rank", a.q_lora_rank},
+          {"kv_lora_rank", a.kv_lora_rank},
+          {"qk_nope_head_dim", a.qk_nope_head_dim},
+          {"qk_rope_head_dim", a.qk_rope_head_dim},
+          {"v_head_dim", a.v_head_dim},
+          {"mtp_layers", a.mtp_layers},
+          {"vision_params", a.vision_params},
+          {"context_length", a.context_length}};
+}
+
+void expect_same_arch(const ModelArch& got, const ModelArch& want, const std::string& what) {
+  const auto g = fields(got);
+  const auto w = fields(want);
+  for (const auto& [k, v] : w) EXPECT_EQ(g.at(k), v) << what << ": field " << k;
+}
+
+// A config.json in each family's own keys, built from a catalog architecture (the inverse of the
+// parser's mapping, written from the transformers config classes).
+json config_for(const std::string& family, const ModelArch& a) {
+  json c;
+  auto common = [&](json& j) {
+    j["hidden_size"] = a.hidden_size;
+    j["num_hidden_layers"] = a.num_layers;
+    j["num_attention_heads"] = a.num_heads;
+    j["num_key_value_heads"] = a.num_kv_heads;
+    j["head_dim"] = a.head_dim;
+    j["intermediate_size"] = a.intermediate_size;
+    j["vocab_size"] = a.vocab_size;
+    j["tie_word_embeddings"] = a.tie_word_embeddings;
+    j["max_position_embeddings"] = a.context_length;
+  };
+  c["model_type"] = family;
+  if (family == "gpt2") {
+    c = {{"model_type", "gpt2"},      {"n_embd", a.hidden_size}, {"n_layer", a.num_layers},
+         {"n_head", a.num_heads},     {"n_positions", a.learned_positions}, {"vocab_size", a.vocab_size}};
+    return c;
+  }
+  if (family == "falcon") {
+    c = {{"model_type", "falcon"},          {"hidden_size", a.hidden_size},     {"num_hidden_layers", a.num_layers},
+         {"num_attention_heads", a.num_heads}, {"vocab_size", a.vocab_size},    {"multi_query", a.num_kv_heads == 1},
+         {"new_decoder_architecture", false},  {"parallel_attn", true},         {"bias", false},
+         {"max_position_embeddings", a.context_length}};
+    return c;
+  }
+  common(c);
+  if (family == "llama") {
+    c["attention_bias"] = a.qkv_bias;
+    c["mlp_bias"] = a.mlp_bias;
+  } else if (family == "mistral" || family == "phi3" || family == "gemma2" || family == "starcoder2") {
+    c["sliding_window"] = a.sliding_window > 0 ? json(a.sliding_window) : json(nullptr);
+  } else if (family == "mixtral") {
+    c["num_local_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["sliding_window"] = nullptr;
+  } else if (family == "qwen2") {
+    c["use_sliding_window"] = false;
+  } else if (family == "qwen2_moe" || family == "qwen3_moe") {
+    c["num_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["moe_intermediate_size"] = a.moe_intermediate_size;
+    if (family == "qwen2_moe") c["shared_expert_intermediate_size"] = a.shared_expert_intermediate_size;
+    c["mlp_only_layers"] = json::array();
+  } else if (family == "deepseek_v2" || family == "deepseek_v3") {
+    c["q_lora_rank"] = a.q_lora_rank > 0 ? json(a.q_lora_rank) : json(nullptr);
+    c["kv_lora_rank"] = a.kv_lora_rank;
+    c["qk_nope_head_dim"] = a.qk_nope_head_dim;
+    c["qk_rope_head_dim"] = a.qk_rope_head_dim;
+    c["v_head_dim"] = a.v_head_dim;
+    c["n_routed_experts"] = a.num_experts;
+    c["n_shared_experts"] = a.num_shared_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["moe_intermediate_size"] = a.moe_intermediate_size;
+    c["first_k_dense_replace"] = a.first_dense_layers;
+    c["topk_method"] = a.score_correction_bias ? "noaux_tc" : "greedy";
+    c["num_nextn_predict_layers"] = a.mtp_layers;
+    c.erase("head_dim");
+  } else if (family == "gpt_oss") {
+    c["num_local_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["sliding_window"] = a.sliding_window;
+    json types = json::array();
+    for (double i = 0; i < a.num_layers; ++i) types.push_back(std::fmod(i + 1, a.global_every) == 0 ? "full_attention" : "sliding_attention");
+    c["layer_types"] = types;
+    c["attention_bias"] = a.qkv_bias;
+  } else if (family == "cohere") {
+    c["use_qk_norm"] = a.qk_norm != QkNorm::none;
+  } else if (family == "gemma3") {
+    json text = c;
+    text["model_type"] = "gemma3_text";
+    text["sliding_window"] = a.sliding_window;
+    text["sliding_window_pattern"] = a.global_every;
+    if (a.vision_params <= 0) return text;
+    c = {{"model_type", "gemma3"},
+         {"text_config", text},
+         {"vision_config",  // SigLIP so400m as Gemma 3 ships it
+          {{"model_type", "siglip_vision_model"},
+           {"hidden_size", 1152},
+           {"intermediate_size", 4304},
+           {"num_hidden_layers", 27},
+           {"num_attention_heads", 16},
+           {"image_size", 896},
+           {"patch_size", 14},
+           {"vision_use_head", false}}}};
+  }
+  return c;
+}
+
+// Fixture folder -> catalog id (the same architecture; instruct variants share their base's).
+const std::map<std::string, std::string> kFixtureIds = {
+    {"meta-llama__Llama-3.1-8B", "llama-3.1-8b"},
+    {"meta-llama__Llama-3.2-1B-Instruct", "llama-3.2-1b"},
+    {"meta-llama__Llama-3.2-3B", "llama-3.2-3b"},
+    {"meta-llama__Llama-3.3-70B-Instruct", "llama-3.3-70b"},
+    {"mistralai__Mistral-7B-v0.3", "mistral-7b"},
+    {"mistralai__Mixtral-8x7B-v0.1", "mixtral-8x7b"},
+    {"Qwen__Qwen2.5-3B", "qwen2.5-3b"},
+    {"Qwen__Qwen2.5-7B", "qwen2.5-7b"},
+    {"Qwen__Qwen2.5-14B", "qwen2.5-14b"},
+    {"Qwen__Qwen2.5-32B", "qwen2.5-32b"},
+    {"Qwen__Qwen3-0.6B", "qwen3-0.6b"},
+    {"Qwen__Qwen3-4B", "qwen3-4b"},
+    {"Qwen__Qwen3-8B", "qwen3-8b"},
+    {"Qwen__Qwen3-14B", "qwen3-14b"},
+    {"Qwen__Qwen3-32B", "qwen3-32b"},
+    {"Qwen__Qwen3-30B-A3B", "qwen3-30b-a3b"},
+    {"Qwen__Qwen1.5-MoE-A2.7B-Chat", "qwen1.5-moe-a2.7b"},
+    {"google__gemma-2-2b-it", "gemma-2-2b"},
+    {"google__gemma-2-9b", "gemma-2-9b"},
+    {"google__gemma-2-27b", "gemma-2-27b"},
+    {"google__gemma-3-1b-it", "gemma-3-1b"},
+    {"google__gemma-3-4b-it", "gemma-3-4b"},
+    {"microsoft__Phi-3-mini-4k-instruct", "phi-3-mini"},
+    {"deepseek-ai__DeepSeek-V2-Lite", "deepseek-v2-lite"},
+    {"deepseek-ai__DeepSeek-V2.5", "deepseek-v2"},
+    {"deepseek-ai__DeepSeek-R1", "deepseek-r1"},
+    {"tiiuae__falcon-7b-instruct", "falcon-7b"},
+    {"allenai__OLMo-2-1124-7B", "olmo-2-7b"},
+    {"openai-community__gpt2", "gpt2"},
+};
+
+io::ParsedConfig parse_fixture(const std::string& dir) {
+  auto r = io::parse_hf_config(gpuplan::testing::read_text(kFixtures / dir / "config.json"));
+  if (!r) ADD_FAILURE() << dir << ": " << r.error().message;
+  return r ? r.value() : io::ParsedConfig{};
+}
+
+}  // namespace
+
+TEST(HfConfig, RealConfigsParseToTheCatalogArchitectureAndPublishedCounts) {
+  std::set<std::string> families;
+  int exact = 0;
+  std::printf("%-36s %-12s %16s %16s %9s\n", "fixture", "model_type", "parsed", "published", "error");
+  for (const auto& [dir, id] : kFixtureIds) {
+    ASSERT_TRUE(std::filesystem::exists(kFixtures / dir / "SOURCE")) << dir << " needs a SOURCE note";
+    const io::ParsedConfig c = parse_fixture(dir);
+    const Model& m = gpuplan::testing::model(id.c_str());
+    ModelArch want = m.arch;
+    ModelArch got = c.arch;
+    // The catalog records one context per model; instruct/base variants and early configs differ.
+    got.context_length = want.context_length = 0;
+    expect_same_arch(got, want, dir);
+    const double counted = count_params(c.arch).total;
+    EXPECT_EQ(counted, count_params(m.arch).total) << dir;
+    if (m.published_params > 0) {
+      const double err = (counted - m.published_params) / m.published_params;
+      std::printf("%-36s %-12s %16.0f %16.0f %+8.4f%%\n", dir.c_str(), c.model_type.c_str(), counted, m.published_params,
+                  100 * err);
+      EXPECT_LE(std::fabs(err), 0.005) << dir;
+      exact += counted == m.published_params;
+    }
+    EXPECT_TRUE(c.known_family) << dir;
+    families.insert(c.model_type);
+  }
+  std::printf("%zu fixtures, %zu families, %d equal to the published count to the parameter\n", kFixtureIds.size(),
+              families.size(), exact);
+  EXPECT_GE(families.size(), 14u);
+  EXPECT_GE(exact, 20);
+}
+
+TEST(HfConfig, FixturesOutsideTheCatalogMatchTheirKnownCounts) {
+  // google/gemma-2b: 2,506,172,416 (GemmaForCausalLM, tied); RedPajama-INCITE-3B (GPT-NeoX):
+  // 2,775,864,320 -- both the sum of their checkpoints' tensor shapes.
+  EXPECT_EQ(count_params(parse_fixture("google__gemma-2b").arch).total, 2506172416.0);
+  EXPECT_EQ(count_params(parse_fixture("togethercomputer__RedPajama-INCITE-Chat-3B-v1").arch).total, 2775864320.0);
+  for (const auto& entry : std::filesystem::directory_iterator(kFixtures)) {
+    EXPECT_TRUE(std::filesystem::exists(entry.path() / "SOURCE")) << entry.path();
+  }
+}
+
+TEST(HfConfig, ConfigBuiltFromEveryCatalogArchitectureParsesBack) {
+  const auto& supported = io::hf_model_types();
+  int checked = 0;
+  for (const auto& m : gpuplan::testing::catalog().models) {
+    if (std::find(supported.begin(), supported.end(), m.family) == supported.end()) {
+      ADD_FAILURE() << m.id << ": family " << m.family << " has no config.json reader";
+      continue;
+    }
+    const json cfg = config_for(m.family, m.arch);
+    auto parsed = io::parse_hf_config(cfg.dump());
+    ASSERT_TRUE(parsed) << m.id << ": " << parsed.error().message << "\n" << cfg.dump();
+    ModelArch got = parsed.value().arch;
+    if (m.family == "gpt2" || m.family == "falcon") got.context_length = m.arch.context_length;
+    expect_same_arch(got, m.arch, m.id);
+    EXPECT_EQ(count_params(parsed.value().arch).total, count_params(m.arch).total) << m.id;
+    EXPECT_TRUE(parsed.value().warnings.empty()) << m.id << ": " << parsed.value().warnings.front();
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(gpuplan::testing::catalog().models.size()));
+}
+
+TEST(HfConfig, SparseGemma3ConfigTakesTransformersDefaultsAndCountsTheVisionTower) {
+  const io::ParsedConfig c = parse_fixture("google__gemma-3-4b-it");
+  EXPECT_EQ(c.model_type, "gemma3_text");
+  EXPECT_EQ(c.arch.num_heads, 8);
+  EXPECT_EQ(c.arch.num_kv_heads, 4);
+  EXPECT_EQ(c.arch.head_dim, 256);
+  EXPECT_EQ(c.arch.vocab_size, 262208);
+  EXPECT_EQ(c.arch.global_every, 6);
+  EXPECT_EQ(c.arch.vision_params, 419816304);  // SigLIP so400m at 896 px + projector, as the checkpoint holds
+  EXPECT_EQ(c.precision, "bf16");
+}
+
+TEST(HfConfig, UnknownModelTypeIsReadBestEffortAndSaysWhatWasGuessed) {
+  auto r = io::parse_hf_config(R"({"model_type": "brand_new", "hidden_size": 2048, "num_hidden_layers": 16,
+      "num_attention_heads": 16, "intermediate_size": 5632, "vocab_size": 32000})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r.value().known_family);
+  ASSERT_EQ(r.value().warnings.size(), 1u);
+  const std::string& w = r.value().warnings[0];
+  for (const char* s : {"brand_new", "guessed", "num_key_value_heads", "head_dim", "tie_word_embeddings"}) {
+    EXPECT_NE(w.find(s), std::string::npos) << s << " in: " << w;
+  }
+  EXPECT_EQ(w.find("intermediate_size"), std::string::npos) << "given, not guessed: " << w;
+  EXPECT_EQ(r.value().arch.num_kv_heads, 16);
+  EXPECT_EQ(r.value().arch.head_dim, 128);
+}
+
+TEST(HfConfig, BadConfigsGetAnErrorNamingTheField) {
+  struct Case {
+    const char* json;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {R"({"model_type":"llama","num_hidden_layers":2,"num_attention_heads":2,"intermediate_size":8,"vocab_size":9})",
+       "missing 'hidden_size'"},
+      {R"({"model_type":"llama","hidden_size":-8,"num_hidden_layers":2,"num_attention_heads":2,"intermediate_size":8,"vocab_size":9})",
+       "'hidden_size' must be a whole number"},
+      {R"({"model_type":"llama","hidden_size":"8","num_hidden_layers":2,"num_attention_heads":2,"intermediate_size":8,"vocab_size":9})",
+       "'hidden_size' must be a number"},
+      {R"({"model_type":"llama","hidden_size":8,"hidden_size":8})", "twice"},
+      {R"({"model_type":"llama","hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,"num_key_value_heads":4,"intermediate_size":8,"vocab_size":9})",
+       "num_kv_heads cannot exceed num_heads"},
+      {R"({"model_type":"deepseek_v3","hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,"intermediate_size":8,"vocab_size":9})",
+       "missing 'kv_lora_rank'"},
+      {"[1,2]", "JSON object"},
+      {"{\"model_type\": ", "not valid JSON"},
+  };
+  for (const auto& c : cases) {
+    auto r = io::parse_hf_config(c.json);
+    ASSERT_FALSE(r) << c.json;
+    EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
+  }
+  std::string deep = "{\"x\":" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_FALSE(io::parse_hf_config(deep));
+  EXPECT_FALSE(io::parse_hf_config(std::string(io::kMaxConfigBytes + 1, ' ')));
+}
+
+TEST(HfConfig, QuantizationConfigsMapToPrecisions) {
+  const std::string base =
+      R"("model_type":"llama","hidden_size":64,"num_hidden_layers":2,"num_attention_heads":4,"intermediate_size":128,"vocab_size":100)";
+  struct Case {
+    const char* quant;
+    const char* precision;
+  };
+  const Case cases[] = {
+      {R"({"quant_method":"gptq","bits":4,"group_size":128,"desc_act":false})", "gptq-int4"},
+      {R"({"quant_method":"awq","bits":4,"group_size":128,"version":"gemm"})", "awq-int4"},
+      {R"({"quant_method":"bitsandbytes","load_in_4bit":true,"bnb_4bit_quant_type":"nf4","bnb_4bit_use_double_quant":true})",
+       "nf4-dq"},
+      {R"({"quant_method":"bitsandbytes","load_in_4bit":true,"bnb_4bit_quant_type":"nf4"})", "nf4"},
+      {R"({"quant_method":"bitsandbytes","load_in_8bit":true})", "int8"},
+      {R"({"quant_method":"fp8","fmt":"e4m3","weight_block_size":[128,128]})", "fp8"},
+      {R"({"quant_method":"mxfp4"})", "mxfp4"},
+      {R"({"quant_method":"compressed-tensors","config_groups":{"group_0":{"weights":{"num_bits":4,"type":"int","group_size":128}}}})",
+       "gptq-int4"},
+      {R"({"quant_method":"compressed-tensors","config_groups":{"group_0":{"weights":{"num_bits":8,"type":"float"}}}})",
+       "fp8"},
+  };
+  for (const auto& c : cases) {
+    auto r = io::parse_hf_config("{" + base + R"(,"torch_dtype":"float16","quantization_config":)" + c.quant + "}");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().precision, c.precision) << c.quant;
+    EXPECT_EQ(r.value().quantization.precision, c.precision) << c.quant;
+  }
+  auto hqq = io::parse_hf_config("{" + base + R"(,"quantization_config":{"quant_method":"hqq"}})");
+  ASSERT_TRUE(hqq);
+  EXPECT_TRUE(hqq.value().precision.empty());
+  EXPECT_FALSE(hqq.value().warnings.empty());
+  EXPECT_EQ(parse_fixture("deepseek-ai__DeepSeek-R1").precision, "fp8");
+}
+
+TEST(HfConfig, QwenMoeDenseLayersBecomeALeadingDenseBlock) {
+  auto r = io::parse_hf_config(R"({"model_type":"qwen3_moe","hidden_size":64,"num_hidden_layers":4,
+      "num_attention_heads":4,"num_key_value_heads":2,"head_dim":16,"intermediate_size":128,"vocab_size":100,
+      "num_experts":8,"num_experts_per_tok":2,"moe_intermediate_size":32,"mlp_only_layers":[1,0]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().arch.first_dense_layers, 2);
+  EXPECT_TRUE(r.value().warnings.empty());
+}
