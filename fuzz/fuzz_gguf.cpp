@@ -35,7 +35,8 @@ void check_file(const gpuplan::io::GgufFile& f, std::uint64_t size) {
     const gpuplan::io::GgmlTypeInfo* type = gpuplan::io::ggml_type_by_id(t.type);
     check(type != nullptr, "tensor type known");
     check(t.elements % static_cast<std::uint64_t>(type->block_size) == 0, "whole blocks");
-    check(t.bytes == t.elements / static_cast<std::uint64_t>(type->block_size) * static_cast<std::uint64_t>(type->type_size),
+    check(t.bytes ==
+              t.elements / static_cast<std::uint64_t>(type->block_size) * static_cast<std::uint64_t>(type->type_size),
           "bytes from blocks");
     check(t.n_dims >= 1 && t.n_dims <= 4, "1-4 dims");
   }

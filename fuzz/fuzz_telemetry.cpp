@@ -1,5 +1,5 @@
 // Fuzz target: the telemetry parsers (nvidia-smi CSV, DCGM-exporter Prometheus text; detected, and
-// each format forced) and the idle analysis and its views on whatever they read.
+// the other format forced) and the idle analysis and its views on whatever they read.
 // Invariants: the parse respects its bounds (GPUs, samples, skipped examples); every sample field is
 // either not reported (< 0) or finite and in range; every figure of the IdleReport (per GPU, per hour
 // of day and in total) is finite and >= 0, fractions and shares are <= 1, idle <= covered, the
@@ -122,8 +122,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.price_per_hour_usd = 2.49;
   const gpuplan::IdleOptions varied{static_cast<double>(b0 % 101), static_cast<double>(b1) * 7.5,
                                     b1 % 3 == 0 ? 0.0 : 10.0 * b1};
+  // The detected format, then the other one forced (forcing the detected one would repeat the parse).
+  const auto detected = io::detect_telemetry_format(text);
   for (const auto format :
        {io::TelemetryFormat::automatic, io::TelemetryFormat::nvidia_smi_csv, io::TelemetryFormat::dcgm_prometheus}) {
+    if (detected && format == detected.value()) continue;
     io::TelemetryParseOptions parse;
     parse.format = format;
     parse.scrape_interval_s = 1 + b0;
@@ -133,9 +136,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     check_parse(parsed.value());
-    const bool detected = format == io::TelemetryFormat::automatic;
-    analyze(parsed.value(), options, detected);
-    if (detected) analyze(parsed.value(), varied, false);
+    const bool automatic = format == io::TelemetryFormat::automatic;
+    analyze(parsed.value(), options, automatic);
+    if (automatic) analyze(parsed.value(), varied, false);
   }
   return 0;
 }

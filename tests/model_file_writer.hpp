@@ -3,9 +3,9 @@
 // table of a 70B model -- without gigabytes on disk: the header is written, then the file is
 // extended with std::filesystem::resize_file, which leaves a hole.
 #pragma once
+#include <unistd.h>
 #include <cstdint>
 #include <cstring>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>

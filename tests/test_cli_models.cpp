@@ -24,8 +24,8 @@ struct CliRun {
 
 CliRun run(const std::string& args) {
   static int calls = 0;
-  const std::string err_file = ::testing::TempDir() + "gpuplan_cli_models_" + std::to_string(getpid()) + "_" +
-                               std::to_string(++calls);
+  const std::string err_file =
+      ::testing::TempDir() + "gpuplan_cli_models_" + std::to_string(getpid()) + "_" + std::to_string(++calls);
   FILE* p = popen((std::string(GPUPLAN_CLI) + " " + args + " 2>" + err_file).c_str(), "r");
   CliRun r;
   char buf[4096];
@@ -42,12 +42,12 @@ CliRun run(const std::string& args) {
 
 TEST(CliModels, FitSpeedAndCostTakeFilesAndFolders) {
   for (const std::string& args : std::vector<std::string>{
-           "fit " + kLlama8B.string() + "/ --gpu rtx-4090", "fit " + (kLlama8B / "config.json").string() +
-                                                             " --quant awq --gpu rtx-4090",
-        "fit " + kTinyGguf.string() + " --gpu rtx-4090 --context 32k",
-        "speed " + kTinyGguf.string() + " --gpu rtx-4090", "speed " + kLlama8B.string() + " --gpu h100-sxm",
-        "cost " + (kLlama8B / "config.json").string() + " --gpu l40s --tokens-per-month 1B",
-        "inspect " + kLlama8B.string(), "inspect llama-3.1-8b", "inspect " + kTinyGguf.string()}) {
+           "fit " + kLlama8B.string() + "/ --gpu rtx-4090",
+           "fit " + (kLlama8B / "config.json").string() + " --quant awq --gpu rtx-4090",
+           "fit " + kTinyGguf.string() + " --gpu rtx-4090 --context 32k",
+           "speed " + kTinyGguf.string() + " --gpu rtx-4090", "speed " + kLlama8B.string() + " --gpu h100-sxm",
+           "cost " + (kLlama8B / "config.json").string() + " --gpu l40s --tokens-per-month 1B",
+           "inspect " + kLlama8B.string(), "inspect llama-3.1-8b", "inspect " + kTinyGguf.string()}) {
     const CliRun r = run(args);
     EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
   }
@@ -65,7 +65,8 @@ TEST(CliModels, GgufWeightsComeFromTheTensorTable) {
   // An explicit --quant prices the architecture in that format instead.
   const CliRun q8 = run("fit " + kTinyGguf.string() + " --gpu rtx-4090 --quant q8_0 --json");
   ASSERT_EQ(q8.status, 0) << q8.err;
-  EXPECT_NE(nlohmann::json::parse(q8.out)["memory"]["weights_bytes"].get<double>(), i["tensors"]["bytes"].get<double>());
+  EXPECT_NE(nlohmann::json::parse(q8.out)["memory"]["weights_bytes"].get<double>(),
+            i["tensors"]["bytes"].get<double>());
 }
 
 TEST(CliModels, InspectJsonSchema) {

@@ -255,8 +255,8 @@ TEST(Gguf, HeaderOnlyLlama3_70B_Q4_K_M_MatchesTheMixArithmetic) {
   using gpuplan::testing::kQ4_K;
   using gpuplan::testing::kQ5_K;
   using gpuplan::testing::kQ6_K;
-  const auto H = static_cast<std::uint64_t>(h), KV = static_cast<std::uint64_t>(kv), FF = static_cast<std::uint64_t>(ff),
-             V = static_cast<std::uint64_t>(vocab);
+  const auto H = static_cast<std::uint64_t>(h), KV = static_cast<std::uint64_t>(kv),
+             FF = static_cast<std::uint64_t>(ff), V = static_cast<std::uint64_t>(vocab);
   w.tensor("token_embd.weight", {H, V}, kQ4_K);
   for (int i = 0; i < 80; ++i) {
     const std::string b = blk(i);
@@ -294,10 +294,11 @@ TEST(Gguf, HeaderOnlyLlama3_70B_Q4_K_M_MatchesTheMixArithmetic) {
   EXPECT_EQ(got.vocab_size, vocab);
   const double mix = weights_bytes(catalog.arch, find_precision("q4_k_m").value());
   const double diff = m.tensors.bytes - mix;
-  std::printf("Llama-3-70B Q4_K_M header-only GGUF: tensor table %.0f bytes (%.3f GiB, %.2f bits/weight), "
-              "mix arithmetic %.0f bytes, difference %+.0f bytes (%+.4f%%); file %.3f GB\n",
-              m.tensors.bytes, m.tensors.bytes / kGiB, 8 * m.tensors.bytes / m.tensors.params, mix, diff,
-              100 * diff / mix, static_cast<double>(fs::file_size(path)) / 1e9);
+  std::printf(
+      "Llama-3-70B Q4_K_M header-only GGUF: tensor table %.0f bytes (%.3f GiB, %.2f bits/weight), "
+      "mix arithmetic %.0f bytes, difference %+.0f bytes (%+.4f%%); file %.3f GB\n",
+      m.tensors.bytes, m.tensors.bytes / kGiB, 8 * m.tensors.bytes / m.tensors.params, mix, diff, 100 * diff / mix,
+      static_cast<double>(fs::file_size(path)) / 1e9);
   EXPECT_LE(std::fabs(diff) / mix, 1e-6);
   fs::remove_all(dir);
 }

@@ -84,14 +84,24 @@ json config_for(const std::string& family, const ModelArch& a) {
   };
   c["model_type"] = family;
   if (family == "gpt2") {
-    c = {{"model_type", "gpt2"},      {"n_embd", a.hidden_size}, {"n_layer", a.num_layers},
-         {"n_head", a.num_heads},     {"n_positions", a.learned_positions}, {"vocab_size", a.vocab_size}};
+    c = {{"model_type", "gpt2"},
+         {"n_embd", a.hidden_size},
+         {"n_layer", a.num_layers},
+         {"n_head", a.num_heads},
+         {"n_positions", a.learned_positions},
+         {"vocab_size", a.vocab_size}};
     return c;
   }
   if (family == "falcon") {
-    c = {{"model_type", "falcon"},          {"hidden_size", a.hidden_size},     {"num_hidden_layers", a.num_layers},
-         {"num_attention_heads", a.num_heads}, {"vocab_size", a.vocab_size},    {"multi_query", a.num_kv_heads == 1},
-         {"new_decoder_architecture", false},  {"parallel_attn", true},         {"bias", false},
+    c = {{"model_type", "falcon"},
+         {"hidden_size", a.hidden_size},
+         {"num_hidden_layers", a.num_layers},
+         {"num_attention_heads", a.num_heads},
+         {"vocab_size", a.vocab_size},
+         {"multi_query", a.num_kv_heads == 1},
+         {"new_decoder_architecture", false},
+         {"parallel_attn", true},
+         {"bias", false},
          {"max_position_embeddings", a.context_length}};
     return c;
   }
@@ -132,7 +142,8 @@ json config_for(const std::string& family, const ModelArch& a) {
     c["num_experts_per_tok"] = a.experts_per_token;
     c["sliding_window"] = a.sliding_window;
     json types = json::array();
-    for (double i = 0; i < a.num_layers; ++i) types.push_back(std::fmod(i + 1, a.global_every) == 0 ? "full_attention" : "sliding_attention");
+    for (double i = 0; i < a.num_layers; ++i)
+      types.push_back(std::fmod(i + 1, a.global_every) == 0 ? "full_attention" : "sliding_attention");
     c["layer_types"] = types;
     c["attention_bias"] = a.qkv_bias;
   } else if (family == "cohere") {
@@ -216,8 +227,8 @@ TEST(HfConfig, RealConfigsParseToTheCatalogArchitectureAndPublishedCounts) {
     EXPECT_EQ(counted, count_params(m.arch).total) << dir;
     if (m.published_params > 0) {
       const double err = (counted - m.published_params) / m.published_params;
-      std::printf("%-36s %-12s %16.0f %16.0f %+8.4f%%\n", dir.c_str(), c.model_type.c_str(), counted, m.published_params,
-                  100 * err);
+      std::printf("%-36s %-12s %16.0f %16.0f %+8.4f%%\n", dir.c_str(), c.model_type.c_str(), counted,
+                  m.published_params, 100 * err);
       EXPECT_LE(std::fabs(err), 0.005) << dir;
       exact += counted == m.published_params;
     }

@@ -82,8 +82,8 @@ class LocalHub {
       }
       if (file.size() > 12 && file.substr(file.size() - 12) == ".safetensors") {  // LFS files live on the CDN
         res.status = 302;
-        res.set_header("Location", "http://127.0.0.1:" + std::to_string(cdn_port_) + "/cdn/" + org + "/" + name +
-                                       "/" + file);
+        res.set_header("Location",
+                       "http://127.0.0.1:" + std::to_string(cdn_port_) + "/cdn/" + org + "/" + name + "/" + file);
         return;
       }
       serve_file(path, req, res);
@@ -110,7 +110,8 @@ class LocalHub {
 
   sources::SourceOptions options(bool https, const fs::path& cache) const {
     sources::SourceOptions o;
-    o.endpoint = https ? "https://localhost:" + std::to_string(https_port_) : "http://127.0.0.1:" + std::to_string(http_port_);
+    o.endpoint =
+        https ? "https://localhost:" + std::to_string(https_port_) : "http://127.0.0.1:" + std::to_string(http_port_);
     o.ca_file = (kFixtures / "tls" / "cert.pem").string();
     o.cache_dir = cache.string();
     o.connect_timeout_s = 5;
@@ -189,7 +190,7 @@ TEST(Hub, HttpsRangeReadsFollowTheCdnRedirectAndFillTheCache) {
   EXPECT_EQ(m.tensors.params, kTinyParams);
   EXPECT_EQ(count_params(m.model.arch).total, kTinyParams);
   EXPECT_EQ(m.model.hf_repo, "acme/tiny-llama");
-  EXPECT_GT(hub.cdn_requests.load(), 0);  // shards came from the CDN, without the token
+  EXPECT_GT(hub.cdn_requests.load(), 0);       // shards came from the CDN, without the token
   EXPECT_GE(hub.partial_responses.load(), 4);  // 8-byte length + header of each shard, as Range reads
   EXPECT_TRUE(fs::exists(cache / "acme" / "tiny-llama" / "main" / "config.json"));
   EXPECT_TRUE(fs::exists(cache / "acme" / "tiny-llama" / "main" / "model.safetensors.index.json"));

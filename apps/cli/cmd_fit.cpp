@@ -10,7 +10,9 @@
 namespace gpuplan::cli {
 
 void add_model_options(CLI::App* cmd, FitOptions& o) {
-  cmd->add_option("model", o.model, "Model name or alias (gpuplan models), e.g. llama-3.1-8b, llama3.1:70b");
+  cmd->add_option("model", o.model,
+                  "Model: a catalog name or alias (gpuplan models, e.g. llama-3.1-8b), a folder with config.json "
+                  "and *.safetensors, a config.json, .safetensors or .gguf file, or hf:org/name[@revision]");
   cmd->add_option("--params", o.params, "Only a size is known: e.g. 13B (a Llama-shaped architecture is assumed)");
   cmd->add_option("--gpu", o.gpu, "GPU name or alias (gpuplan gpus), e.g. rtx-4090, h100-sxm, m2-ultra");
   cmd->add_option("--gpus", o.gpus, "Number of GPUs sharing the model evenly (ideal split)")->capture_default_str();
@@ -59,6 +61,8 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
       "  gpuplan fit qwen2.5-7b --gpu l4 --mode qlora\n"
       "  gpuplan fit --params 13B --gpu rtx-a6000 --quant fp16\n"
       "  gpuplan fit llama-3.1-8b --gpu m2-ultra --context 128k --json\n"
+      "  gpuplan fit ./Qwen3-30B-A3B-Q4_K_M.gguf --gpu rtx-4090 --context 32k\n"
+      "  gpuplan fit hf:Qwen/Qwen3-8B --gpu l4\n"
       "Exit status: 0 when estimated (fits or not; see 'fits' in --json), 2 on bad input.");
   return [cmd, opts, &global]() -> int {
     if (!cmd->parsed()) return 2;

@@ -3,6 +3,7 @@
 // by dtype, KV-cache bytes per token, the stored format, and what was guessed.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -59,8 +60,9 @@ std::string text_report(const sources::LoadedModel& m) {
   std::string out;
   out += fmt::format("Model         {}  ({}, {})\n", m.model.name, kind_label(m.kind), m.location);
   if (!m.model_type.empty()) {
-    out += fmt::format("Type          {}{}{}\n", m.model_type, m.architecture.empty() ? "" : " (" + m.architecture + ")",
-                       m.torch_dtype.empty() ? "" : ", " + m.torch_dtype);
+    out +=
+        fmt::format("Type          {}{}{}\n", m.model_type, m.architecture.empty() ? "" : " (" + m.architecture + ")",
+                    m.torch_dtype.empty() ? "" : ", " + m.torch_dtype);
   }
   if (m.has_architecture) {
     const ModelArch& a = m.model.arch;
@@ -98,8 +100,10 @@ std::string text_report(const sources::LoadedModel& m) {
   return out;
 }
 
-std::int64_t whole(double v) {
-  return static_cast<std::int64_t>(v);
+// Counts as JSON integers; a value no int64 can hold (a hostile file's products) stays a double.
+ordered_json whole(double v) {
+  if (std::isfinite(v) && std::fabs(v) < 9.0e18) return static_cast<std::int64_t>(v);
+  return v;
 }
 
 ordered_json arch_json(const ModelArch& a) {
@@ -148,9 +152,12 @@ std::string json_report(const sources::LoadedModel& m) {
   ordered_json j;
   j["schema"] = "gpuplan-inspect/1";
   j["source"] = {{"kind", m.kind}, {"location", m.location}, {"files", m.files}};
-  j["model"] = {{"id", m.model.id},           {"name", m.model.name},
-                {"model_type", m.model_type}, {"architecture", m.architecture},
-                {"torch_dtype", m.torch_dtype}, {"hf_repo", m.model.hf_repo}};
+  j["model"] = {{"id", m.model.id},
+                {"name", m.model.name},
+                {"model_type", m.model_type},
+                {"architecture", m.architecture},
+                {"torch_dtype", m.torch_dtype},
+                {"hf_repo", m.model.hf_repo}};
   if (m.has_architecture) {
     const ParamCounts p = count_params(m.model.arch);
     j["architecture"] = arch_json(m.model.arch);
@@ -171,7 +178,9 @@ std::string json_report(const sources::LoadedModel& m) {
     const auto& t = m.tensors;
     ordered_json dtypes = ordered_json::array();
     for (const auto& d : t.by_dtype) {
-      dtypes.push_back({{"dtype", d.dtype}, {"tensors", whole(d.tensors)}, {"elements", whole(d.elements)},
+      dtypes.push_back({{"dtype", d.dtype},
+                        {"tensors", whole(d.tensors)},
+                        {"elements", whole(d.elements)},
                         {"bytes", whole(d.bytes)}});
     }
     j["tensors"] = {{"count", whole(t.tensors)},

@@ -173,8 +173,9 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
     if (s.arch.context_length > 0) w.context = std::min(w.context, s.arch.context_length);
   }
   if (s.arch.context_length > 0 && w.context > s.arch.context_length) {
-    r.warning += std::string(r.warning.empty() ? "" : "; ") + "warning: context " + format_tokens(w.context) + " is longer than the model's " +
-                format_tokens(s.arch.context_length) + " (needs RoPE scaling); estimating anyway";
+    r.warning += std::string(r.warning.empty() ? "" : "; ") + "warning: context " + format_tokens(w.context) +
+                 " is longer than the model's " + format_tokens(s.arch.context_length) +
+                 " (needs RoPE scaling); estimating anyway";
   }
   if (!o.batch.empty()) {
     auto b = parse_whole(o.batch, "--batch", 1e7);
@@ -201,7 +202,7 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
   auto p = find_precision(quant);
   if (!p) return p.error();
   s.precision = p.value();
-  if (file_format && source.has_tensors && source.tensors.weights.total > 0) {
+  if (file_format && source.has_tensors && source.tensors_as_loaded && source.tensors.weights.total > 0) {
     s.measured_weights = source.tensors.weights;
     r.weights_measured = true;
   }

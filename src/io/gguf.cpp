@@ -15,15 +15,15 @@ namespace {
 // ggml.h enum ggml_type with block layouts from ggml-common.h. Ids 31-33 and 36-38 are the
 // repacked Q4_0 / IQ4_NL variants llama.cpp wrote for a while (same block size and bytes).
 constexpr GgmlTypeInfo kGgmlTypes[] = {
-    {0, "F32", 1, 4},        {1, "F16", 1, 2},        {2, "Q4_0", 32, 18},     {3, "Q4_1", 32, 20},
-    {6, "Q5_0", 32, 22},     {7, "Q5_1", 32, 24},     {8, "Q8_0", 32, 34},     {9, "Q8_1", 32, 36},
-    {10, "Q2_K", 256, 84},   {11, "Q3_K", 256, 110},  {12, "Q4_K", 256, 144},  {13, "Q5_K", 256, 176},
-    {14, "Q6_K", 256, 210},  {15, "Q8_K", 256, 292},  {16, "IQ2_XXS", 256, 66}, {17, "IQ2_XS", 256, 74},
-    {18, "IQ3_XXS", 256, 98}, {19, "IQ1_S", 256, 50}, {20, "IQ4_NL", 32, 18},  {21, "IQ3_S", 256, 110},
-    {22, "IQ2_S", 256, 82},  {23, "IQ4_XS", 256, 136}, {24, "I8", 1, 1},      {25, "I16", 1, 2},
-    {26, "I32", 1, 4},       {27, "I64", 1, 8},       {28, "F64", 1, 8},       {29, "IQ1_M", 256, 56},
-    {30, "BF16", 1, 2},      {31, "Q4_0_4_4", 32, 18}, {32, "Q4_0_4_8", 32, 18}, {33, "Q4_0_8_8", 32, 18},
-    {34, "TQ1_0", 256, 54},  {35, "TQ2_0", 256, 66},  {36, "IQ4_NL_4_4", 32, 18}, {37, "IQ4_NL_4_8", 32, 18},
+    {0, "F32", 1, 4},           {1, "F16", 1, 2},         {2, "Q4_0", 32, 18},        {3, "Q4_1", 32, 20},
+    {6, "Q5_0", 32, 22},        {7, "Q5_1", 32, 24},      {8, "Q8_0", 32, 34},        {9, "Q8_1", 32, 36},
+    {10, "Q2_K", 256, 84},      {11, "Q3_K", 256, 110},   {12, "Q4_K", 256, 144},     {13, "Q5_K", 256, 176},
+    {14, "Q6_K", 256, 210},     {15, "Q8_K", 256, 292},   {16, "IQ2_XXS", 256, 66},   {17, "IQ2_XS", 256, 74},
+    {18, "IQ3_XXS", 256, 98},   {19, "IQ1_S", 256, 50},   {20, "IQ4_NL", 32, 18},     {21, "IQ3_S", 256, 110},
+    {22, "IQ2_S", 256, 82},     {23, "IQ4_XS", 256, 136}, {24, "I8", 1, 1},           {25, "I16", 1, 2},
+    {26, "I32", 1, 4},          {27, "I64", 1, 8},        {28, "F64", 1, 8},          {29, "IQ1_M", 256, 56},
+    {30, "BF16", 1, 2},         {31, "Q4_0_4_4", 32, 18}, {32, "Q4_0_4_8", 32, 18},   {33, "Q4_0_8_8", 32, 18},
+    {34, "TQ1_0", 256, 54},     {35, "TQ2_0", 256, 66},   {36, "IQ4_NL_4_4", 32, 18}, {37, "IQ4_NL_4_8", 32, 18},
     {38, "IQ4_NL_8_8", 32, 18}, {39, "MXFP4", 32, 17}};
 
 constexpr std::uint64_t kMaxKeyBytes = 65535;
@@ -112,8 +112,9 @@ struct Parser {
   Step string(std::string* out, std::uint64_t cap, const char* what) {
     std::uint64_t n = 0;
     if (!c.read(n)) return Step::more;
-    if (n > cap) return fail(std::string(what) + " of " + std::to_string(n) + " bytes exceeds the limit of " +
-                             std::to_string(cap));
+    if (n > cap)
+      return fail(std::string(what) + " of " + std::to_string(n) + " bytes exceeds the limit of " +
+                  std::to_string(cap));
     if (n > c.available_in_file()) {
       return fail(std::string(what) + " of " + std::to_string(n) + " bytes runs past the end of the file");
     }
@@ -130,8 +131,9 @@ struct Parser {
     if constexpr (std::is_integral_v<T>) {
       v.is_integer = true;
       if constexpr (std::is_unsigned_v<T>) {
-        v.integer = x > static_cast<T>(std::numeric_limits<std::int64_t>::max()) ? std::numeric_limits<std::int64_t>::max()
-                                                                                 : static_cast<std::int64_t>(x);
+        v.integer = x > static_cast<T>(std::numeric_limits<std::int64_t>::max())
+                        ? std::numeric_limits<std::int64_t>::max()
+                        : static_cast<std::int64_t>(x);
       } else {
         v.integer = static_cast<std::int64_t>(x);
       }
@@ -244,7 +246,8 @@ Result<GgufRead> parse_gguf(std::span<const std::uint8_t> head, std::uint64_t fi
     }
     if (file_size == 0 && head.size() >= kMaxGgufHeaderBytes) return bad("header is larger than 1 GiB");
     if (c.need > kMaxGgufHeaderBytes) return bad("header would be larger than 1 GiB");
-    if (file_size > 0 && head.size() >= file_size) return bad("truncated: the header does not end before the file does");
+    if (file_size > 0 && head.size() >= file_size)
+      return bad("truncated: the header does not end before the file does");
     out.need_bytes = std::max<std::uint64_t>(c.need, head.size() + 1);
     return out;
   };
@@ -256,10 +259,12 @@ Result<GgufRead> parse_gguf(std::span<const std::uint8_t> head, std::uint64_t fi
   if (std::memcmp(&magic, "GGUF", 4) != 0) return bad("not a GGUF file (the first 4 bytes are not 'GGUF')");
   if (!c.read(version)) return more();
   if (version == 1) return bad("version 1 files are not supported (re-convert with a current llama.cpp)");
-  if (version != 2 && version != 3) return bad("unsupported version " + std::to_string(version) + " (2 and 3 are read)");
+  if (version != 2 && version != 3)
+    return bad("unsupported version " + std::to_string(version) + " (2 and 3 are read)");
   if (!c.read(n_tensors) || !c.read(n_kv)) return more();
   if (n_tensors > kMaxGgufTensors) {
-    return bad("tensor count " + std::to_string(n_tensors) + " exceeds the limit of " + std::to_string(kMaxGgufTensors));
+    return bad("tensor count " + std::to_string(n_tensors) + " exceeds the limit of " +
+               std::to_string(kMaxGgufTensors));
   }
   if (n_kv > kMaxGgufKeys) {
     return bad("metadata count " + std::to_string(n_kv) + " exceeds the limit of " + std::to_string(kMaxGgufKeys));

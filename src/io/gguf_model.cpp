@@ -3,6 +3,7 @@
 // count, MoE router extras) read off the tensor table; weights exactly from the table.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "gpuplan/io/gguf.hpp"
@@ -11,6 +12,13 @@
 namespace gpuplan::io {
 namespace {
 
+// A whole number as text; safe for any double (a hostile header's products exceed 2^63).
+std::string count_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
 // llama.cpp enum llama_ftype (include/llama.h) -> name, and gpuplan's --quant name when it has one.
 struct FileType {
   int id;
@@ -18,14 +26,14 @@ struct FileType {
   std::string_view precision;
 };
 constexpr FileType kFileTypes[] = {
-    {0, "F32", "fp32"},       {1, "F16", "f16"},        {2, "Q4_0", "q4_0"},       {3, "Q4_1", "q4_1"},
-    {7, "Q8_0", "q8_0"},      {8, "Q5_0", "q5_0"},      {9, "Q5_1", "q5_1"},       {10, "Q2_K", "q2_k"},
-    {11, "Q3_K_S", "q3_k_s"}, {12, "Q3_K_M", "q3_k_m"}, {13, "Q3_K_L", "q3_k_l"},  {14, "Q4_K_S", "q4_k_s"},
-    {15, "Q4_K_M", "q4_k_m"}, {16, "Q5_K_S", "q5_k_s"}, {17, "Q5_K_M", "q5_k_m"},  {18, "Q6_K", "q6_k"},
-    {19, "IQ2_XXS", "iq2_xxs"}, {20, "IQ2_XS", ""},     {21, "Q2_K_S", ""},        {22, "IQ3_XS", ""},
-    {23, "IQ3_XXS", "iq3_xxs"}, {24, "IQ1_S", "iq1_s"}, {25, "IQ4_NL", "iq4_nl"},  {26, "IQ3_S", ""},
-    {27, "IQ3_M", "iq3_m"},   {28, "IQ2_S", ""},        {29, "IQ2_M", "iq2_m"},    {30, "IQ4_XS", "iq4_xs"},
-    {31, "IQ1_M", "iq1_m"},   {32, "BF16", "bf16"},     {36, "TQ1_0", ""},         {37, "TQ2_0", ""},
+    {0, "F32", "fp32"},         {1, "F16", "f16"},        {2, "Q4_0", "q4_0"},      {3, "Q4_1", "q4_1"},
+    {7, "Q8_0", "q8_0"},        {8, "Q5_0", "q5_0"},      {9, "Q5_1", "q5_1"},      {10, "Q2_K", "q2_k"},
+    {11, "Q3_K_S", "q3_k_s"},   {12, "Q3_K_M", "q3_k_m"}, {13, "Q3_K_L", "q3_k_l"}, {14, "Q4_K_S", "q4_k_s"},
+    {15, "Q4_K_M", "q4_k_m"},   {16, "Q5_K_S", "q5_k_s"}, {17, "Q5_K_M", "q5_k_m"}, {18, "Q6_K", "q6_k"},
+    {19, "IQ2_XXS", "iq2_xxs"}, {20, "IQ2_XS", ""},       {21, "Q2_K_S", ""},       {22, "IQ3_XS", ""},
+    {23, "IQ3_XXS", "iq3_xxs"}, {24, "IQ1_S", "iq1_s"},   {25, "IQ4_NL", "iq4_nl"}, {26, "IQ3_S", ""},
+    {27, "IQ3_M", "iq3_m"},     {28, "IQ2_S", ""},        {29, "IQ2_M", "iq2_m"},   {30, "IQ4_XS", "iq4_xs"},
+    {31, "IQ1_M", "iq1_m"},     {32, "BF16", "bf16"},     {36, "TQ1_0", ""},        {37, "TQ2_0", ""},
     {38, "MXFP4_MOE", "mxfp4"}};
 
 // Local/global layer patterns llama.cpp hard-codes per architecture when the file does not say.
@@ -63,8 +71,8 @@ struct Meta {
       const double hi = *std::max_element(v->numbers.begin(), v->numbers.end());
       const double lo = *std::min_element(v->numbers.begin(), v->numbers.end());
       if (hi != lo) {
-        warnings.push_back(arch + "." + key + " varies by layer (" + std::to_string(static_cast<long long>(lo)) +
-                           ".." + std::to_string(static_cast<long long>(hi)) + "); the largest is used");
+        warnings.push_back(arch + "." + key + " varies by layer (" + count_text(lo) + ".." + count_text(hi) +
+                           "); the largest is used");
       }
       return clean(hi, key, fallback);
     }
@@ -92,8 +100,8 @@ double norm_vectors(const GgufFile& f, const std::string& block, double hidden) 
     if (t.name.rfind(block, 0) != 0) continue;
     const std::string rest = t.name.substr(block.size());
     if (rest.find("norm") == std::string::npos) continue;
-    if (rest.rfind("attn_q_norm", 0) == 0 || rest.rfind("attn_k_norm", 0) == 0 ||
-        rest.rfind("attn_q_a_norm", 0) == 0 || rest.rfind("attn_kv_a_norm", 0) == 0) {
+    if (rest.rfind("attn_q_norm", 0) == 0 || rest.rfind("attn_k_norm", 0) == 0 || rest.rfind("attn_q_a_norm", 0) == 0 ||
+        rest.rfind("attn_kv_a_norm", 0) == 0) {
       continue;
     }
     elements += static_cast<double>(t.elements);
@@ -106,7 +114,7 @@ void moe_fields(const Meta& m, const Table& t, double layers, ModelArch& a) {
   if (a.num_experts <= 0) return;
   a.experts_per_token = m.num("expert_used_count");
   a.first_dense_layers = m.num("leading_dense_block_count");
-  const std::string last = "blk." + std::to_string(static_cast<long long>(std::max(0.0, layers - 1))) + ".";
+  const std::string last = "blk." + count_text(std::max(0.0, layers - 1)) + ".";
   a.moe_intermediate_size = m.num("expert_feed_forward_length", t.dim(last + "ffn_up_exps.weight", 1));
   a.num_shared_experts = m.num("expert_shared_count");
   double shared = m.num("expert_shared_feed_forward_length", t.dim(last + "ffn_up_shexp.weight", 1));
@@ -185,15 +193,15 @@ Result<GgufModel> gguf_model(const GgufFile& f) {
   a.intermediate_size = m.num("feed_forward_length");
   a.context_length = m.num("context_length");
   a.sliding_window = m.num("attention.sliding_window");
-  if (a.sliding_window > 0) a.global_every = m.num("attention.sliding_window_pattern", default_global_every(g.architecture));
+  if (a.sliding_window > 0)
+    a.global_every = m.num("attention.sliding_window_pattern", default_global_every(g.architecture));
   if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens"); tokens && tokens->type == GgufType::array) {
     a.vocab_size = static_cast<double>(tokens->array_length);
   }
   if (a.vocab_size <= 0) a.vocab_size = m.num("vocab_size", t.dim("token_embd.weight", 1));
   if (const double rows = t.dim("token_embd.weight", 1); rows > 0 && rows != a.vocab_size) {
-    g.warnings.push_back("tokenizer has " + std::to_string(static_cast<long long>(a.vocab_size)) +
-                         " tokens but token_embd has " + std::to_string(static_cast<long long>(rows)) +
-                         " rows; the rows are used");
+    g.warnings.push_back("tokenizer has " + count_text(a.vocab_size) + " tokens but token_embd has " +
+                         count_text(rows) + " rows; the rows are used");
     a.vocab_size = rows;
   }
   a.tie_word_embeddings = !t.has("output.weight");
@@ -206,17 +214,17 @@ Result<GgufModel> gguf_model(const GgufFile& f) {
     a.qk_norm = static_cast<double>(qn->elements) == a.head_dim ? QkNorm::per_head : QkNorm::full;
   }
   a.norms_per_layer = norm_vectors(f, "blk.0.", a.hidden_size);
-  a.final_norm = a.hidden_size > 0 ? (t.dim("output_norm.weight", 0) + t.dim("output_norm.bias", 0)) / a.hidden_size : 0;
+  a.final_norm =
+      a.hidden_size > 0 ? (t.dim("output_norm.weight", 0) + t.dim("output_norm.bias", 0)) / a.hidden_size : 0;
   mla_fields(m, a);
   moe_fields(m, t, a.num_layers, a);
   // Gated MLP: a gate tensor, or (Phi-3) gate and up fused into one ffn_up of twice the width.
-  const std::string last = "blk." + std::to_string(static_cast<long long>(std::max(0.0, a.num_layers - 1))) + ".";
-  const bool gate = t.has("blk.0.ffn_gate.weight") || t.has(last + "ffn_gate_exps.weight") ||
-                    t.has(last + "ffn_gate_shexp.weight");
+  const std::string last = "blk." + count_text(std::max(0.0, a.num_layers - 1)) + ".";
+  const bool gate =
+      t.has("blk.0.ffn_gate.weight") || t.has(last + "ffn_gate_exps.weight") || t.has(last + "ffn_gate_shexp.weight");
   const bool fused = a.intermediate_size > 0 && t.dim("blk.0.ffn_up.weight", 1) == 2 * a.intermediate_size;
-  a.mlp = gate || fused || (!t.has("blk.0.ffn_up.weight") && !t.has(last + "ffn_up_exps.weight"))
-              ? MlpKind::gated
-              : MlpKind::plain;
+  a.mlp = gate || fused || (!t.has("blk.0.ffn_up.weight") && !t.has(last + "ffn_up_exps.weight")) ? MlpKind::gated
+                                                                                                  : MlpKind::plain;
   // NextN (multi-token prediction) blocks: llama.cpp counts them in block_count, as the last blocks.
   const double nextn = m.num("nextn_predict_layers");
   if (nextn > 0 && a.num_layers > nextn && t.has(last + "nextn.eh_proj.weight")) {
@@ -230,9 +238,8 @@ Result<GgufModel> gguf_model(const GgufFile& f) {
   // The tensor table is exact; say so when the architecture arithmetic does not reproduce it.
   const double formula = count_params(a).total + count_params(a).mtp;
   if (g.tensors.params > 0 && std::fabs(formula - g.tensors.params) > 1e-4 * g.tensors.params) {
-    g.warnings.push_back("the architecture gives " + std::to_string(static_cast<long long>(formula)) +
-                         " parameters, the tensor table holds " +
-                         std::to_string(static_cast<long long>(g.tensors.params)) +
+    g.warnings.push_back("the architecture gives " + count_text(formula) + " parameters, the tensor table holds " +
+                         count_text(g.tensors.params) +
                          "; weights come from the table, KV cache and compute from the architecture");
   }
   if (g.precision.empty() && g.tensors.params > 0) {

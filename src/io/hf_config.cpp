@@ -104,8 +104,8 @@ void common(Cfg& c, ModelArch& a, const Defaults& d) {
   a.num_kv_heads = c.count_or({"num_key_value_heads"}, d.kv_heads > 0 ? d.kv_heads : a.num_heads);
   const double split = a.num_heads > 0 ? std::floor(a.hidden_size / a.num_heads) : 0;
   a.head_dim = c.count_or({"head_dim"}, d.head_dim > 0 ? d.head_dim : split);
-  a.intermediate_size = d.intermediate > 0 ? c.count_or({"intermediate_size"}, d.intermediate)
-                                           : c.required({"intermediate_size"});
+  a.intermediate_size =
+      d.intermediate > 0 ? c.count_or({"intermediate_size"}, d.intermediate) : c.required({"intermediate_size"});
   a.vocab_size = d.vocab > 0 ? c.count_or({"vocab_size"}, d.vocab) : c.required({"vocab_size"});
   a.tie_word_embeddings = c.flag({"tie_word_embeddings"}, d.tie);
   a.context_length = c.count_or({"max_position_embeddings"}, d.context);
@@ -139,7 +139,9 @@ void qwen_window(Cfg& c, ModelArch& a) {
   if (!c.flag({"use_sliding_window"}, false)) return;
   a.sliding_window = c.count_or({"sliding_window"}, 0);
   const double mwl = c.count_or({"max_window_layers"}, a.num_layers);
-  if (mwl > 0 && mwl < a.num_layers) c.warn("sliding window only above layer " + std::to_string(static_cast<long long>(mwl)) + "; applied to all layers");
+  if (mwl > 0 && mwl < a.num_layers)
+    c.warn("sliding window only above layer " + std::to_string(static_cast<long long>(mwl)) +
+           "; applied to all layers");
 }
 
 // Qwen MoE: mlp_only_layers and decoder_sparse_step decide which layers are dense; gpuplan models
@@ -157,8 +159,9 @@ void qwen_moe_layers(Cfg& c, ModelArch& a) {
   bool prefix = true;
   for (std::size_t i = 0; i < dense.size(); ++i) prefix = prefix && dense[i] == static_cast<double>(i);
   if (step > 1 || !prefix) {
-    c.warn("dense layers interleaved with MoE layers (decoder_sparse_step / mlp_only_layers) are counted as a "
-           "leading dense block");
+    c.warn(
+        "dense layers interleaved with MoE layers (decoder_sparse_step / mlp_only_layers) are counted as a "
+        "leading dense block");
     double n_dense = static_cast<double>(dense.size());
     if (step > 1) n_dense = a.num_layers - std::floor(a.num_layers / step);
     a.first_dense_layers = std::min(a.num_layers, n_dense);
@@ -209,7 +212,7 @@ void gemma2(Cfg& c, ModelArch& a) {
   a.qkv_bias = a.o_bias = c.flag({"attention_bias"}, false);
   a.norms_per_layer = 4;  // input, post_attention, pre_feedforward, post_feedforward
   a.sliding_window = c.count_or({"sliding_window"}, 4096);
-  a.global_every = 2;     // even layers slide, odd layers attend globally
+  a.global_every = 2;  // even layers slide, odd layers attend globally
 }
 
 // Layer pattern from layer_types ["sliding_attention", ..., "full_attention"]: the period when the
@@ -367,8 +370,8 @@ void gptj(Cfg& c, ModelArch& a) {
   a.vocab_size = c.count_or({"vocab_size"}, 50400);
   a.context_length = c.count_or({"n_positions"}, 2048);
   a.mlp = MlpKind::plain;
-  a.mlp_bias = true;        // fc_in, fc_out; q/k/v/out_proj have none
-  a.norms_per_layer = 2;    // ln_1 only: attention and MLP run in parallel
+  a.mlp_bias = true;      // fc_in, fc_out; q/k/v/out_proj have none
+  a.norms_per_layer = 2;  // ln_1 only: attention and MLP run in parallel
   a.final_norm = 2;
   a.tie_word_embeddings = c.flag({"tie_word_embeddings"}, false);
   c.warn("lm_head bias (" + std::to_string(static_cast<long long>(a.vocab_size)) + " values) is not counted");
@@ -390,7 +393,8 @@ void opt(Cfg& c, ModelArch& a) {
   a.final_norm = c.flag({"do_layer_norm_before"}, true) ? 2 : 0;
   a.tie_word_embeddings = c.flag({"tie_word_embeddings"}, true);
   const double proj = c.count_or({"word_embed_proj_dim"}, a.hidden_size);
-  if (proj != a.hidden_size) c.warn("word_embed_proj_dim differs from hidden_size: embeddings and projections are approximate");
+  if (proj != a.hidden_size)
+    c.warn("word_embed_proj_dim differs from hidden_size: embeddings and projections are approximate");
 }
 
 void bloom(Cfg& c, ModelArch& a) {
@@ -558,9 +562,9 @@ void unknown(Cfg& c, ModelArch& a, const std::string& model_type) {
                        "head_dim (= hidden_size / num_attention_heads)");
   a.intermediate_size = c.guess({"intermediate_size", "ffn_dim", "ffn_hidden_size", "n_inner"}, 4 * a.hidden_size,
                                 "intermediate_size (= 4 x hidden_size)");
-  a.context_length = c.guess({"max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
-                              "max_sequence_length"},
-                             0, "max_position_embeddings (unknown)");
+  a.context_length =
+      c.guess({"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length"}, 0,
+              "max_position_embeddings (unknown)");
   if (!c.has("tie_word_embeddings")) c.guessed.push_back("tie_word_embeddings (= false)");
   a.tie_word_embeddings = c.flag({"tie_word_embeddings"}, false);
   a.qkv_bias = a.o_bias = c.flag({"attention_bias", "bias", "use_bias"}, false);
@@ -568,16 +572,17 @@ void unknown(Cfg& c, ModelArch& a, const std::string& model_type) {
   const double experts = c.count_or({"num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"}, 0);
   if (experts > 0) {
     a.num_experts = experts;
-    a.experts_per_token = c.guess({"num_experts_per_tok", "moe_top_k", "top_k"}, std::min(2.0, experts),
-                                  "num_experts_per_tok (= 2)");
-    a.moe_intermediate_size = c.guess({"moe_intermediate_size"}, a.intermediate_size,
-                                      "moe_intermediate_size (= intermediate_size)");
+    a.experts_per_token =
+        c.guess({"num_experts_per_tok", "moe_top_k", "top_k"}, std::min(2.0, experts), "num_experts_per_tok (= 2)");
+    a.moe_intermediate_size =
+        c.guess({"moe_intermediate_size"}, a.intermediate_size, "moe_intermediate_size (= intermediate_size)");
   }
   std::string list;
   for (const auto& g : c.guessed) list += (list.empty() ? "" : "; ") + g;
   c.warn("model_type '" + model_type.substr(0, 64) +
          "' is not one gpuplan knows: read as a Llama-style decoder (RMSNorm x2 per layer, gated MLP" +
-         std::string(a.qkv_bias ? ", attention biases" : ", no biases") + ")" + (list.empty() ? "" : "; guessed: " + list));
+         std::string(a.qkv_bias ? ", attention biases" : ", no biases") + ")" +
+         (list.empty() ? "" : "; guessed: " + list));
 }
 
 std::string lower(std::string s) {
@@ -594,13 +599,13 @@ double siglip_params(Cfg& v, double text_hidden, bool gemma3_projector) {
   const double image = v.count_or({"image_size"}, 224);
   const double patch = std::max(1.0, v.count_or({"patch_size"}, 16));
   const double patches = std::pow(std::floor(image / patch), 2);
-  double p = channels * patch * patch * h + h + patches * h;     // patch conv + bias, position table
+  double p = channels * patch * patch * h + h + patches * h;  // patch conv + bias, position table
   p += layers * (4 * (h * h + h) + 4 * h + (h * inter + inter) + (inter * h + h));
-  p += 2 * h;                                                       // post_layernorm
-  if (v.flag({"vision_use_head"}, true)) {                         // attention-pooling head
+  p += 2 * h;                               // post_layernorm
+  if (v.flag({"vision_use_head"}, true)) {  // attention-pooling head
     p += h + (3 * h * h + 3 * h) + (h * h + h) + 2 * h + (h * inter + inter) + (inter * h + h);
   }
-  if (gemma3_projector) p += h * text_hidden + h;                  // mm_input_projection + mm_soft_emb_norm
+  if (gemma3_projector) p += h * text_hidden + h;  // mm_input_projection + mm_soft_emb_norm
   return p;
 }
 
@@ -636,9 +641,10 @@ void read_quantization(const json& root, ParsedConfig& out) {
   } else if (qc.method == "fp8" || qc.method == "fbgemm_fp8") {
     qc.bits = 8;
     qc.detail = q.str("fmt").empty() ? "fp8" : q.str("fmt");
-    if (const auto b = it->find("weight_block_size"); b != it->end() && b->is_array() && b->size() == 2 &&
-                                                      (*b)[0].is_number() && (*b)[1].is_number()) {
-      qc.detail += ", block " + std::to_string((*b)[0].get<long long>()) + "x" + std::to_string((*b)[1].get<long long>());
+    if (const auto b = it->find("weight_block_size");
+        b != it->end() && b->is_array() && b->size() == 2 && (*b)[0].is_number() && (*b)[1].is_number()) {
+      qc.detail +=
+          ", block " + std::to_string((*b)[0].get<long long>()) + "x" + std::to_string((*b)[1].get<long long>());
     }
     qc.precision = "fp8";
   } else if (qc.method == "mxfp4") {
@@ -682,7 +688,8 @@ const std::vector<std::string>& hf_model_types() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
     for (const auto& f : families()) v.emplace_back(f.model_type);
-    for (const char* outer : {"gemma3", "mistral3", "paligemma", "llava", "llava_next", "mllama", "qwen2_vl", "qwen2_5_vl"}) {
+    for (const char* outer :
+         {"gemma3", "mistral3", "paligemma", "llava", "llava_next", "mllama", "qwen2_vl", "qwen2_5_vl"}) {
       v.emplace_back(outer);
     }
     return v;
@@ -701,8 +708,8 @@ Result<ParsedConfig> parse_hf_config(std::string_view text) {
     return it != j.end() && it->is_string() ? it->get<std::string>().substr(0, 128) : std::string();
   };
   const std::string outer_type = str(root, "model_type");
-  if (const auto arch = root.find("architectures"); arch != root.end() && arch->is_array() && !arch->empty() &&
-                                                    (*arch)[0].is_string()) {
+  if (const auto arch = root.find("architectures");
+      arch != root.end() && arch->is_array() && !arch->empty() && (*arch)[0].is_string()) {
     out.architecture = (*arch)[0].get<std::string>().substr(0, 128);
   }
   // The language model: the document itself, or its text_config for multimodal wrappers.
@@ -723,8 +730,8 @@ Result<ParsedConfig> parse_hf_config(std::string_view text) {
 
   Cfg c(*text_json, out.warnings);
   ModelArch& a = out.arch;
-  const auto fam = std::find_if(families().begin(), families().end(),
-                                [&](const Family& f) { return model_type == f.model_type; });
+  const auto fam =
+      std::find_if(families().begin(), families().end(), [&](const Family& f) { return model_type == f.model_type; });
   if (fam != families().end()) {
     out.known_family = true;
     fam->read(c, a);
@@ -732,9 +739,9 @@ Result<ParsedConfig> parse_hf_config(std::string_view text) {
     unknown(c, a, model_type.empty() ? std::string("(none)") : model_type);
   }
   if (!c.error().empty()) {
-    return make_error(ErrorCode::parse_error,
-                      "config.json" + std::string(nested ? " text_config" : "") +
-                          (model_type.empty() ? std::string() : " (" + model_type + ")") + ": " + c.error());
+    return make_error(ErrorCode::parse_error, "config.json" + std::string(nested ? " text_config" : "") +
+                                                  (model_type.empty() ? std::string() : " (" + model_type + ")") +
+                                                  ": " + c.error());
   }
   // Vision tower of multimodal checkpoints.
   if (nested) {

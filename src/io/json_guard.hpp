@@ -15,10 +15,10 @@ namespace gpuplan::io::detail {
 std::size_t json_nesting_depth(std::string_view text);
 
 struct JsonLimits {
-  std::size_t max_bytes = 0;        // 0: no limit
-  std::size_t max_depth = 64;       // nesting of arrays/objects
-  int unique_keys_depth = -1;       // objects at this depth must not repeat a key (-1: not checked)
-  const char* what = "document";    // names the input in errors ("config.json", "safetensors header")
+  std::size_t max_bytes = 0;      // 0: no limit
+  std::size_t max_depth = 64;     // nesting of arrays/objects
+  int unique_keys_depth = -1;     // objects at this depth must not repeat a key (-1: not checked)
+  const char* what = "document";  // names the input in errors ("config.json", "safetensors header")
 };
 
 // Parses `text` as one JSON value within `limits`; errors say what and where.

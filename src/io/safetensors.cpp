@@ -20,10 +20,10 @@ struct DtypeSize {
   double bytes;
 };
 // safetensors Dtype (safetensors/src/tensor.rs), with the sub-byte float types of recent versions.
-constexpr DtypeSize kDtypes[] = {{"BOOL", 1},     {"U8", 1},      {"I8", 1},      {"F8_E5M2", 1},  {"F8_E4M3", 1},
-                                 {"F8_E8M0", 1},  {"I16", 2},     {"U16", 2},     {"F16", 2},      {"BF16", 2},
-                                 {"I32", 4},      {"U32", 4},     {"F32", 4},     {"F64", 8},      {"I64", 8},
-                                 {"U64", 8},      {"C64", 8},     {"F4", 0.5},    {"F6_E2M3", 0.75}, {"F6_E3M2", 0.75}};
+constexpr DtypeSize kDtypes[] = {{"BOOL", 1},    {"U8", 1},  {"I8", 1},   {"F8_E5M2", 1},    {"F8_E4M3", 1},
+                                 {"F8_E8M0", 1}, {"I16", 2}, {"U16", 2},  {"F16", 2},        {"BF16", 2},
+                                 {"I32", 4},     {"U32", 4}, {"F32", 4},  {"F64", 8},        {"I64", 8},
+                                 {"U64", 8},     {"C64", 8}, {"F4", 0.5}, {"F6_E2M3", 0.75}, {"F6_E3M2", 0.75}};
 
 Error bad(const std::string& what) {
   return make_error(ErrorCode::parse_error, "safetensors header: " + what);
@@ -129,7 +129,8 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view header, std:
     if (!as_u64((*off)[0], begin) || !as_u64((*off)[1], end)) {
       return bad(where + ": data_offsets must be non-negative integers");
     }
-    if (end < begin) return bad(where + ": data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
+    if (end < begin)
+      return bad(where + ": data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
     const double expected = static_cast<double>(elements) * size;
     if (expected != std::floor(expected) || static_cast<double>(end - begin) != expected) {
       return bad(where + ": " + std::to_string(end - begin) + " bytes in data_offsets but shape x " + t.dtype +
@@ -141,9 +142,8 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view header, std:
     h.tensors.push_back(std::move(t));
   }
   // Ranges sorted by offset must tile [0, data_bytes) exactly: no gap, no overlap.
-  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const Range& a, const Range& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   std::uint64_t cursor = 0;
   for (const Range& r : ranges) {
     const std::string& name = h.tensors[r.index].name;
@@ -169,9 +169,7 @@ Result<SafetensorsIndex> parse_safetensors_index(std::string_view text) {
   auto doc = detail::parse_json_bounded(text, {kMaxSafetensorsIndexBytes, 8, 1, "safetensors index"});
   if (!doc) return doc.error();
   const json& j = doc.value();
-  auto fail = [](const std::string& why) {
-    return make_error(ErrorCode::parse_error, "safetensors index: " + why);
-  };
+  auto fail = [](const std::string& why) { return make_error(ErrorCode::parse_error, "safetensors index: " + why); };
   if (!j.is_object()) return fail("must be a JSON object");
   const auto map = j.find("weight_map");
   if (map == j.end() || !map->is_object()) return fail("needs an object 'weight_map' {tensor: shard file}");

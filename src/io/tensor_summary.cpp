@@ -18,11 +18,26 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 // Quantisation side tensors of AutoGPTQ/AutoAWQ, bitsandbytes, FP8 (DeepSeek, compressed-tensors,
 // ModelOpt), MXFP4 (gpt-oss) and KV-cache scales.
-constexpr std::string_view kAuxSuffixes[] = {
-    ".qzeros",        ".scales",           ".g_idx",       ".absmax",           ".quant_map",
-    ".nested_absmax", ".nested_quant_map", ".SCB",         ".weight_format",    ".weight_scale",
-    ".weight_scale_inv", ".input_scale",   ".weight_zero_point", ".weight_shape", ".weight_global_scale",
-    ".input_global_scale", "_scales",      ".k_scale",     ".v_scale",          ".output_scale"};
+constexpr std::string_view kAuxSuffixes[] = {".qzeros",
+                                             ".scales",
+                                             ".g_idx",
+                                             ".absmax",
+                                             ".quant_map",
+                                             ".nested_absmax",
+                                             ".nested_quant_map",
+                                             ".SCB",
+                                             ".weight_format",
+                                             ".weight_scale",
+                                             ".weight_scale_inv",
+                                             ".input_scale",
+                                             ".weight_zero_point",
+                                             ".weight_shape",
+                                             ".weight_global_scale",
+                                             ".input_global_scale",
+                                             "_scales",
+                                             ".k_scale",
+                                             ".v_scale",
+                                             ".output_scale"};
 
 }  // namespace
 
@@ -74,7 +89,8 @@ TensorSummary summarize_tensors(const std::vector<TensorEntry>& tensors, double 
     s.tensors += 1;
     s.stored_elements += t.elements;
     s.bytes += t.bytes;
-    auto it = std::find_if(s.by_dtype.begin(), s.by_dtype.end(), [&](const DtypeStats& d) { return d.dtype == t.dtype; });
+    auto it =
+        std::find_if(s.by_dtype.begin(), s.by_dtype.end(), [&](const DtypeStats& d) { return d.dtype == t.dtype; });
     if (it == s.by_dtype.end()) {
       s.by_dtype.push_back(DtypeStats{t.dtype, 0, 0, 0});
       it = s.by_dtype.end() - 1;

@@ -2,12 +2,12 @@
 // ranges <file>@<begin>-<end>. Written through a temporary file and a rename, so a reader never
 // sees half a file; failures to write are ignored (the cache is an optimisation and the offline
 // fallback, never required).
+#include <unistd.h>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
-#include <unistd.h>
 
 #include "byte_source.hpp"
 

@@ -31,7 +31,8 @@ Result<Url> split_url(const std::string& url) {
   Url u;
   u.origin = url.substr(0, path_start);
   u.path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  if (u.origin.size() <= scheme_end + 3) return make_error(ErrorCode::invalid_argument, "URL has no host: '" + url + "'");
+  if (u.origin.size() <= scheme_end + 3)
+    return make_error(ErrorCode::invalid_argument, "URL has no host: '" + url + "'");
   return u;
 }
 
@@ -95,7 +96,8 @@ class Client {
       }
       Response r;
       bool too_big = false;
-      const std::uint64_t cap = range ? std::max<std::uint64_t>(range[1] - range[0] + 1, kMaxIgnoredRangeBody) : max_bytes;
+      const std::uint64_t cap =
+          range ? std::max<std::uint64_t>(range[1] - range[0] + 1, kMaxIgnoredRangeBody) : max_bytes;
       auto res = cli.Get(
           u.value().path, headers, [&](const httplib::Response&) { return true; },
           [&](const char* data, std::size_t n) {
@@ -108,9 +110,9 @@ class Client {
           });
       if (!res) {
         if (too_big) {
-          return make_error(ErrorCode::invalid_argument,
-                            url + ": response larger than " + std::to_string(cap) + " bytes" +
-                                (range ? " (the server ignored the Range request)" : ""));
+          return make_error(ErrorCode::invalid_argument, url + ": response larger than " + std::to_string(cap) +
+                                                             " bytes" +
+                                                             (range ? " (the server ignored the Range request)" : ""));
         }
         return make_error(ErrorCode::invalid_argument, "cannot reach " + u.value().origin + " (" +
                                                            httplib::to_string(res.error()) +
@@ -166,9 +168,9 @@ Error status_error(const SourceOptions& o, const HubSpec& s, const std::string& 
 }
 
 Error offline_miss(const HubSpec& s, const std::string& file, const std::string& path) {
-  return make_error(ErrorCode::invalid_argument,
-                    "offline (--offline or HF_HUB_OFFLINE=1) and " + s.display() + " " + file +
-                        " is not in the cache" + (path.empty() ? " (no cache directory)" : " (" + path + ")"));
+  return make_error(ErrorCode::invalid_argument, "offline (--offline or HF_HUB_OFFLINE=1) and " + s.display() + " " +
+                                                     file + " is not in the cache" +
+                                                     (path.empty() ? " (no cache directory)" : " (" + path + ")"));
 }
 
 class HubFile final : public ByteSource {
@@ -179,6 +181,17 @@ class HubFile final : public ByteSource {
     if (length == 0) return std::string();
     if (size_ > 0 && offset >= size_) return std::string();
     if (size_ > 0) length = std::min(length, size_ - offset);
+    if (offset == last_offset_ && length == last_.size() && !last_.empty()) return last_;  // the probe, read again
+    auto r = fetch(offset, length);
+    if (r) {
+      last_offset_ = offset;
+      last_ = r.value();
+    }
+    return r;
+  }
+
+ private:
+  Result<std::string> fetch(std::uint64_t offset, std::uint64_t length) {
     const std::uint64_t range[2] = {offset, offset + length - 1};
     std::string suffix(1, '@');  // appended: GCC 12 -Wrestrict misfires on "@" + string
     suffix += std::to_string(range[0]);
@@ -215,6 +228,8 @@ class HubFile final : public ByteSource {
     cache_write(path, r.value().body);
     return std::move(r).value().body;
   }
+
+ public:
   [[nodiscard]] std::uint64_t size() const override { return size_; }
   [[nodiscard]] std::string name() const override { return s_.display() + "/" + file_; }
   [[nodiscard]] bool missing() const { return missing_; }
@@ -225,6 +240,8 @@ class HubFile final : public ByteSource {
   std::string file_;
   std::uint64_t size_ = 0;
   bool missing_ = false;
+  std::uint64_t last_offset_ = 0;
+  std::string last_;  // the last range read (small: the 8-byte probe or a header)
 };
 
 class HubRepo final : public Repo {

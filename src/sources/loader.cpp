@@ -3,11 +3,12 @@
 // GGUF headers through the same readers whatever the bytes' origin.
 #include <algorithm>
 #include <cctype>
-#include <span>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <span>
 
 #include "byte_source.hpp"
 #include "gpuplan/io/gguf.hpp"
@@ -18,6 +19,13 @@ namespace detail {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A whole number as text; safe for any double (hostile configs give products beyond 2^63).
+std::string count_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
 
 std::span<const std::uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -61,15 +69,21 @@ void from_config(const io::ParsedConfig& c, LoadedModel& lm) {
 }
 
 // Tensor table vs architecture: say when they disagree (GPTQ packing makes small differences normal).
+// Runtimes load float checkpoints in config.json's torch_dtype: F32 files of a bfloat16 model take
+// half their size in memory, so their stored bytes are not the loaded bytes.
 void compare_counts(LoadedModel& lm) {
   if (!lm.has_tensors || !lm.has_architecture || lm.tensors.params <= 0) return;
+  if ((lm.precision == "bf16" || lm.precision == "fp16") && lm.tensors.bytes > 3.0 * lm.tensors.params) {
+    lm.tensors_as_loaded = false;
+    lm.warnings.push_back("the tensors are stored in 32-bit floats but torch_dtype is " + lm.torch_dtype +
+                          ": runtimes load them as " + lm.precision + ", so weights bytes come from the architecture");
+  }
   const ParamCounts c = count_params(lm.model.arch);
   const double formula = c.total + c.mtp;
   const double diff = std::fabs(formula - lm.tensors.params);
   if (diff > 1e-4 * lm.tensors.params) {
-    lm.warnings.push_back("config.json gives " + std::to_string(static_cast<long long>(formula)) +
-                          " parameters, the tensors hold " + std::to_string(static_cast<long long>(lm.tensors.params)) +
-                          "; weights bytes come from the tensors");
+    lm.warnings.push_back("config.json gives " + count_text(formula) + " parameters, the tensors hold " +
+                          count_text(lm.tensors.params) + "; weights bytes come from the tensors");
   }
 }
 
@@ -83,8 +97,8 @@ Result<io::SafetensorsHeader> read_safetensors_header(ByteSource& source) {
   auto header = source.read(8, n.value());
   if (!header) return header.error();
   if (header.value().size() != n.value()) {
-    return make_error(ErrorCode::parse_error, source.name() + ": truncated: the header needs " +
-                                                  std::to_string(n.value()) + " bytes");
+    return make_error(ErrorCode::parse_error,
+                      source.name() + ": truncated: the header needs " + std::to_string(n.value()) + " bytes");
   }
   auto h = io::parse_safetensors_header(header.value(), source.size());
   if (!h) return prefixed(source.name(), h.error());
@@ -101,7 +115,8 @@ Result<io::GgufFile> read_gguf_header(ByteSource& source) {
     if (!r) return prefixed(source.name(), r.error());
     if (r.value().file) return std::move(*r.value().file);
     if (bytes.value().size() < want) {
-      return make_error(ErrorCode::parse_error, source.name() + ": truncated: the header runs past the end of the file");
+      return make_error(ErrorCode::parse_error,
+                        source.name() + ": truncated: the header runs past the end of the file");
     }
     want = std::max(r.value().need_bytes, want * 4);
   }
@@ -137,8 +152,9 @@ Result<LoadedModel> load_repo(Repo& repo) {
   if (!cfg_text) return cfg_text.error();
   if (!cfg_text.value()) {
     return make_error(ErrorCode::invalid_argument,
-                      where + ": no config.json (a model folder needs config.json next to its *.safetensors; "
-                              "for GGUF give the .gguf file)");
+                      where +
+                          ": no config.json (a model folder needs config.json next to its *.safetensors; "
+                          "for GGUF give the .gguf file)");
   }
   auto cfg = io::parse_hf_config(*cfg_text.value());
   if (!cfg) return prefixed(where + "/config.json", cfg.error());
@@ -176,7 +192,8 @@ Result<LoadedModel> load_repo(Repo& repo) {
     if (!h) return h.error();
     for (auto& t : h.value().tensors) {
       if (!names.insert(t.name).second) {
-        return make_error(ErrorCode::parse_error, where + ": tensor '" + t.name.substr(0, 120) + "' appears in two shards");
+        return make_error(ErrorCode::parse_error,
+                          where + ": tensor '" + t.name.substr(0, 120) + "' appears in two shards");
       }
       tensors.push_back(std::move(t));
     }
@@ -189,8 +206,8 @@ Result<LoadedModel> load_repo(Repo& repo) {
     const double bits = lm.quantization.bits > 0 && lm.quantization.bits < 16 ? lm.quantization.bits : 4;
     lm.tensors = io::summarize_tensors(tensors, bits);
     if (index_total > 0 && std::fabs(index_total - data_bytes) > 0.5) {
-      lm.warnings.push_back("the index says " + std::to_string(static_cast<long long>(index_total)) +
-                            " bytes of tensors, the shard headers " + std::to_string(static_cast<long long>(data_bytes)));
+      lm.warnings.push_back("the index says " + count_text(index_total) + " bytes of tensors, the shard headers " +
+                            count_text(data_bytes));
     }
     compare_counts(lm);
   } else {
@@ -237,7 +254,8 @@ Result<LoadedModel> load_local_file(const std::string& path) {
     lm.kind = "config";
     lm.location = path;
     detail::from_config(cfg.value(), lm);
-    lm.model.id = lm.model.name = detail::id_from(fs::path(path).filename().string() == "config.json" ? parent.string() : path);
+    lm.model.id = lm.model.name =
+        detail::id_from(fs::path(path).filename().string() == "config.json" ? parent.string() : path);
     return lm;
   }
   // One safetensors file: its header, and the architecture from config.json beside it if any.
@@ -261,8 +279,9 @@ Result<LoadedModel> load_local_file(const std::string& path) {
     }
   } else {
     lm.has_architecture = false;
-    lm.warnings.push_back("no config.json next to the file: tensors only (the architecture is needed for the KV "
-                          "cache and for fit/speed)");
+    lm.warnings.push_back(
+        "no config.json next to the file: tensors only (the architecture is needed for the KV "
+        "cache and for fit/speed)");
   }
   const double bits = lm.quantization.bits > 0 && lm.quantization.bits < 16 ? lm.quantization.bits : 4;
   lm.tensors = io::summarize_tensors(header.value().tensors, bits);
@@ -298,7 +317,8 @@ Result<LoadedModel> load_hub(const std::string& spec, const SourceOptions& optio
     auto repo = detail::hub_repo(s.value(), options);
     auto src = repo->open(s.value().file);
     if (!src) return src.error();
-    if (!src.value()) return make_error(ErrorCode::unknown_name, s.value().display() + " " + s.value().file + ": not found");
+    if (!src.value())
+      return make_error(ErrorCode::unknown_name, s.value().display() + " " + s.value().file + ": not found");
     auto lm = detail::load_gguf(*src.value());
     if (lm) lm.value().model.hf_repo = s.value().repo_id();
     return lm;

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gpuplan/model.hpp"
 #include "gpuplan/io/tensor_summary.hpp"
+#include "gpuplan/model.hpp"
 #include "gpuplan/result.hpp"
 
 namespace gpuplan::io {
@@ -28,8 +28,19 @@ inline constexpr std::uint64_t kMaxGgufString = 64u << 20;  // one string value
 inline constexpr std::uint64_t kMaxGgufArray = 1u << 28;    // elements of one array value
 
 enum class GgufType : std::uint32_t {
-  u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8, array = 9, u64 = 10,
-  i64 = 11, f64 = 12
+  u8 = 0,
+  i8 = 1,
+  u16 = 2,
+  i16 = 3,
+  u32 = 4,
+  i32 = 5,
+  f32 = 6,
+  boolean = 7,
+  string = 8,
+  array = 9,
+  u64 = 10,
+  i64 = 11,
+  f64 = 12
 };
 
 struct GgufValue {
@@ -39,9 +50,9 @@ struct GgufValue {
   std::uint64_t array_length = 0;      // arrays: element count
   double number = 0;                   // numeric and bool scalars
   bool is_integer = false;
-  std::int64_t integer = 0;            // integer scalars (u64 above 2^63-1 are clamped; see number)
-  std::string text;                    // strings (and the first string of string arrays)
-  std::vector<double> numbers;         // numeric arrays of up to 4096 elements (e.g. per-layer head counts)
+  std::int64_t integer = 0;     // integer scalars (u64 above 2^63-1 are clamped; see number)
+  std::string text;             // strings (and the first string of string arrays)
+  std::vector<double> numbers;  // numeric arrays of up to 4096 elements (e.g. per-layer head counts)
 };
 
 // A ggml tensor type: id, name, block size, bytes per block.
@@ -93,10 +104,10 @@ Result<GgufRead> parse_gguf(std::span<const std::uint8_t> head, std::uint64_t fi
 std::vector<TensorEntry> gguf_tensor_entries(const GgufFile& file);
 
 struct GgufModel {
-  Model model;                      // id/name from general.*, arch from <arch>.* and the tensor table
-  std::string architecture;         // general.architecture
-  std::string file_type;            // "Q4_K_M" (general.file_type), empty when absent
-  std::string precision;            // gpuplan --quant name for the file type ("q4_k_m"), empty when none
+  Model model;               // id/name from general.*, arch from <arch>.* and the tensor table
+  std::string architecture;  // general.architecture
+  std::string file_type;     // "Q4_K_M" (general.file_type), empty when absent
+  std::string precision;     // gpuplan --quant name for the file type ("q4_k_m"), empty when none
   TensorSummary tensors;
   std::vector<std::string> warnings;
 };

@@ -29,7 +29,7 @@ double safetensors_dtype_bytes(std::string_view dtype);
 Result<std::uint64_t> safetensors_header_length(std::span<const std::uint8_t> first8, std::uint64_t file_size);
 
 struct SafetensorsHeader {
-  std::vector<TensorEntry> tensors;  // in header order
+  std::vector<TensorEntry> tensors;                           // in header order
   std::vector<std::pair<std::string, std::string>> metadata;  // "__metadata__" (e.g. format: pt)
   std::uint64_t header_bytes = 0;  // JSON length (the file has 8 + header_bytes before the data)
   std::uint64_t data_bytes = 0;    // end of the last tensor

@@ -14,10 +14,10 @@ namespace gpuplan::io {
 
 struct TensorEntry {
   std::string name;
-  std::string dtype;                // safetensors dtype ("BF16", "I32", "F8_E4M3") or ggml type ("Q4_K")
+  std::string dtype;                 // safetensors dtype ("BF16", "I32", "F8_E4M3") or ggml type ("Q4_K")
   std::vector<std::uint64_t> shape;  // as stored: safetensors row-major, GGUF ne[0] first
-  double elements = 0;              // stored elements
-  double bytes = 0;                 // stored bytes
+  double elements = 0;               // stored elements
+  double bytes = 0;                  // stored bytes
 };
 
 struct DtypeStats {
@@ -29,22 +29,22 @@ struct DtypeStats {
 
 // What a tensor is for, from its name (HF transformers names and llama.cpp GGUF names).
 enum class TensorKind {
-  weight,       // a parameter stored as is
-  packed,       // a parameter packed several to an element (GPTQ/AWQ qweight, MXFP4 blocks, bnb 4-bit)
-  quant_aux,    // scales, zero points, group indices, absmax, quant maps: storage, not parameters
-  buffer        // rotary inv_freq, causal masks: neither
+  weight,     // a parameter stored as is
+  packed,     // a parameter packed several to an element (GPTQ/AWQ qweight, MXFP4 blocks, bnb 4-bit)
+  quant_aux,  // scales, zero points, group indices, absmax, quant maps: storage, not parameters
+  buffer      // rotary inv_freq, causal masks: neither
 };
 
 struct TensorSummary {
   std::vector<DtypeStats> by_dtype;  // largest bytes first
   double tensors = 0;
   double stored_elements = 0;
-  double bytes = 0;                  // every tensor, scales included: what loading the file costs
-  double params = 0;                 // logical parameters
+  double bytes = 0;   // every tensor, scales included: what loading the file costs
+  double params = 0;  // logical parameters
   double routed_expert_params = 0;
-  double aux_elements = 0;           // quantisation metadata and buffers
-  WeightBytes weights;               // `bytes` split for the speed model
-  std::string quantization;          // detected from the tensors: gptq/awq, bitsandbytes-4bit, fp8, mxfp4, ...
+  double aux_elements = 0;   // quantisation metadata and buffers
+  WeightBytes weights;       // `bytes` split for the speed model
+  std::string quantization;  // detected from the tensors: gptq/awq, bitsandbytes-4bit, fp8, mxfp4, ...
 };
 
 TensorKind tensor_kind(std::string_view name, std::string_view dtype, bool bnb_4bit);

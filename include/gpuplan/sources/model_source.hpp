@@ -19,11 +19,11 @@
 namespace gpuplan::sources {
 
 struct SourceOptions {
-  bool offline = false;                          // HF_HUB_OFFLINE=1 or --offline: the cache only
+  bool offline = false;                             // HF_HUB_OFFLINE=1 or --offline: the cache only
   std::string endpoint = "https://huggingface.co";  // HF_ENDPOINT
-  std::string token;                             // HF_TOKEN (sent as a Bearer token to the endpoint only)
-  std::string cache_dir;                         // $XDG_CACHE_HOME/gpuplan/hub or ~/.cache/gpuplan/hub; empty: none
-  std::string ca_file;                           // extra trusted CA bundle (REQUESTS_CA_BUNDLE / SSL_CERT_FILE)
+  std::string token;                                // HF_TOKEN (sent as a Bearer token to the endpoint only)
+  std::string cache_dir;                            // $XDG_CACHE_HOME/gpuplan/hub or ~/.cache/gpuplan/hub; empty: none
+  std::string ca_file;                              // extra trusted CA bundle (REQUESTS_CA_BUNDLE / SSL_CERT_FILE)
   bool verify_tls = true;
   int connect_timeout_s = 10;
   int read_timeout_s = 30;
@@ -40,12 +40,13 @@ struct LoadedModel {
   std::string model_type;    // config.json model_type or general.architecture
   std::string architecture;  // architectures[0] of config.json
   std::string torch_dtype;
-  std::string precision;     // the stored format as a --quant name ("bf16", "q4_k_m", "gptq-int4"); empty: unknown
+  std::string precision;  // the stored format as a --quant name ("bf16", "q4_k_m", "gptq-int4"); empty: unknown
   io::QuantizationConfig quantization;
   bool has_architecture = true;  // false: tensors only (a .safetensors file without config.json)
   bool has_tensors = false;      // tensor table read: `tensors` is exact
+  bool tensors_as_loaded = true;  // false: runtimes convert the stored tensors (e.g. F32 files of a bfloat16 model)
   io::TensorSummary tensors;
-  std::size_t files = 0;         // weight files whose headers were read
+  std::size_t files = 0;  // weight files whose headers were read
   std::vector<std::string> warnings;
 };
 
