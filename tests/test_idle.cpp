@@ -278,17 +278,6 @@ TEST(IdleAnalysis, RandomLogsGiveFiniteNonNegativeConsistentFigures) {
   }
 }
 
-TEST(IdleAnalysis, ParseDuration) {
-  EXPECT_DOUBLE_EQ(gpuplan::parse_duration_s("300", "x").value(), 300);
-  EXPECT_DOUBLE_EQ(gpuplan::parse_duration_s("5m", "x").value(), 300);
-  EXPECT_DOUBLE_EQ(gpuplan::parse_duration_s("1.5h", "x").value(), 5400);
-  EXPECT_DOUBLE_EQ(gpuplan::parse_duration_s("500ms", "x").value(), 0.5);
-  EXPECT_DOUBLE_EQ(gpuplan::parse_duration_s("2d", "x").value(), 172800);
-  for (const char* bad : {"", "-5m", "0", "5 parsecs", "nan", "inf", "1e400", "400d", "m"}) {
-    EXPECT_FALSE(gpuplan::parse_duration_s(bad, "--max-gap")) << bad;
-  }
-  EXPECT_NE(gpuplan::parse_duration_s("5x", "--max-gap").error().message.find("--max-gap"), std::string::npos);
-}
 
 // ------------------------------------------------------------------------------- nvidia-smi CSV
 

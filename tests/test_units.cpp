@@ -48,3 +48,16 @@ TEST(Names, NearestNameSuggestsTypos) {
   EXPECT_EQ(canonical_name("RTX 4090"), "rtx-4090");
   EXPECT_EQ(canonical_name("rtx_4090"), "rtx-4090");
 }
+
+TEST(Units, Durations) {
+  EXPECT_DOUBLE_EQ(parse_duration("300", "x").value(), 300);
+  EXPECT_DOUBLE_EQ(parse_duration("5m", "x").value(), 300);
+  EXPECT_DOUBLE_EQ(parse_duration("1.5h", "x").value(), 5400);
+  EXPECT_DOUBLE_EQ(parse_duration("500ms", "x").value(), 0.5);
+  EXPECT_DOUBLE_EQ(parse_duration("2d", "x").value(), 172800);
+  EXPECT_DOUBLE_EQ(parse_duration("50ms", "x").value(), 0.05);
+  for (const char* bad : {"", "-5m", "0", "5 parsecs", "nan", "inf", "1e400", "m"}) {
+    EXPECT_FALSE(parse_duration(bad, "--max-gap").has_value()) << bad;
+  }
+  EXPECT_NE(parse_duration("5x", "--max-gap").error().message.find("--max-gap"), std::string::npos);
+}

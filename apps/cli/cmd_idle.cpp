@@ -6,11 +6,21 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "gpuplan/units.hpp"
 #include "gpuplan/idle.hpp"
 #include "gpuplan/io/telemetry.hpp"
 
 namespace gpuplan::cli {
 namespace {
+
+// A duration of at most 365 days.
+Result<double> bounded_duration(const std::string& text, const char* what) {
+  auto d = parse_duration(text, what);
+  if (d && d.value() > 365.0 * 86400.0) {
+    return make_error(ErrorCode::out_of_range, std::string(what) + ": '" + text + "' is longer than 365 days");
+  }
+  return d;
+}
 
 constexpr double kMaxPricePerHourUsd = 10000;
 
@@ -75,7 +85,7 @@ Result<IdleOptions> idle_options(const IdleCliOptions& o) {
   if (!threshold) return threshold.error();
   out.threshold_pct = threshold.value();
   if (!o.max_gap.empty()) {
-    auto gap = parse_duration_s(o.max_gap, "--max-gap");
+    auto gap = bounded_duration(o.max_gap, "--max-gap");
     if (!gap) return gap.error();
     out.max_gap_s = gap.value();
   }
@@ -87,7 +97,7 @@ Result<io::TelemetryParseOptions> parse_options(const IdleCliOptions& o) {
   auto format = io::parse_format_name(o.format);
   if (!format) return format.error();
   out.format = format.value();
-  auto interval = parse_duration_s(o.interval, "--interval");
+  auto interval = bounded_duration(o.interval, "--interval");
   if (!interval) return interval.error();
   out.scrape_interval_s = interval.value();
   return out;

@@ -109,8 +109,5 @@ struct IdleReport {
 // or non-finite readings count as not reported. Every figure of the report is finite and >= 0.
 IdleReport analyze_idle(const TelemetryLog& log, const IdleOptions& options);
 
-// A duration: "300", "300s", "5m", "1.5h", "2d", "500ms" (a bare number is seconds). Positive and
-// at most 365 days.
-Result<double> parse_duration_s(std::string_view text, std::string_view what);
 
 }  // namespace gpuplan

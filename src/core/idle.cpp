@@ -247,28 +247,4 @@ IdleReport analyze_idle(const TelemetryLog& log, const IdleOptions& options) {
   return r;
 }
 
-Result<double> parse_duration_s(std::string_view text, std::string_view what) {
-  const std::string shown(text);
-  auto bad = [&](const std::string& why) {
-    return make_error(ErrorCode::invalid_argument, std::string(what) + ": '" + shown + "' " + why);
-  };
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || !std::isfinite(value)) return bad("is not a duration (e.g. 300s, 5m, 1h)");
-  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  double scale = 0;
-  if (unit.empty() || unit == "s" || unit == "sec") scale = 1;
-  if (unit == "ms") scale = 1e-3;
-  if (unit == "m" || unit == "min") scale = 60;
-  if (unit == "h" || unit == "hr") scale = kSecondsPerHour;
-  if (unit == "d") scale = kSecondsPerDay;
-  if (scale == 0) return bad("has an unknown unit (use ms, s, m, h or d)");
-  const double seconds = value * scale;
-  if (!(seconds > 0)) return bad("must be positive");
-  if (seconds > kMaxDurationS) return bad("is longer than 365 days");
-  return seconds;
-}
-
 }  // namespace gpuplan
