@@ -1,5 +1,7 @@
 #include "gpuplan/io/catalog_json.hpp"
 
+#include "json_guard.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -114,35 +116,13 @@ struct Reader {
   }
 };
 
-// Deepest [ / { nesting outside strings; catalogs need 4 levels, so anything past 64 is refused
-// before the parser builds it (a 32 MiB document of '[' would otherwise cost over 1 GB).
-std::size_t nesting_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
+// Catalogs need 4 levels of nesting: anything past 64 is refused before the parser builds it
+// (a 32 MiB document of '[' would otherwise cost over 1 GB).
 Result<json> parse_document(std::string_view text, const char* schema_prefix, const char* list_key) {
   if (text.size() > kMaxCatalogBytes) {
     return make_error(ErrorCode::parse_error, "catalog is larger than 32 MiB");
   }
-  if (nesting_depth(text) > 64) {
+  if (detail::json_nesting_depth(text) > 64) {
     return make_error(ErrorCode::parse_error, "catalog nests arrays/objects deeper than 64 levels");
   }
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
