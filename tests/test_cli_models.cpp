@@ -2,7 +2,9 @@
 // .gguf file; weights come from the file's tensor table when its own format is used; `inspect`
 // prints architecture, params, tensors and KV bytes, with a stable --json schema.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
+#include "cli_run.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -17,25 +19,9 @@ const fs::path kSource = GPUPLAN_SOURCE_DIR;
 const fs::path kTinyGguf = kSource / "fuzz" / "corpus" / "gguf" / "valid-tiny-llama-v3.gguf";
 const fs::path kLlama8B = kSource / "tests" / "fixtures" / "hf" / "meta-llama__Llama-3.1-8B";
 
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
+using gpuplan::testing::CliRun;
 CliRun run(const std::string& args) {
-  static int calls = 0;
-  const std::string err_file =
-      ::testing::TempDir() + "gpuplan_cli_models_" + std::to_string(getpid()) + "_" + std::to_string(++calls);
-  FILE* p = popen((std::string(GPUPLAN_CLI) + " " + args + " 2>" + err_file).c_str(), "r");
-  CliRun r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = gpuplan::testing::read_text(err_file);
-  fs::remove(err_file);
-  return r;
+  return gpuplan::testing::run_cli(args);
 }
 
 }  // namespace

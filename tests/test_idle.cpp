@@ -2,6 +2,8 @@
 // in its variants, DCGM-exporter text, bad input), the views, and the command as a user runs it.
 #include <gtest/gtest.h>
 
+#include "cli_run.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -278,7 +280,6 @@ TEST(IdleAnalysis, RandomLogsGiveFiniteNonNegativeConsistentFigures) {
   }
 }
 
-
 // ------------------------------------------------------------------------------- nvidia-smi CSV
 
 TEST(IdleTelemetry, NvidiaSmiWithUnitsFixture) {
@@ -549,31 +550,9 @@ TEST(IdleViews, JsonCsvTableAndSummary) {
 
 namespace {
 
-struct CliRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
+using gpuplan::testing::CliRun;
 CliRun run(const std::string& args) {
-  static int calls = 0;
-  const std::string err_file =
-      ::testing::TempDir() + "gpuplan_idle_stderr_" + std::to_string(getpid()) + "_" + std::to_string(++calls);
-  const std::string cmd = std::string(GPUPLAN_CLI) + " idle " + args + " 2>" + err_file;
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  if (FILE* e = std::fopen(err_file.c_str(), "r")) {
-    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.err.append(buf.data(), n);
-    std::fclose(e);
-  }
-  std::remove(err_file.c_str());
-  return r;
+  return gpuplan::testing::run_cli("idle " + args);
 }
 
 std::string fixture_path(const std::string& name) {
