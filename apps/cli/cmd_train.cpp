@@ -154,6 +154,7 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     c.peak_flops = g.dense_flops.bf16 > 0 ? g.dense_flops.bf16
                                           : (g.dense_flops.fp16 > 0 ? g.dense_flops.fp16 : g.dense_flops.fp32);
     c.memory_bytes = r.scenario.gpu_memory_bytes;
+    c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
     c.tdp_w = g.tdp_w;
     auto named = [&catalog](const std::string& id) -> const Catalog::NamedLink* {
       for (const auto& l : catalog.links) {
@@ -173,7 +174,7 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     }
     c.intra = Link{intra->bytes_per_s, intra->latency_s};
     c.inter = Link{inter->bytes_per_s, inter->latency_s};
-    c.compute_efficiency = 0.745;
+    c.compute_efficiency = 0.76;  // data/runtimes.json megatron-training, when the catalog lacks it
     for (const auto& rt : catalog.runtimes) {
       if (rt.id == "megatron-training") c.compute_efficiency = rt.compute_efficiency_float;
     }

@@ -24,6 +24,7 @@ struct Cluster {
   Link inter;                       // between nodes (InfiniBand, RoCE, Ethernet)
   double peak_flops = 0;            // dense, training dtype
   double compute_efficiency = 0.6;  // achievable fraction of dense peak in the GEMMs
+  double memory_bytes_per_s = 0;    // HBM bandwidth per GPU for the memory-bound ops; 0 = not modelled
   double memory_bytes = 0;          // usable per GPU
   double tdp_w = 0;
 };
@@ -34,6 +35,10 @@ struct Layout {
   int zero = 0;            // 0-3; 3 = FSDP full sharding
   double micro_batch = 1;  // sequences per micro-batch
   Recompute recompute = Recompute::none;
+  // Sequence parallelism (Korthikanti et al. 2022): norms, dropout and residual adds sharded over
+  // the tensor-parallel ranks (all-reduces become reduce-scatter + all-gather, same bytes).
+  // false: plain tensor parallelism, those ops and their activations replicated on every rank.
+  bool sequence_parallel = true;
 };
 std::string to_string(const Layout& l);
 
@@ -42,6 +47,9 @@ struct TrainJob {
   double seq = 4096;
   double global_batch_seqs = 0;        // sequences per optimizer step
   bool allow_uneven_pipeline = false;  // a given layout may put ceil(L/pp) layers on a stage (Llama 3: 126 on 16)
+  // Fused (flash) attention: scores never leave the chip. false: the score matrix is written,
+  // softmaxed and dropped out in HBM (Megatron-LM in 2022), which costs memory time and activations.
+  bool fused_attention = true;
 };
 
 // Everything about the model that the layout does not change, computed once for a search.
@@ -57,7 +65,14 @@ struct TrainModel {
   double overhead_bytes = 0;
   double model_flops_per_token = 0;                  // 6 x matmul params + attention (Megatron convention)
   double attention_fwd_flops_per_token = 0;          // at the job's sequence length
+  double head_flops_per_token = 0;                   // LM head, forward + backward (not recomputed)
   double activation_bytes_per_token[3] = {0, 0, 0};  // none / selective / full recompute, incl. logits
+  double replicated_activation_bytes_per_token[3] = {0, 0,
+                                                     0};  // the part not sharded by tp without sequence parallelism
+  // Memory-bound (elementwise) traffic of one layer's forward pass per token, in bytes, by how it
+  // shards: hidden-sized ops (norms, residual adds, dropout; over tp only with sequence
+  // parallelism), the MLP activation function (over tp), the attention scores (over tp; 0 when fused).
+  double elementwise_hidden_bytes = 0, elementwise_mlp_bytes = 0, elementwise_scores_bytes = 0;
   double hidden = 0, layers = 0, heads = 0, kv_heads = 0, experts = 0, experts_per_token = 0;
   double kv_width = 0;  // K+V elements per token per layer
   double trainable_params = 0;
@@ -71,7 +86,10 @@ struct TrainEstimate {
   double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0;
   double micro_batches = 0;  // per optimizer step, per pipeline
   double step_s = 0;
-  double compute_s = 0, bubble_s = 0, tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;
+  double compute_s = 0;      // GEMMs plus memory-bound ops, busiest stage
+  double elementwise_s = 0;  // the memory-bound part of compute_s
+  double optimizer_s = 0;    // the optimizer step: HBM traffic over this GPU's weights, gradients and states
+  double bubble_s = 0, tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;
   double comm_fraction = 0;  // exposed communication / step
   double tokens_per_step = 0;
   double tokens_per_s = 0;

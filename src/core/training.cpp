@@ -23,6 +23,27 @@ bool divides(double whole, double part) {
   return part >= 1 && std::fmod(whole, part) == 0;
 }
 
+// Achieved bus bandwidth of NCCL collectives between nodes as a fraction of the per-direction
+// link rate: about 85-96 GB/s of the 100 GB/s that 4 x HDR 200 Gb/s give 8 A100s
+// (NVIDIA/nccl-tests issue #119). Inside a node the link rate is kept: NVLink SHARP all-reduces
+// on H100 NVSwitch reach a bus bandwidth at or above it (480 GB/s, NVIDIA/nccl issue #1374),
+// while A100 rings reach about 0.7 of it (200-210 of 300 GB/s, NVIDIA/nccl-tests issues #149,
+// #178); one factor per link generation would need a field in data/links.json.
+constexpr double kInterBusEfficiency = 0.9;
+// Memory-bound kernels on tensors of tens of MB reach about 90 % of HBM bandwidth
+// (calculon-ai/calculon examples/a100.json, mem1 MB_efficiency: 0.90 at 10 MB, 0.95 at 100 MB).
+constexpr double kHbmEfficiency = 0.9;
+
+Link derated(Link link, double efficiency) {
+  link.bytes_per_s *= efficiency;
+  return link;
+}
+
+double mlp_activation_width(const ModelArch& a) {
+  return is_moe(a) ? a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size
+                   : a.intermediate_size;
+}
+
 }  // namespace
 
 std::string to_string(const Layout& l) {
@@ -33,6 +54,7 @@ std::string to_string(const Layout& l) {
   if (l.ep > 1) s += ",ep=" + std::to_string(static_cast<long long>(l.ep));
   if (l.vpp > 1) s += ",vpp=" + std::to_string(static_cast<long long>(l.vpp));
   if (l.zero > 0) s += ",zero=" + std::to_string(l.zero);
+  if (!l.sequence_parallel && l.tp > 1) s += ",sp=off";
   s += ",mb=" + std::to_string(static_cast<long long>(l.micro_batch));
   s += std::string(",recompute=") + to_string(l.recompute);
   return s;
@@ -68,17 +90,32 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   const double matmul = p.active - p.vision - p.embedding + (a.tie_word_embeddings ? a.vocab_size * a.hidden_size : 0);
   const double head_dims = is_mla(a) ? a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim : 2.0 * a.head_dim;
   m.attention_fwd_flops_per_token = 2.0 * a.num_layers * a.num_heads * head_dims * job.seq;
-  m.model_flops_per_token = 6.0 * matmul + 3.0 * m.attention_fwd_flops_per_token;
+  const bool adapters = base.workload.mode == Mode::lora || base.workload.mode == Mode::qlora;
   // LoRA/QLoRA: no weight gradients for the frozen base (backward = 1x forward for inputs only).
-  if (base.workload.mode == Mode::lora || base.workload.mode == Mode::qlora) {
-    m.model_flops_per_token = 4.0 * matmul + 3.0 * m.attention_fwd_flops_per_token;
-  }
+  const double passes = adapters ? 4.0 : 6.0;
+  m.model_flops_per_token = passes * matmul + 3.0 * m.attention_fwd_flops_per_token;
+  m.head_flops_per_token = passes * a.vocab_size * a.hidden_size;
+  const double act_bytes = 2.0;  // bf16 activations
   for (int r = 0; r < 3; ++r) {
     Scenario s = m.base;
     s.workload.recompute = static_cast<Recompute>(r);
-    s.workload.flash_attention = true;
+    s.workload.flash_attention = job.fused_attention;
     m.activation_bytes_per_token[r] = training_activations_bytes(s, job.seq, 1) / job.seq;
+    // Without sequence parallelism the norm inputs, dropout masks and the inputs of the QKV and
+    // MLP projections are kept whole on every rank: the 10sbh of Korthikanti et al. 2022's
+    // sbh(10 + 24/t + 5as/ht); with full recomputation the layer input (2sbh) is.
+    const double per_layer =
+        static_cast<Recompute>(r) == Recompute::full ? act_bytes * a.hidden_size : 5.0 * act_bytes * a.hidden_size;
+    m.replicated_activation_bytes_per_token[r] = std::min(a.num_layers * per_layer, m.activation_bytes_per_token[r]);
   }
+  // Memory-bound ops of one layer's forward pass (Megatron-LM GPT layer): two norms (read h, write
+  // h), two residual adds with dropout (read 2h, write h, 1-byte mask), the MLP activation (plain:
+  // read and write the width; gated: read two, write one), and, unfused, the score matrix: scale +
+  // mask + softmax (read, write) and dropout (read, write, 1-byte mask) on heads x seq per token.
+  const double gated = a.mlp == MlpKind::gated ? 3.0 : 2.0;
+  m.elementwise_hidden_bytes = act_bytes * 11.0 * a.hidden_size;
+  m.elementwise_mlp_bytes = act_bytes * gated * mlp_activation_width(a);
+  m.elementwise_scores_bytes = job.fused_attention ? 0 : act_bytes * 4.5 * a.num_heads * job.seq;
   return m;
 }
 
@@ -113,6 +150,24 @@ std::string rule_memory_fits(const TrainEstimate& e, const Cluster& c) {
   return e.memory_bytes <= c.memory_bytes ? "" : "does not fit in GPU memory";
 }
 
+namespace {
+
+// HBM time of the memory-bound ops for `token_layers` (tokens x layers) on one GPU: forward, a
+// backward that moves twice the forward's bytes, and the recomputed forward (all of it with full
+// recomputation, the attention scores with selective).
+double elementwise_s(const TrainModel& m, const Layout& l, double token_layers, const Cluster& c) {
+  if (c.memory_bytes_per_s <= 0) return 0;
+  const bool full = l.recompute == Recompute::full;
+  const double passes = full ? 4.0 : 3.0;
+  const double score_passes = l.recompute == Recompute::none ? 3.0 : 4.0;
+  const double hidden = m.elementwise_hidden_bytes / (l.sequence_parallel ? l.tp : 1.0);
+  const double bytes =
+      passes * (hidden + m.elementwise_mlp_bytes / l.tp) + score_passes * m.elementwise_scores_bytes / l.tp;
+  return token_layers * bytes / (c.memory_bytes_per_s * kHbmEfficiency);
+}
+
+}  // namespace
+
 TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
   TrainEstimate e;
   const std::string pp_rule = job.allow_uneven_pipeline
@@ -135,7 +190,9 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   e.optimizer_bytes = m.optimizer_bytes * expert_share / mp / (l.zero >= 1 ? dp_shard : 1);
   // 1F1B: the first stage holds pp micro-batches of its layers = one micro-batch of all layers.
   const double tokens_mb = l.micro_batch * job.seq / l.cp;
-  e.activations_bytes = tokens_mb * m.activation_bytes_per_token[static_cast<int>(l.recompute)] / l.tp;
+  const int rc = static_cast<int>(l.recompute);
+  const double replicated = l.sequence_parallel ? 0 : m.replicated_activation_bytes_per_token[rc];
+  e.activations_bytes = tokens_mb * ((m.activation_bytes_per_token[rc] - replicated) / l.tp + replicated);
   e.memory_bytes = e.weights_bytes + e.gradients_bytes + e.optimizer_bytes + e.activations_bytes +
                    m.adapter_bytes / mp + m.overhead_bytes;
   if (const std::string why = rule_memory_fits(e, c); !why.empty()) {
@@ -145,28 +202,39 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
 
   e.tokens_per_step = job.global_batch_seqs * job.seq;
   e.micro_batches = job.global_batch_seqs / (l.dp * l.micro_batch);
-  // Compute: model FLOPs plus recomputation (full: one more forward = +1/3; selective: attention forward).
+  // Compute: model FLOPs plus recomputation (full: one more forward of the layers, not of the LM
+  // head, so 8N per token for the layers; selective: the attention core's forward).
   double hw_flops_per_token = m.model_flops_per_token;
-  if (l.recompute == Recompute::full) hw_flops_per_token *= 4.0 / 3.0;
+  if (l.recompute == Recompute::full) hw_flops_per_token += (m.model_flops_per_token - m.head_flops_per_token) / 3.0;
   if (l.recompute == Recompute::selective) hw_flops_per_token += m.attention_fwd_flops_per_token;
   const double flops_per_s = c.peak_flops * c.compute_efficiency;
   // The busiest pipeline stage (ceil(L/pp) layers) sets the pace of the whole pipeline.
-  const double stage_imbalance = l.pp > 1 ? std::ceil(m.layers / l.pp) * l.pp / m.layers : 1.0;
+  const double layers_here = std::ceil(m.layers / l.pp);
+  const double stage_imbalance = l.pp > 1 ? layers_here * l.pp / m.layers : 1.0;
   e.compute_s = e.tokens_per_step * hw_flops_per_token / c.gpus / flops_per_s * stage_imbalance;
+  e.elementwise_s = elementwise_s(m, l, e.tokens_per_step / (l.dp * l.cp) * layers_here, c);
+  e.compute_s += e.elementwise_s;
   e.bubble_s = e.compute_s * (l.pp - 1) / (l.vpp * e.micro_batches);
   const double compute_per_mb = e.compute_s / e.micro_batches;
 
   const double node = c.gpus_per_node;
-  const Link& tp_link = c.intra;
-  const Link& pp_link = l.tp * l.cp * l.pp <= node ? c.intra : c.inter;
-  const Link& dp_link = l.tp * l.cp * l.pp * l.dp <= node ? c.intra : c.inter;
-  const Link& cp_link = l.tp * l.cp <= node ? c.intra : c.inter;
-  const Link& ep_link = l.tp * l.ep <= node ? c.intra : c.inter;
-  const double act_bytes = tokens_mb * m.hidden * 2.0;    // bf16 activations of one micro-batch
-  const double layers_here = std::ceil(m.layers / l.pp);  // the busiest stage sets the pace
+  const Link& intra = c.intra;
+  const Link inter = derated(c.inter, kInterBusEfficiency);
+  const Link& tp_link = intra;
+  const Link& pp_link = l.tp * l.cp * l.pp <= node ? intra : inter;
+  const Link& dp_link = l.tp * l.cp * l.pp * l.dp <= node ? intra : inter;
+  const Link& cp_link = l.tp * l.cp <= node ? intra : inter;
+  const Link& ep_link = l.tp * l.ep <= node ? intra : inter;
+  const double act_bytes = tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
 
   // Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).
-  const double tp_per_layer = (l.recompute == Recompute::full ? 6.0 : 4.0) * all_reduce_s(l.tp, act_bytes, tp_link);
+  // Sequence parallelism turns each into a reduce-scatter + all-gather (same bytes) and, without
+  // full recomputation, re-gathers the inputs of the two column-parallel GEMMs in the backward
+  // instead of storing them: one all-reduce's worth more (Korthikanti et al. 2022; Calculon's
+  // seq_par_ag_redo in calculon-ai/calculon validation/*_seqsel.json).
+  double tp_all_reduces = l.recompute == Recompute::full ? 6.0 : 4.0;
+  if (l.sequence_parallel && l.recompute != Recompute::full && l.tp > 1) tp_all_reduces += 1.0;
+  const double tp_per_layer = tp_all_reduces * all_reduce_s(l.tp, act_bytes, tp_link);
   e.tp_s = e.micro_batches * layers_here * tp_per_layer;
   // Pipeline: activations (scattered over tp) cross each stage boundary forward and backward.
   if (l.pp > 1) {
@@ -191,8 +259,14 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
     const double a2a = (l.ep - 1) / l.ep * act_bytes * m.experts_per_token / ep_link.bytes_per_s + ep_link.latency_s;
     e.ep_s = e.micro_batches * layers_here * 4.0 * a2a;
   }
+  // Optimizer step (memory-bound, once per step): read and write the states and the weights,
+  // read the gradients, over the shard this GPU updates.
+  if (c.memory_bytes_per_s > 0) {
+    e.optimizer_s =
+        (2.0 * e.optimizer_bytes + e.gradients_bytes + 2.0 * e.weights_bytes) / (c.memory_bytes_per_s * kHbmEfficiency);
+  }
   const double comm = e.tp_s + e.pp_s + e.dp_s + e.cp_s + e.ep_s;
-  e.step_s = e.compute_s + e.bubble_s + comm;
+  e.step_s = e.compute_s + e.bubble_s + e.optimizer_s + comm;
   e.comm_fraction = comm / e.step_s;
   e.tokens_per_s = e.tokens_per_step / e.step_s;
   e.mfu = e.tokens_per_s * m.model_flops_per_token / (c.gpus * c.peak_flops);
