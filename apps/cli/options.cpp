@@ -182,7 +182,7 @@ Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& o) {
     if (!b) return b.error();
     w.batch = b.value();
   }
-  auto ub = parse_whole(o.ubatch, "--ubatch", 1e7);
+  auto ub = parse_whole(o.ubatch.empty() ? std::string("512") : o.ubatch, "--ubatch", 1e7);
   if (!ub) return ub.error();
   w.ubatch = ub.value();
   auto kv = kv_bytes_per_element(o.kv_dtype);

@@ -29,9 +29,23 @@ struct FitOptions {
   std::string lora_rank = "16";
   std::string lora_targets = "all";
   std::string overhead;
-  std::string ubatch = "512";
+  std::string ubatch;  // empty: 512 (llama.cpp n_ubatch default)
   std::string loss_chunks = "1";
   bool json = false;
+  // Engine-faithful memory (--runtime), in the engines' own option names; empty = engine default.
+  std::string runtime;
+  std::string memory_fraction;  // --gpu-memory-utilization / --mem-fraction-static / --kv-cache-free-gpu-mem-fraction
+  std::string block_size;
+  std::string max_num_seqs;
+  std::string max_num_batched_tokens;
+  std::string tensor_parallel_size;
+  bool enforce_eager = false;
+  std::string n_gpu_layers;
+  std::string n_batch;           // --batch-size (llama.cpp n_batch)
+  std::string parallel;          // --parallel (llama.cpp n_seq_max)
+  std::string flash_attn;        // on | off | auto
+  std::string split_mode;        // layer | row | none
+  std::string cache_type_k, cache_type_v;
 };
 
 struct Resolved {
@@ -45,6 +59,8 @@ struct Resolved {
 };
 
 Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& options);
+// Sets the scenario's engine from --runtime and the engine options (no-op without --runtime).
+Result<bool> apply_engine_options(const Catalog& catalog, const FitOptions& options, Resolved& resolved);
 Result<Mode> parse_mode(const std::string& text);
 // A whole number as plain digits ("32768"), for passing computed values through FitOptions.
 std::string fmt_count(double value);

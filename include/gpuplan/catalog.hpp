@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gpuplan/engine.hpp"
 #include "gpuplan/gpu.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/prices.hpp"
@@ -26,6 +27,8 @@ struct Catalog {
     double bytes_per_s = 0, latency_s = 0;
   };
   std::vector<NamedLink> links;
+  std::vector<EngineSpec> engines;  // data/engines.json
+  std::vector<std::pair<std::string, double>> cuda_visible_bytes;  // GPU id -> memory CUDA reports (engine logs)
 };
 
 // By id or alias; case, '-', '_', '.', ' ' insensitive where unambiguous.
@@ -34,6 +37,8 @@ Result<const Gpu*> find_gpu(const Catalog& catalog, std::string_view name);
 // The efficiency model of `runtime` (llama.cpp, vllm, sglang, tensorrt-llm, transformers, ollama)
 // on a GPU of `vendor`. When no entry covers the vendor, the runtime's first entry is returned
 // with calibrated = false and the calibration text saying whose factors were borrowed.
+// An engine's memory constants by id or alias (vllm, vllm-v0, sglang, tensorrt-llm, llama.cpp, ollama, transformers).
+Result<const EngineSpec*> find_engine(const Catalog& catalog, std::string_view name);
 Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runtime, std::string_view vendor);
 
 }  // namespace gpuplan

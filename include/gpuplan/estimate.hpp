@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "gpuplan/engine.hpp"
 #include "gpuplan/memory.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/scenario.hpp"
@@ -24,6 +25,8 @@ struct Estimate {
   double min_gpus = 0;                      // cards of this kind needed with an ideal even split
   bool has_speed = false;
   Speed speed;  // when the scenario asks for speed (inference)
+  bool has_engine = false;
+  EngineMemory engine;  // when the scenario names an engine (--runtime): its own memory plan
 };
 
 Estimate estimate(const Scenario& scenario);

@@ -61,6 +61,17 @@ struct WeightBytes {
 };
 WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p);
 
+// Weights grouped the way llama.cpp places them on devices: the token (+ position) embedding
+// (kept in host memory), each repeating layer, and the output head with the final norm (a tied
+// head is the embedding; llama.cpp then still loads it as the output tensor). Vision towers
+// (separate mmproj files for llama.cpp) are left out.
+struct LayerWeightBytes {
+  double token_embedding = 0;
+  double output = 0;
+  std::vector<double> layers;
+};
+LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p);
+
 // KV-cache element formats (--kv-dtype): f32, f16/bf16, fp8, q8_0, q4_0 ...; bytes per element.
 Result<double> kv_bytes_per_element(std::string_view name);
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 
+#include "gpuplan/engine.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/precision.hpp"
 #include "gpuplan/speed.hpp"
@@ -47,6 +48,10 @@ struct Scenario {
   // Weights as measured from the checkpoint file (GGUF / safetensors tensor tables) when the
   // precision is the file's own; total == 0: computed from the architecture and the precision.
   WeightBytes measured_weights;
+  // Engine-faithful memory (--runtime): family none = the generic model.
+  EngineSpec engine_spec;
+  EngineSettings engine;
+  bool unified_memory = false;  // Apple silicon: the GPU shares RAM (gpu_memory_bytes is its share)
   // Speed (inference): filled when with_speed is set.
   bool with_speed = false;
   ComputeSpec hardware;

@@ -74,6 +74,21 @@ Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runti
                     "unknown runtime '" + std::string(runtime) + "'" + suggestion_suffix(runtime, names));
 }
 
+Result<const EngineSpec*> find_engine(const Catalog& catalog, std::string_view name) {
+  const std::string key = canonical_name(name);
+  std::vector<std::string> names;
+  for (const auto& e : catalog.engines) {
+    names.push_back(e.id);
+    if (canonical_name(e.id) == key) return &e;
+    for (const auto& alias : e.aliases) {
+      if (canonical_name(alias) == key) return &e;
+    }
+  }
+  return make_error(ErrorCode::unknown_name, "unknown runtime '" + std::string(name) + "'" +
+                                                 suggestion_suffix(name, names) + " (known: vllm, vllm-v0, sglang, "
+                                                 "tensorrt-llm, llama.cpp, ollama, transformers)");
+}
+
 const char* to_string(Tier tier) {
   switch (tier) {
     case Tier::consumer: return "consumer";

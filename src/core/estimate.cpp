@@ -44,7 +44,84 @@ SpeedInputs speed_inputs(const Scenario& s) {
   return in;
 }
 
+namespace {
+
+// The engine's plan as the common breakdown (per GPU, rank 0 or the fullest card).
+MemoryBreakdown engine_breakdown(const EngineMemory& em) {
+  MemoryBreakdown m;
+  const EngineDevice* fullest = nullptr;
+  for (const auto& d : em.devices) {
+    if (!d.host && (!fullest || d.total_bytes > fullest->total_bytes)) fullest = &d;
+  }
+  if (!fullest) return m;
+  m.weights_bytes = fullest->weights_bytes;
+  m.kv_cache_bytes = fullest->kv_cache_bytes;
+  m.activations_bytes = fullest->compute_buffer_bytes;
+  m.overhead_bytes = fullest->other_bytes;
+  m.host_bytes = em.ram_bytes;
+  m.total_bytes = fullest->total_bytes;
+  return m;
+}
+
+// llama.cpp family: the longest n_ctx / most sequences with every layer on the GPUs.
+bool llama_fits_all_layers(const Scenario& s, double n_ctx, double n_seq) {
+  Scenario t = s;
+  t.engine.max_model_len = n_ctx;
+  t.engine.n_seq = n_seq;
+  t.engine.n_gpu_layers = -1;
+  t.engine_spec.auto_layers = false;
+  return engine_memory(t).fits;
+}
+
+Estimate engine_estimate(const Scenario& s) {
+  Estimate e;
+  e.params = count_params(s.arch);
+  e.trainable_params = trainable_params(s);
+  e.engine = engine_memory(s);
+  e.has_engine = true;
+  e.memory = engine_breakdown(e.engine);
+  e.capacity_bytes = e.engine.visible_bytes > 0 ? e.engine.visible_bytes : s.gpu_memory_bytes;
+  e.headroom_bytes = e.capacity_bytes - e.memory.total_bytes;
+  e.fits = e.engine.fits;
+  e.binding = largest_term(e.memory);
+  const double model_limit = s.arch.context_length > 0 ? s.arch.context_length : kMaxContextWithoutModelLimit;
+  if (s.engine_spec.family == EngineFamily::paged) {
+    e.max_context = std::min(e.engine.longest_sequence, model_limit);
+    e.max_batch = std::floor(e.engine.max_concurrency);
+    // The pool is sized to the card: the GPU count that holds one max_model_len sequence.
+    e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
+  } else {
+    const double n_seq = std::max(1.0, e.engine.n_seq);
+    e.max_context = largest_fitting(model_limit * n_seq, [&](double c) { return llama_fits_all_layers(s, c, n_seq); });
+    e.max_context_is_model_limit = e.max_context >= model_limit * n_seq;
+    e.max_batch = largest_fitting(
+        1024, [&](double b) { return llama_fits_all_layers(s, e.engine.max_model_len * b, b); });
+    e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
+  }
+  if (s.with_speed) {
+    e.speed = estimate_speed(speed_inputs(s));
+    e.has_speed = true;
+  }
+  return e;
+}
+
+}  // namespace
+
 Estimate estimate(const Scenario& s) {
+  if (!is_training(s.workload.mode) &&
+      (s.engine_spec.family == EngineFamily::paged || s.engine_spec.family == EngineFamily::llamacpp)) {
+    return engine_estimate(s);
+  }
+  if (!is_training(s.workload.mode) && s.engine_spec.family == EngineFamily::eager) {
+    Scenario t = s;  // transformers: the whole prompt in one pass, its own overhead
+    t.workload.ubatch = std::max(1.0, s.workload.context * s.workload.batch);
+    t.runtime_overhead_bytes = s.engine_spec.overhead_bytes;
+    t.engine_spec.family = EngineFamily::none;
+    Estimate e = estimate(t);
+    e.engine = engine_memory(s);
+    e.has_engine = true;
+    return e;
+  }
   Estimate e;
   e.params = count_params(s.arch);
   e.trainable_params = trainable_params(s);

@@ -331,8 +331,16 @@ std::string_view mix_type(const MixContext& m, std::string_view base, TensorRole
   }
 }
 
+// Tensors llama.cpp keeps in f32 whatever the file type: norms and biases (1-D), the router
+// (ffn_gate_inp), and Mamba's ssm_conv1d / ssm_a / ssm_d (llama-quant.cpp: "do not quantize Mamba's
+// small yet 2D weights"; convert_hf_to_gguf.py writes them as F32).
+bool kept_f32(TensorRole role) {
+  return role == TensorRole::vector || role == TensorRole::router || role == TensorRole::ssm_conv ||
+         role == TensorRole::ssm_a || role == TensorRole::ssm_d;
+}
+
 double gguf_tensor_bytes(const MixContext& m, std::string_view base, const WeightTensor& w, double layer) {
-  if (w.cols <= 1 || w.role == TensorRole::vector || w.role == TensorRole::router) return w.elements * 4.0;
+  if (w.cols <= 1 || kept_f32(w.role)) return w.elements * 4.0;
   if (w.role == TensorRole::vision) return w.elements * 2.0;  // mmproj is usually shipped in f16
   std::string_view type = (base == "F16" || base == "BF16" || base == "F32") ? base : mix_type(m, base, w.role, layer);
   const GgmlType* t = find_ggml_type(type);
@@ -350,7 +358,7 @@ double gguf_tensor_bytes(const MixContext& m, std::string_view base, const Weigh
 
 double simple_tensor_bytes(const Precision& p, const WeightTensor& w) {
   if (w.role == TensorRole::vision) return w.elements * 2.0;
-  if (w.cols <= 1 || w.role == TensorRole::vector || w.role == TensorRole::router) {
+  if (w.cols <= 1 || kept_f32(w.role)) {  // not nn.Linear weights: quantisers leave them alone
     return w.elements * p.vector_bits / 8.0;
   }
   switch (p.kind) {
@@ -392,7 +400,6 @@ WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
     }
     add(w.role, bytes_of(w, 0));
   }
-  const double dense_layers = is_moe(arch) ? std::min(arch.first_dense_layers, arch.num_layers) : arch.num_layers;
   const bool per_layer = p.kind == QuantKind::gguf_mix;  // mixes vary per layer; plain formats per layer kind
   auto add_layers = [&](double first, double end) {
     if (end <= first) return;
@@ -416,8 +423,45 @@ WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
       }
     }
   };
-  add_layers(0, dense_layers);
-  add_layers(dense_layers, arch.num_layers);
+  // Runs of layers with one tensor shape (dense / MoE, attention / recurrent).
+  for (double first = 0; first < arch.num_layers; first = layer_run_end(arch, first)) {
+    add_layers(first, layer_run_end(arch, first));
+  }
+  return out;
+}
+
+LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p) {
+  const MixContext mix{ftype_of(p.name), arch.num_layers,
+                       arch.num_kv_heads > 0 ? arch.num_heads / arch.num_kv_heads : 1.0, arch.num_experts,
+                       arch.num_layers == 80 && arch.hidden_size == 8192};
+  auto bytes_of = [&](const WeightTensor& w, double layer) {
+    return p.kind == QuantKind::gguf_mix ? gguf_tensor_bytes(mix, p.base_type, w, layer) : simple_tensor_bytes(p, w);
+  };
+  LayerWeightBytes out;
+  const LayerTensors outer = outer_tensors(arch);
+  for (std::size_t i = 0; i < outer.count; ++i) {
+    const WeightTensor& w = outer.tensors[i];
+    if (w.role == TensorRole::vision) continue;
+    if (w.role == TensorRole::token_embd && arch.tie_word_embeddings && p.kind == QuantKind::gguf_mix) {
+      out.token_embedding += bytes_of(WeightTensor{TensorRole::output, w.elements, w.cols}, 0);
+    } else if (w.role == TensorRole::token_embd || w.role == TensorRole::pos_embd) {
+      out.token_embedding += bytes_of(w, 0);
+    } else {
+      out.output += bytes_of(w, 0);
+    }
+  }
+  if (arch.tie_word_embeddings) {
+    // llama.cpp duplicates a tied embedding as the output tensor on the output device.
+    const WeightTensor head{TensorRole::output, arch.vocab_size * arch.hidden_size, arch.hidden_size};
+    out.output += bytes_of(head, 0);
+  }
+  const auto layers = static_cast<std::size_t>(std::max(0.0, std::min(arch.num_layers, 1e5)));
+  out.layers.assign(layers, 0.0);
+  for (std::size_t i = 0; i < layers; ++i) {
+    const double layer = static_cast<double>(i);
+    const LayerTensors t = layer_tensors(arch, layer);
+    for (std::size_t k = 0; k < t.count; ++k) out.layers[i] += bytes_of(t.tensors[k], layer);
+  }
   return out;
 }
 

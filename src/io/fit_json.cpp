@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "gpuplan/io/engine_report.hpp"
 #include "gpuplan/io/fit_report.hpp"
 
 namespace gpuplan::io {
@@ -74,6 +75,7 @@ std::string fit_json(const FitReport& r) {
   ordered_json sugg = ordered_json::array();
   for (const auto& sg : r.suggestions) sugg.push_back({{"kind", sg.kind}, {"text", sg.text}, {"value", sg.value}});
   j["suggestions"] = sugg;
+  if (e.has_engine) j["engine"] = engine_json(s.engine_spec, e.engine);
   return j.dump(2);
 }
 

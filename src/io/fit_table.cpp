@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gpuplan/io/engine_report.hpp"
 #include "gpuplan/io/fit_report.hpp"
 #include "gpuplan/units.hpp"
 
@@ -88,6 +89,10 @@ std::string fit_table(const FitReport& r) {
                    e.capacity_bytes > 0 ? 100.0 * m.total_bytes / e.capacity_bytes : 0.0));
   if (m.host_bytes > 0) line(fmt::format("  in host RAM        {}   (offloaded optimizer states)", gib(m.host_bytes)));
   line("");
+  if (e.has_engine) {
+    out += engine_table(s.engine_spec, e.engine);
+    line("");
+  }
   line(verdict_line(r));
   if (e.fits) {
     line(fmt::format("Largest memory term: {} ({:.0f}% of the total)", binding_text(e.binding),

@@ -26,6 +26,9 @@ Result<bool> parse_prices_json(std::string_view text, Catalog& catalog);
 // data/links.json: interconnects with bandwidth and latency.
 Result<bool> parse_links_json(std::string_view text, Catalog& catalog);
 
+// data/engines.json: each serving engine's memory constants.
+Result<bool> parse_engines_json(std::string_view text, Catalog& catalog);
+
 // The catalogs compiled into the binary from data/.
 Result<Catalog> builtin_catalog();
 // Adds (or replaces by id) entries of user catalog text to a catalog.

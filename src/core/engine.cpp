@@ -1,0 +1,497 @@
+// Engine-faithful memory. Each engine's arithmetic follows its own source (file named at each
+// function); its constants come from data/engines.json.
+#include "gpuplan/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "gpuplan/estimate.hpp"
+#include "gpuplan/memory.hpp"
+#include "gpuplan/model.hpp"
+#include "gpuplan/scenario.hpp"
+
+namespace gpuplan {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kGiB = 1024.0 * kMiB;
+constexpr double kF32 = 4.0;  // llama.cpp compute buffers, logits and recurrent state are f32
+
+double positive(double x) { return std::isfinite(x) && x > 0 ? x : 0.0; }
+double round_up(double x, double to) { return to > 0 ? std::ceil(x / to) * to : x; }
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / kGiB);
+  return buf;
+}
+std::string mib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / kMiB);
+  return buf;
+}
+std::string whole(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+
+// Width of the MLP a token passes through: dense intermediate, or the experts it visits plus the shared one.
+double mlp_width(const ModelArch& a) {
+  if (!is_moe(a)) return a.intermediate_size;
+  return a.experts_per_token * a.moe_intermediate_size + a.num_shared_experts * a.shared_expert_intermediate_size;
+}
+
+// K and V elements per token of one attention layer, per rank. MLA's latent is one vector (vLLM
+// and llama.cpp keep it whole on every rank); GQA heads split across ranks, replicated when
+// there are fewer KV heads than ranks (vLLM: max(1, num_kv_heads // tp)).
+struct KvWidth {
+  double k = 0, v = 0;
+};
+KvWidth kv_width_per_rank(const ModelArch& a, double tp) {
+  if (is_mla(a)) return {kv_elements_per_token_per_layer(a), 0.0};
+  const double heads = std::max(1.0, std::floor(a.num_kv_heads / std::max(1.0, tp)));
+  return {heads * a.head_dim, heads * a.head_dim};
+}
+
+double attention_layers(const ModelArch& a) { return std::max(0.0, a.num_layers - num_recurrent_layers(a)); }
+
+// Per-token activation bytes of the profiling forward pass at its MLP peak: the hidden states
+// (residual, normed input, output: 3h), gate_up (2 x width) and act(gate) (width) per rank; a fused
+// MoE adds its top-k expert outputs (vLLM fused_moe intermediate_cache3).
+double profile_bytes_per_token(const ModelArch& a, double act_bytes, double tp) {
+  double elements = 3.0 * a.hidden_size + 3.0 * mlp_width(a) / std::max(1.0, tp);
+  if (is_moe(a)) elements += a.experts_per_token * a.hidden_size;
+  return act_bytes * elements;
+}
+
+// ---------------------------------------------------------------- paged engines (vLLM, SGLang, TRT-LLM)
+
+// vLLM vllm/v1/worker/gpu_worker.py determine_available_memory (V0: vllm/worker/worker.py
+// determine_num_available_blocks); SGLang python/sglang/srt/model_executor/model_runner.py
+// profile_max_num_token; TensorRT-LLM KvCacheConfig.free_gpu_memory_fraction.
+EngineMemory paged_memory(const Scenario& s) {
+  const EngineSpec& spec = s.engine_spec;
+  const EngineSettings& set = s.engine;
+  const ModelArch& a = s.arch;
+  EngineMemory m;
+  m.engine = spec.id;
+  m.family = spec.family;
+  m.tp = std::max(1.0, set.tp);
+  m.visible_bytes = set.visible_bytes > 0 ? set.visible_bytes : cuda_visible_bytes(spec, s.gpu_memory_bytes);
+  m.memory_fraction = set.memory_fraction > 0 ? set.memory_fraction : default_memory_fraction(spec, m.tp);
+  m.budget_bytes = m.visible_bytes * m.memory_fraction;
+  m.block_size = set.block_size > 0 ? set.block_size : spec.block_size;
+  m.max_model_len = set.max_model_len > 0 ? set.max_model_len : (a.context_length > 0 ? a.context_length : 4096);
+  const bool large_card = spec.large_card_bytes > 0 && s.gpu_memory_bytes >= spec.large_card_bytes;
+  const double default_seqs = large_card && spec.max_num_seqs_large > 0 ? spec.max_num_seqs_large : spec.max_num_seqs;
+  const double default_batched = large_card && spec.max_num_batched_tokens_large > 0
+                                     ? spec.max_num_batched_tokens_large
+                                     : spec.max_num_batched_tokens;
+  m.max_num_seqs = set.max_num_seqs > 0 ? set.max_num_seqs : default_seqs;
+  m.max_num_batched_tokens = set.max_num_batched_tokens > 0 ? set.max_num_batched_tokens
+                             : default_batched > 0           ? default_batched
+                                                             : std::max(m.max_model_len, 2048.0);
+  m.weights_bytes = scenario_weights_bytes(s) / m.tp;
+  m.non_torch_bytes = spec.non_torch_bytes + (m.tp > 1 ? spec.nccl_bytes : 0.0);
+  m.cuda_graph_bytes = set.enforce_eager ? 0.0 : spec.cuda_graph_bytes;
+  const double act_bytes = std::max(1.0, s.precision.compute_bytes);
+  m.activation_peak_bytes = m.max_num_batched_tokens * profile_bytes_per_token(a, act_bytes, m.tp) +
+                            m.max_num_seqs * a.vocab_size * spec.sampler_bytes_per_logit;
+
+  // KV bytes per token over the attention layers of one rank, and the fixed state per sequence.
+  const KvWidth w = kv_width_per_rank(a, m.tp);
+  const double per_layer_token = w.k * set.type_k_bytes + w.v * set.type_v_bytes;
+  m.kv_bytes_per_token = attention_layers(a) * per_layer_token;
+  m.state_bytes_per_sequence =
+      num_recurrent_layers(a) * recurrent_state_elements_per_layer(a) * act_bytes / m.tp;  // model dtype (vLLM "auto")
+
+  double kv_available = 0;
+  switch (spec.budget) {
+    case BudgetRule::total_fraction:
+      kv_available = m.budget_bytes - m.weights_bytes - m.activation_peak_bytes - m.non_torch_bytes;
+      break;
+    case BudgetRule::static_fraction:  // activations and graphs live in the 1 - fraction left over
+      kv_available = m.budget_bytes - m.weights_bytes - m.non_torch_bytes;
+      break;
+    case BudgetRule::free_fraction:
+      kv_available = (m.visible_bytes - m.weights_bytes - m.activation_peak_bytes - m.non_torch_bytes) *
+                     m.memory_fraction;
+      m.budget_bytes = m.weights_bytes + m.activation_peak_bytes + m.non_torch_bytes + positive(kv_available);
+      break;
+  }
+  m.kv_cache_bytes = positive(kv_available);
+
+  // Tokens the pool holds. vLLM V1 groups layers of each attention type into groups of equal size
+  // (the smallest type's layer count), padding the last group of a type, and every group holds the
+  // same number of blocks: a token costs a block slot in every group (vllm/v1/core/kv_cache_utils.py
+  // _get_kv_cache_config_uniform_page_size, "Add N padding layers"). Other engines and full
+  // attention: every attention layer.
+  double slots = attention_layers(a);
+  if (spec.error_style == "v1" && a.sliding_window > 0) {
+    double sliding = 0;
+    for (double il = 0; il < a.num_layers && il < 1e5; ++il) {
+      if (!is_recurrent_layer(a, il) && is_sliding_layer(a, il)) sliding += 1;
+    }
+    const double full = attention_layers(a) - sliding;
+    if (sliding > 0 && full > 0) {
+      const double group = std::min(sliding, full);
+      slots = group * (std::ceil(sliding / group) + std::ceil(full / group));
+      if (slots > attention_layers(a)) {
+        m.notes.push_back("vLLM pads " + whole(slots - attention_layers(a)) +
+                          " layer slots to group sliding and full attention layers");
+      }
+    }
+  }
+  const double slot_token_bytes = slots * per_layer_token;
+  m.block_bytes = m.block_size * slot_token_bytes;
+  const double seq_bytes = m.max_model_len * slot_token_bytes + m.state_bytes_per_sequence;
+  if (m.block_bytes > 0) {
+    const double state_total = m.state_bytes_per_sequence * m.max_num_seqs;  // recurrent slots, one per sequence
+    m.kv_cache_blocks = std::floor(positive(m.kv_cache_bytes - state_total) / m.block_bytes);
+    m.kv_cache_tokens = m.kv_cache_blocks * m.block_size;
+  }
+  if (seq_bytes > 0) m.max_concurrency = m.kv_cache_bytes / seq_bytes;
+  if (slot_token_bytes > 0 && m.state_bytes_per_sequence <= 0) m.max_concurrency = m.kv_cache_tokens / m.max_model_len;
+  const double max_len_fitting =
+      slot_token_bytes > 0 ? std::floor(positive(m.kv_cache_bytes - m.state_bytes_per_sequence) / slot_token_bytes)
+                           : 0;
+  m.longest_sequence = max_len_fitting;
+
+  // The engine's verdict and its own words.
+  const double vram = m.weights_bytes + m.non_torch_bytes + m.activation_peak_bytes;
+  if (m.weights_bytes > m.visible_bytes) {
+    m.error = "torch.OutOfMemoryError: CUDA out of memory while loading the weights (" + gib(m.weights_bytes) +
+              " per GPU on a " + gib(m.visible_bytes) + " card)";
+  } else if (m.kv_cache_bytes <= 0 || (m.block_bytes > 0 && m.kv_cache_blocks < 1)) {
+    if (spec.error_style == "sglang") {
+      m.error = "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.";
+    } else {
+      m.error = "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` "
+                "when initializing the engine.";
+    }
+  } else if (m.max_concurrency < 1) {
+    if (spec.error_style == "v0") {
+      m.error = "ValueError: The model's max seq len (" + whole(m.max_model_len) +
+                ") is larger than the maximum number of tokens that can be stored in KV cache (" +
+                whole(m.kv_cache_tokens) +
+                "). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the "
+                "engine.";
+    } else if (spec.error_style == "v1") {
+      m.error = "ValueError: To serve at least one request with the models's max seq len (" + whole(m.max_model_len) +
+                "), (" + gib(seq_bytes) + " KV cache is needed, which is larger than the available KV cache memory (" +
+                gib(m.kv_cache_bytes) + "). Based on the available memory, the estimated maximum model length is " +
+                whole(max_len_fitting) +
+                ". Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
+    } else {
+      m.error = "max_model_len " + whole(m.max_model_len) + " exceeds the KV cache capacity of " +
+                whole(max_len_fitting) + " tokens";
+    }
+  }
+  m.fits = m.error.empty();
+  const double outside = m.visible_bytes - m.budget_bytes;
+  if (m.fits && m.cuda_graph_bytes > outside && spec.budget != BudgetRule::free_fraction) {
+    m.notes.push_back("CUDA graphs (~" + gib(m.cuda_graph_bytes) + ") may not fit in the " + gib(outside) +
+                      " left outside the memory fraction: lower the fraction or use --enforce-eager");
+  }
+  if (spec.error_style != "v1" && a.sliding_window > 0) {  // V0 / SGLang pools: every layer full length
+    m.notes.push_back("sliding-window layers are given full-length KV here, as this engine version allocates them");
+  }
+
+  EngineDevice d;
+  d.name = "CUDA0";
+  d.layers = a.num_layers;
+  d.weights_bytes = m.weights_bytes;
+  d.kv_cache_bytes = m.kv_cache_bytes;
+  d.compute_buffer_bytes = m.activation_peak_bytes;
+  d.other_bytes = m.non_torch_bytes + m.cuda_graph_bytes;
+  d.total_bytes = vram + m.kv_cache_bytes + m.cuda_graph_bytes;
+  d.capacity_bytes = m.visible_bytes;
+  for (double r = 0; r < m.tp && r < 1024; ++r) {
+    d.name = "CUDA" + whole(r);
+    m.devices.push_back(d);
+    m.vram_bytes += d.total_bytes;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------- llama.cpp family
+
+// llama.cpp src/llama-context.cpp (n_ctx padding, output buffer), src/llama-kv-cache*.cpp (KV per
+// layer on the layer's device, SWA cache size), src/llama-model.cpp load_tensors (i_gpu_start,
+// act_gpu_layers, dev_output = layer n_layer, default split by device memory).
+struct LlamaPlan {
+  double n_ctx = 0, n_seq = 1, n_ubatch = 512;
+  bool flash = true;
+  double k_bytes = 2, v_bytes = 2;
+  double devices = 1;
+  double capacity_bytes = 0;  // per GPU, what the engine may fill
+};
+
+// KV bytes of layer `il` for the whole context (all sequences), on whatever device holds it.
+double llama_layer_kv_bytes(const ModelArch& a, const LlamaPlan& p, double il) {
+  if (is_recurrent_layer(a, il)) return p.n_seq * recurrent_state_elements_per_layer(a) * kF32;
+  const KvWidth w = kv_width_per_rank(a, 1);
+  double cells = p.n_ctx;
+  if (is_sliding_layer(a, il)) {
+    cells = std::min(p.n_ctx, round_up(a.sliding_window * p.n_seq + p.n_ubatch, 256));
+  }
+  return cells * (w.k * p.k_bytes + w.v * p.v_bytes);
+}
+
+// The compute buffer one backend reserves for a ubatch: the f32 MLP intermediates and, without
+// flash attention, the f32 KQ matrix over the whole context (the worst-case graph llama.cpp
+// reserves). Checked against llama.cpp logs in tests/test_engine_validation.cpp.
+double llama_compute_buffer_bytes(const ModelArch& a, const LlamaPlan& p) {
+  const double chunk = p.n_ubatch;
+  double bytes = chunk * 2.0 * mlp_width(a) * kF32;
+  if (!p.flash) bytes += chunk * p.n_ctx * a.num_heads * kF32;
+  return bytes;
+}
+
+// Host compute buffer when layers are offloaded: the input embeddings of a ubatch (f32) and the
+// KQ mask (f32, f16 with flash attention) over the context.
+double llama_host_compute_bytes(const ModelArch& a, const LlamaPlan& p) {
+  return p.n_ubatch * a.hidden_size * kF32 + p.n_ctx * p.n_ubatch * (p.flash ? 2.0 : 4.0);
+}
+
+EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeightBytes& lw, double ngl) {
+  const EngineSpec& spec = s.engine_spec;
+  const ModelArch& a = s.arch;
+  EngineMemory m;
+  m.engine = spec.id;
+  m.family = spec.family;
+  m.n_ctx = p.n_ctx;
+  m.n_seq = p.n_seq;
+  m.n_ubatch = p.n_ubatch;
+  m.flash_attention = p.flash;
+  m.max_model_len = p.n_ctx / p.n_seq;
+  m.total_layers = a.num_layers;
+  m.tp = p.devices;
+  m.visible_bytes = s.gpu_memory_bytes;
+  const double n_layer = static_cast<double>(lw.layers.size());
+  ngl = std::clamp(ngl, 0.0, n_layer + 1);
+  const double i_gpu_start = std::max(n_layer - ngl, 0.0);
+  const double act_gpu_layers = std::min(ngl, n_layer + 1);
+  m.gpu_layers = std::min(ngl, n_layer);
+  m.output_on_gpu = ngl > n_layer;
+
+  const auto n_dev = static_cast<std::size_t>(std::clamp(p.devices, 1.0, 64.0));
+  const bool row = s.engine.split == SplitMode::row && n_dev > 1;
+  std::vector<EngineDevice> gpus(n_dev);
+  for (std::size_t i = 0; i < n_dev; ++i) {
+    gpus[i].name = (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : whole(static_cast<double>(i)));
+    gpus[i].capacity_bytes = p.capacity_bytes;
+  }
+  EngineDevice host;
+  host.name = "CPU";
+  host.host = true;
+  // Device of "layer" il (il == n_layer: the output): even split (equal cards), as llama.cpp's
+  // default split by free memory gives for identical devices.
+  auto device_of = [&](double il) -> int {
+    if (il < i_gpu_start || (il - i_gpu_start) >= act_gpu_layers) return -1;
+    if (row) return 0;
+    const double frac = (il - i_gpu_start) / act_gpu_layers;
+    return std::min(static_cast<int>(n_dev) - 1, static_cast<int>(std::floor(frac * static_cast<double>(n_dev))));
+  };
+  host.weights_bytes = lw.token_embedding;
+  for (std::size_t i = 0; i < lw.layers.size(); ++i) {
+    const double il = static_cast<double>(i);
+    const int dev = device_of(il);
+    const double kv = llama_layer_kv_bytes(a, p, il);
+    if (dev < 0) {
+      host.weights_bytes += lw.layers[i];
+      host.kv_cache_bytes += kv;
+      host.layers += 1;
+      continue;
+    }
+    if (row) {  // matrices split by rows over all devices; KV stays with the main device
+      for (auto& g : gpus) g.weights_bytes += lw.layers[i] / static_cast<double>(n_dev);
+    } else {
+      gpus[static_cast<std::size_t>(dev)].weights_bytes += lw.layers[i];
+    }
+    gpus[static_cast<std::size_t>(dev)].kv_cache_bytes += kv;
+    gpus[static_cast<std::size_t>(dev)].layers += 1;
+  }
+  const int out_dev = device_of(n_layer);
+  if (out_dev < 0) {
+    host.weights_bytes += lw.output;
+  } else {
+    gpus[static_cast<std::size_t>(out_dev)].weights_bytes += lw.output;
+  }
+
+  const double compute = llama_compute_buffer_bytes(a, p);
+  const bool any_gpu = ngl > 0;
+  m.output_buffer_bytes = p.n_seq * a.vocab_size * kF32;
+  host.other_bytes = m.output_buffer_bytes;
+  if (any_gpu) {
+    for (auto& g : gpus) {
+      if (g.layers > 0 || g.weights_bytes > 0 || &g == &gpus[0]) g.compute_buffer_bytes = compute;
+      g.other_bytes = spec.context_bytes;
+    }
+    m.compute_buffer_bytes = compute;
+    if (!s.unified_memory) {
+      m.host_compute_buffer_bytes = llama_host_compute_bytes(a, p);
+      host.compute_buffer_bytes = m.host_compute_buffer_bytes;
+    }
+  } else {
+    host.compute_buffer_bytes = compute;
+    m.host_compute_buffer_bytes = compute;
+  }
+  if (s.unified_memory) {  // one pool: the host buffers live in the same RAM but outside the GPU's share
+    for (auto& g : gpus) g.other_bytes = spec.context_bytes;
+  }
+
+  m.fits = true;
+  for (auto& g : gpus) {
+    g.total_bytes = g.weights_bytes + g.kv_cache_bytes + g.compute_buffer_bytes + g.other_bytes;
+    m.vram_bytes += g.total_bytes;
+    m.weights_bytes += g.weights_bytes;
+    m.kv_cache_bytes += g.kv_cache_bytes;
+    if (g.total_bytes > g.capacity_bytes) m.fits = false;
+  }
+  host.total_bytes = host.weights_bytes + host.kv_cache_bytes + host.compute_buffer_bytes + host.other_bytes;
+  m.ram_bytes = host.total_bytes;
+  m.devices = gpus;
+  m.devices.push_back(host);
+  double kv_all = 0;
+  for (double il = 0; il < n_layer; ++il) kv_all += llama_layer_kv_bytes(a, p, il);
+  m.kv_bytes_per_token = p.n_ctx > 0 ? kv_all / p.n_ctx : 0;
+  m.state_bytes_per_sequence = num_recurrent_layers(a) * recurrent_state_elements_per_layer(a) * kF32;
+  m.kv_cache_tokens = p.n_ctx;
+  m.max_concurrency = p.n_seq;
+  m.max_num_seqs = p.n_seq;
+  return m;
+}
+
+EngineMemory llamacpp_memory(const Scenario& s) {
+  const EngineSpec& spec = s.engine_spec;
+  const EngineSettings& set = s.engine;
+  const ModelArch& a = s.arch;
+  LlamaPlan p;
+  p.flash = set.flash_attention < 0 ? spec.flash_attention : set.flash_attention > 0;
+  p.n_seq = std::max(1.0, set.n_seq > 0 ? set.n_seq : spec.n_parallel);
+  double ctx = set.max_model_len > 0 ? set.max_model_len : spec.default_ctx;
+  if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
+  if (spec.id == "ollama" && set.max_model_len > 0) ctx = set.max_model_len * p.n_seq;  // num_ctx per sequence
+  p.n_ctx = round_up(ctx, p.flash ? spec.ctx_pad_flash : spec.ctx_pad);
+  const double n_batch = std::min(set.n_batch > 0 ? set.n_batch : spec.n_batch, p.n_ctx);
+  p.n_ubatch = std::min(set.n_ubatch > 0 ? set.n_ubatch : spec.n_ubatch, n_batch);
+  p.k_bytes = set.type_k_bytes;
+  p.v_bytes = set.type_v_bytes;
+  p.devices = std::max(1.0, set.tp);
+  p.capacity_bytes = std::max(0.0, s.gpu_memory_bytes - spec.gpu_minimum_bytes);
+  const LayerWeightBytes lw = layer_weight_bytes(a, s.precision);
+  const double n_layer = static_cast<double>(lw.layers.size());
+
+  // The largest n_gpu_layers whose buffers fit on every GPU (monotone: fewer layers, less VRAM).
+  double fit_ngl = -1;
+  for (double ngl = n_layer + 1; ngl >= 0; --ngl) {
+    if (llama_layout(s, p, lw, ngl).fits) {
+      fit_ngl = ngl;
+      break;
+    }
+  }
+  double ngl = set.n_gpu_layers >= 0 ? set.n_gpu_layers : n_layer + 1;  // llama.cpp: -ngl 999 / auto = all
+  if (set.n_gpu_layers < 0 && spec.auto_layers) ngl = std::max(0.0, fit_ngl);
+  EngineMemory m = llama_layout(s, p, lw, ngl);
+  m.max_gpu_layers_that_fit = std::max(0.0, fit_ngl);
+  if (set.type_v != "f16" && set.type_v != "bf16" && set.type_v != "f32" && !p.flash) {
+    m.fits = false;
+    m.error = "llama_init_from_model: V cache quantization requires flash_attn";
+    return m;
+  }
+  if (!m.fits) {
+    for (const auto& d : m.devices) {
+      if (d.host || d.total_bytes <= d.capacity_bytes) continue;
+      m.error = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating " + mib(d.total_bytes) + " on " + d.name +
+                ": out of memory (" + mib(d.capacity_bytes) + " available); " +
+                (fit_ngl >= 0 ? "--n-gpu-layers " + whole(fit_ngl) + " fits" : "no layer count fits: shorten --ctx");
+      break;
+    }
+  }
+  if (m.fits && m.gpu_layers < n_layer) {
+    m.notes.push_back(whole(n_layer - m.gpu_layers) + " of " + whole(n_layer) +
+                      " layers run on the CPU from system RAM: decode slows to the RAM bandwidth for those layers");
+  }
+  if (p.n_ctx != ctx) m.notes.push_back("n_ctx padded from " + whole(ctx) + " to " + whole(p.n_ctx));
+  return m;
+}
+
+// ---------------------------------------------------------------- transformers (eager)
+
+// transformers generate(): weights, a DynamicCache that grows with the tokens, the prompt's
+// forward pass at once (no chunking), plus the CUDA context; the generic model's terms.
+EngineMemory eager_memory(const Scenario& s) {
+  Scenario t = s;
+  t.workload.ubatch = std::max(1.0, s.workload.context * s.workload.batch);
+  t.runtime_overhead_bytes = s.engine_spec.overhead_bytes;
+  t.engine_spec.family = EngineFamily::none;
+  const MemoryBreakdown mem = estimate_memory(t);
+  EngineMemory m;
+  m.engine = s.engine_spec.id;
+  m.family = s.engine_spec.family;
+  m.tp = std::max(1.0, s.gpus);
+  m.visible_bytes = s.gpu_memory_bytes;
+  m.weights_bytes = mem.weights_bytes;
+  m.kv_cache_bytes = mem.kv_cache_bytes;
+  m.activation_peak_bytes = mem.activations_bytes;
+  m.non_torch_bytes = mem.overhead_bytes;
+  m.max_model_len = s.workload.context;
+  m.max_concurrency = s.workload.batch;
+  m.kv_cache_tokens = s.workload.context * s.workload.batch;
+  m.fits = mem.total_bytes <= s.gpu_memory_bytes;
+  if (!m.fits) {
+    m.error = "torch.OutOfMemoryError: CUDA out of memory (" + gib(mem.total_bytes) + " needed per GPU, " +
+              gib(s.gpu_memory_bytes) + " on the card)";
+  }
+  EngineDevice d;
+  d.name = "CUDA0";
+  d.weights_bytes = mem.weights_bytes;
+  d.kv_cache_bytes = mem.kv_cache_bytes;
+  d.compute_buffer_bytes = mem.activations_bytes;
+  d.other_bytes = mem.overhead_bytes;
+  d.total_bytes = mem.total_bytes;
+  d.capacity_bytes = s.gpu_memory_bytes;
+  d.layers = s.arch.num_layers;
+  m.devices.push_back(d);
+  m.vram_bytes = mem.total_bytes * m.tp;
+  return m;
+}
+
+}  // namespace
+
+const char* to_string(EngineFamily family) {
+  switch (family) {
+    case EngineFamily::none: return "generic";
+    case EngineFamily::paged: return "paged";
+    case EngineFamily::llamacpp: return "llama.cpp";
+    case EngineFamily::eager: return "eager";
+  }
+  return "generic";
+}
+
+double cuda_visible_bytes(const EngineSpec& spec, double nominal_bytes) {
+  return positive(nominal_bytes) * (1.0 - std::clamp(spec.cuda_reserved_fraction, 0.0, 0.5));
+}
+
+double default_memory_fraction(const EngineSpec& spec, double tp) {
+  if (spec.fraction_by_tp.empty()) return spec.memory_fraction;
+  std::size_t i = 0;
+  for (double t = 1; t * 2 <= tp && i + 1 < spec.fraction_by_tp.size(); t *= 2) ++i;
+  return spec.fraction_by_tp[i];
+}
+
+EngineMemory engine_memory(const Scenario& s) {
+  switch (s.engine_spec.family) {
+    case EngineFamily::paged: return paged_memory(s);
+    case EngineFamily::llamacpp: return llamacpp_memory(s);
+    case EngineFamily::eager: return eager_memory(s);
+    case EngineFamily::none: break;
+  }
+  return EngineMemory{};
+}
+
+}  // namespace gpuplan
