@@ -58,7 +58,21 @@ std::map<std::string, double> fields(const ModelArch& a) {
           {"v_head_dim", a.v_head_dim},
           {"mtp_layers", a.mtp_layers},
           {"vision_params", a.vision_params},
-          {"context_length", a.context_length}};
+          {"context_length", a.context_length},
+          {"attn_output_gate", a.attn_output_gate},
+          {"moe_every", a.moe_every},
+          {"moe_offset", a.moe_offset},
+          {"recurrent", static_cast<double>(a.recurrent)},
+          {"attention_every", a.attention_every},
+          {"attention_offset", a.attention_offset},
+          {"ssm_inner", a.ssm_inner},
+          {"ssm_state", a.ssm_state},
+          {"ssm_conv", a.ssm_conv},
+          {"ssm_groups", a.ssm_groups},
+          {"ssm_dt_rank", a.ssm_dt_rank},
+          {"ssm_conv_bias", a.ssm_conv_bias},
+          {"ssm_proj_bias", a.ssm_proj_bias},
+          {"ssm_dt_norms", a.ssm_dt_norms}};
 }
 
 void expect_same_arch(const ModelArch& got, const ModelArch& want, const std::string& what) {
@@ -105,7 +119,54 @@ json config_for(const std::string& family, const ModelArch& a) {
          {"max_position_embeddings", a.context_length}};
     return c;
   }
+  if (family == "mamba") {  // MambaConfig
+    c = {{"model_type", "mamba"},
+         {"hidden_size", a.hidden_size},
+         {"num_hidden_layers", a.num_layers},
+         {"intermediate_size", a.ssm_inner},
+         {"state_size", a.ssm_state},
+         {"conv_kernel", a.ssm_conv},
+         {"time_step_rank", a.ssm_dt_rank},
+         {"use_conv_bias", a.ssm_conv_bias},
+         {"use_bias", a.ssm_proj_bias},
+         {"vocab_size", a.vocab_size},
+         {"tie_word_embeddings", a.tie_word_embeddings}};
+    return c;
+  }
   common(c);
+  if (family == "jamba") {
+    c.erase("head_dim");
+    c["attn_layer_period"] = a.attention_every;
+    c["attn_layer_offset"] = a.attention_offset;
+    c["expert_layer_period"] = a.moe_every;
+    c["expert_layer_offset"] = a.moe_offset;
+    c["num_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["mamba_expand"] = a.ssm_inner / a.hidden_size;
+    c["mamba_d_state"] = a.ssm_state;
+    c["mamba_d_conv"] = a.ssm_conv;
+    c["mamba_dt_rank"] = "auto";  // ceil(hidden / 16)
+    c["mamba_conv_bias"] = a.ssm_conv_bias;
+    c["mamba_proj_bias"] = a.ssm_proj_bias;
+    return c;
+  }
+  if (family == "qwen3_next") {
+    c["num_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["moe_intermediate_size"] = a.moe_intermediate_size;
+    c["shared_expert_intermediate_size"] = a.shared_expert_intermediate_size;
+    json types = json::array();
+    for (double i = 0; i < a.num_layers; ++i) {
+      types.push_back(std::fmod(i, a.attention_every) == a.attention_offset ? "full_attention" : "linear_attention");
+    }
+    c["layer_types"] = types;
+    c["linear_num_key_heads"] = a.ssm_groups;
+    c["linear_key_head_dim"] = a.ssm_state;
+    c["linear_num_value_heads"] = a.ssm_dt_rank;
+    c["linear_value_head_dim"] = a.ssm_inner / a.ssm_dt_rank;
+    c["linear_conv_kernel_dim"] = a.ssm_conv;
+    return c;
+  }
   if (family == "llama") {
     c["attention_bias"] = a.qkv_bias;
     c["mlp_bias"] = a.mlp_bias;
@@ -200,6 +261,9 @@ const std::map<std::string, std::string> kFixtureIds = {
     {"tiiuae__falcon-7b-instruct", "falcon-7b"},
     {"allenai__OLMo-2-1124-7B", "olmo-2-7b"},
     {"openai-community__gpt2", "gpt2"},
+    {"state-spaces__mamba-2.8b-hf", "mamba-2.8b"},
+    {"ai21labs__AI21-Jamba-1.5-Mini", "jamba-1.5-mini"},
+    {"Qwen__Qwen3-Next-80B-A3B-Instruct", "qwen3-next-80b-a3b"},
 };
 
 io::ParsedConfig parse_fixture(const std::string& dir) {
@@ -263,7 +327,7 @@ TEST(HfConfig, ConfigBuiltFromEveryCatalogArchitectureParsesBack) {
     auto parsed = io::parse_hf_config(cfg.dump());
     ASSERT_TRUE(parsed) << m.id << ": " << parsed.error().message << "\n" << cfg.dump();
     ModelArch got = parsed.value().arch;
-    if (m.family == "gpt2" || m.family == "falcon") got.context_length = m.arch.context_length;
+    if (m.family == "gpt2" || m.family == "falcon" || m.family == "mamba") got.context_length = m.arch.context_length;
     expect_same_arch(got, m.arch, m.id);
     EXPECT_EQ(count_params(parsed.value().arch).total, count_params(m.arch).total) << m.id;
     EXPECT_TRUE(parsed.value().warnings.empty()) << m.id << ": " << parsed.value().warnings.front();
@@ -370,4 +434,69 @@ TEST(HfConfig, QwenMoeDenseLayersBecomeALeadingDenseBlock) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r.value().arch.first_dense_layers, 2);
   EXPECT_TRUE(r.value().warnings.empty());
+}
+
+TEST(HfConfig, RecurrentFamiliesReadTheirLayerPatternsAndStateDimensions) {
+  // Mamba: the real state-spaces/mamba-130m-hf keys (quoted verbatim by public code): 24 layers of
+  // norm + MambaMixer, d_inner 1536, dt_rank 48, tied. 129,135,360 = the count public loaders print.
+  auto mamba = io::parse_hf_config(R"({"architectures": ["MambaForCausalLM"], "conv_kernel": 4, "expand": 2,
+      "hidden_act": "silu", "hidden_size": 768, "intermediate_size": 1536, "layer_norm_epsilon": 1e-05,
+      "model_type": "mamba", "num_hidden_layers": 24, "state_size": 16, "time_step_rank": 48,
+      "use_bias": false, "use_conv_bias": true, "vocab_size": 50280})");
+  ASSERT_TRUE(mamba) << mamba.error().message;
+  EXPECT_EQ(count_params(mamba.value().arch).total, 129135360.0);
+  EXPECT_EQ(num_recurrent_layers(mamba.value().arch), 24);
+  EXPECT_EQ(kv_token_layers(mamba.value().arch, 4096), 0);
+
+  // Jamba: attention on layers 4, 12, 20, 28; MoE on the odd layers; dt_rank "auto" = 4096 / 16.
+  const io::ParsedConfig jamba = parse_fixture("ai21labs__AI21-Jamba-1.5-Mini");
+  std::string pattern;
+  for (double i = 0; i < jamba.arch.num_layers; ++i) {
+    pattern += is_recurrent_layer(jamba.arch, i) ? (is_moe_layer(jamba.arch, i) ? 'm' : 'M')
+                                                 : (is_moe_layer(jamba.arch, i) ? 'a' : 'A');
+  }
+  EXPECT_EQ(pattern, "MmMmAmMmMmMmAmMmMmMmAmMmMmMmAmMm");
+  json j = json::parse(gpuplan::testing::read_text(kFixtures / "ai21labs__AI21-Jamba-1.5-Mini" / "config.json"));
+  j["mamba_dt_rank"] = "auto";
+  auto jamba_auto = io::parse_hf_config(j.dump());
+  ASSERT_TRUE(jamba_auto);
+  EXPECT_EQ(jamba_auto.value().arch.ssm_dt_rank, 256);
+
+  // Qwen3-Next: layer_types wins over full_attention_interval; an irregular list is a warning.
+  json q = json::parse(gpuplan::testing::read_text(kFixtures / "Qwen__Qwen3-Next-80B-A3B-Instruct" / "config.json"));
+  json types = json::array();
+  for (int i = 0; i < 48; ++i) types.push_back(i % 6 == 5 ? "full_attention" : "linear_attention");
+  q["layer_types"] = types;
+  auto six = io::parse_hf_config(q.dump());
+  ASSERT_TRUE(six);
+  EXPECT_EQ(six.value().arch.attention_every, 6);
+  EXPECT_EQ(six.value().arch.attention_offset, 5);
+  EXPECT_EQ(num_recurrent_layers(six.value().arch), 40);
+  q["layer_types"][0] = "full_attention";
+  auto odd = io::parse_hf_config(q.dump());
+  ASSERT_TRUE(odd);
+  EXPECT_FALSE(odd.value().warnings.empty());
+
+  // Mamba-2 (Mamba2Config keys of mistralai/Mamba-Codestral-7B-v0.1 as quoted by public code).
+  auto m2 = io::parse_hf_config(R"({"model_type": "mamba2", "hidden_size": 4096, "num_hidden_layers": 64,
+      "num_heads": 128, "head_dim": 64, "expand": 2, "n_groups": 8, "state_size": 128, "conv_kernel": 4,
+      "use_bias": false, "use_conv_bias": true, "vocab_size": 32768, "tie_word_embeddings": false})");
+  ASSERT_TRUE(m2) << m2.error().message;
+  EXPECT_TRUE(m2.value().warnings.empty());
+  // Per layer: in_proj 4096 x (8192 + 10240 + 128), conv 10240 x 4 + bias, A/D/dt_bias 3 x 128, gated
+  // norm 8192, out_proj 8192 x 4096, layer norm 4096; plus embedding, head (untied) and final norm.
+  const double layer = 4096.0 * 18560 + 10240 * 4 + 10240 + 3 * 128 + 8192 + 8192.0 * 4096 + 4096;
+  EXPECT_EQ(count_params(m2.value().arch).total, 64 * layer + 2 * 32768.0 * 4096 + 4096);
+}
+
+TEST(HfConfig, HybridFamiliesItCannotModelSaySo) {
+  for (const char* type : {"falcon_h1", "nemotron_h"}) {
+    json c = {{"model_type", type},       {"hidden_size", 1024}, {"num_hidden_layers", 4},
+              {"num_attention_heads", 8}, {"vocab_size", 1000},  {"intermediate_size", 2048}};
+    auto r = io::parse_hf_config(c.dump());
+    ASSERT_TRUE(r) << type;
+    bool said = false;
+    for (const auto& w : r.value().warnings) said = said || w.find("recurrent") != std::string::npos;
+    EXPECT_TRUE(said) << type;
+  }
 }

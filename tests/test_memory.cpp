@@ -142,3 +142,53 @@ TEST(Advice, SuggestsWhatWouldFit) {
   }
   EXPECT_TRUE(precision && context && bigger);
 }
+
+TEST(Memory, RecurrentStateIsFixedPerSequenceAndJoinsTheKvTerm) {
+  // Pure Mamba: no KV at all; the KV-cache term is the f32 state, one slot per sequence, whatever
+  // the context (llama.cpp llama_memory_recurrent: r_l and s_l in GGML_TYPE_F32).
+  Scenario s = scenario("mamba-2.8b", "bf16", "rtx-4090", 1024, 1);
+  const double state = 64 * (3 * 5120 + 5120 * 16) * 4.0;
+  EXPECT_EQ(kv_cache_bytes(s.arch, 1024, 1, 2), 0);
+  EXPECT_DOUBLE_EQ(estimate_memory(s).kv_cache_bytes, state);
+  s.workload.context = 2048;
+  EXPECT_DOUBLE_EQ(estimate_memory(s).kv_cache_bytes, state);
+  s.workload.batch = 8;
+  EXPECT_DOUBLE_EQ(estimate_memory(s).kv_cache_bytes, 8 * state);
+  std::printf("mamba-2.8b state per sequence: %.2f MiB (f32)\n", state / kMiB);
+
+  // Hybrid: KV of the attention layers grows, the state does not.
+  Scenario h = scenario("qwen3-next-80b-a3b", "bf16", "h100-sxm", 4096, 1);
+  const double kv_per_token = 12 * 2 * 2 * 256 * 2.0;  // 12 full-attention layers, 2 KV heads of 256, bf16
+  const double gdn_state = 36 * (3 * 8192 + 32 * 128 * 128) * 4.0;
+  EXPECT_DOUBLE_EQ(estimate_memory(h).kv_cache_bytes, 4096 * kv_per_token + gdn_state);
+  h.workload.context = 8192;
+  EXPECT_DOUBLE_EQ(estimate_memory(h).kv_cache_bytes, 8192 * kv_per_token + gdn_state);
+}
+
+TEST(Memory, HybridKvCacheIsFarSmallerThanASameSizeTransformer) {
+  // At 128k tokens: Qwen3-Next (12 of 48 layers attend) vs Llama 3.3 70B; Jamba (4 of 32) vs Mixtral 8x7B.
+  struct Pair {
+    const char* hybrid;
+    const char* transformer;
+  };
+  for (const Pair& p : {Pair{"qwen3-next-80b-a3b", "llama-3.3-70b"}, Pair{"jamba-1.5-mini", "mixtral-8x7b"}}) {
+    const double hybrid = estimate_memory(scenario(p.hybrid, "bf16", "h100-sxm", 131072, 1)).kv_cache_bytes;
+    const double dense = estimate_memory(scenario(p.transformer, "bf16", "h100-sxm", 131072, 1)).kv_cache_bytes;
+    std::printf("128k KV: %-20s %.2f GiB   %-14s %.2f GiB\n", p.hybrid, hybrid / kGiB, p.transformer, dense / kGiB);
+    EXPECT_LT(hybrid, dense / 4) << p.hybrid;
+  }
+}
+
+TEST(Memory, MaxContextOfAHybridIsTight) {
+  Scenario s = scenario("jamba-1.5-mini", "q4_k_m", "a100-80gb", 8192, 64);
+  const Estimate e = estimate(s);
+  ASSERT_GT(e.max_context, 0);
+  ASSERT_FALSE(e.max_context_is_model_limit);
+  Scenario at = s;
+  at.workload.context = e.max_context;
+  EXPECT_LE(estimate_memory(at).total_bytes, s.gpu_memory_bytes);
+  at.workload.context = e.max_context + 1;
+  EXPECT_GT(estimate_memory(at).total_bytes, s.gpu_memory_bytes);
+  std::printf("jamba-1.5-mini q4_k_m on A100 80GB, batch 64: max context %.0f%s\n", e.max_context,
+              e.max_context_is_model_limit ? " (model limit)" : "");
+}

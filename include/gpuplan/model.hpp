@@ -1,6 +1,7 @@
-// Model: the architecture of a transformer and what follows from it by counting:
-// exact parameter count, active parameters per token, the weight tensors by role
-// (for per-tensor quantisation), and KV-cache bytes per token.
+// Model: the architecture of a transformer (or a state-space / hybrid model) and what follows
+// from it by counting: exact parameter count, active parameters per token, the weight tensors by
+// role (for per-tensor quantisation), KV-cache elements per token and the fixed recurrent state
+// of Mamba / Gated DeltaNet layers per sequence.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -11,6 +12,9 @@ namespace gpuplan {
 
 enum class MlpKind { gated, plain };
 enum class QkNorm { none, per_head, full };
+// The mixer of the recurrent layers: Mamba (Gu & Dao 2023, selective scan), Mamba-2 (Dao & Gu
+// 2024, SSD), or Gated DeltaNet linear attention (Yang et al. 2024; Qwen3-Next).
+enum class RecurrentKind { none, mamba, mamba2, gated_deltanet };
 
 // The fields of a Hugging Face config.json that decide the parameter count and the KV cache.
 // All counts are doubles holding integers (exact up to 2^53).
@@ -51,9 +55,33 @@ struct ModelArch {
   double qk_nope_head_dim = 0;
   double qk_rope_head_dim = 0;
   double v_head_dim = 0;
-  double mtp_layers = 0;      // multi-token-prediction modules shipped with the checkpoint
-  double vision_params = 0;   // vision tower + projector shipped in the checkpoint
-  double context_length = 0;  // max_position_embeddings
+  double mtp_layers = 0;          // multi-token-prediction modules shipped with the checkpoint
+  double vision_params = 0;       // vision tower + projector shipped in the checkpoint
+  double context_length = 0;      // max_position_embeddings
+  bool attn_output_gate = false;  // Qwen3-Next gated attention: q_proj also emits a per-channel gate (2 x q width)
+  // MoE every few layers (Jamba: expert_layer_period 2, offset 1): layer i (after the leading dense
+  // block) is MoE when i % moe_every == moe_offset; 0 = every layer.
+  double moe_every = 0;
+  double moe_offset = 0;
+  // Recurrent layers. With a kind set, every layer is recurrent unless attention_every > 0: then
+  // layer i has attention (and a KV cache) when i % attention_every == attention_offset (Jamba 8/4,
+  // Qwen3-Next 4/3). The dimensions follow llama.cpp's GGUF ssm.* keys, so one formula covers all
+  // three kinds: ssm_inner = ssm.inner_size (Mamba d_inner = expand x hidden; Mamba-2 nheads x
+  // head_dim; Gated DeltaNet num_v_heads x head_v_dim), ssm_state = ssm.state_size (d_state; GDN
+  // head_k_dim), ssm_conv = ssm.conv_kernel, ssm_groups = ssm.group_count (Mamba-2 n_groups; GDN
+  // num_k_heads; 0 for Mamba), ssm_dt_rank = ssm.time_step_rank (Mamba dt_rank; Mamba-2 nheads;
+  // GDN num_v_heads).
+  RecurrentKind recurrent = RecurrentKind::none;
+  double attention_every = 0;
+  double attention_offset = 0;
+  double ssm_inner = 0;
+  double ssm_state = 0;
+  double ssm_conv = 0;
+  double ssm_groups = 0;
+  double ssm_dt_rank = 0;
+  bool ssm_conv_bias = true;   // conv1d bias (Mamba use_conv_bias / mamba_conv_bias; GDN has none)
+  bool ssm_proj_bias = false;  // in_proj / out_proj biases (use_bias / mamba_proj_bias)
+  bool ssm_dt_norms = false;   // Jamba: RMSNorms on dt (dt_rank), B and C (d_state each)
 };
 
 struct Model {
@@ -94,6 +122,14 @@ enum class TensorRole {
   ffn_up_shexp,
   ffn_down_shexp,
   router,
+  ssm_in,    // Mamba in_proj; Gated DeltaNet in_proj_qkvz
+  ssm_ba,    // Gated DeltaNet in_proj_ba (beta and alpha per value head)
+  ssm_conv,  // ssm_conv1d: depthwise causal convolution weights (kept in f32 by llama.cpp)
+  ssm_x,     // Mamba x_proj (dt, B, C)
+  ssm_dt,    // Mamba dt_proj
+  ssm_a,     // A_log (kept in f32)
+  ssm_d,     // D skip (kept in f32)
+  ssm_out,   // out_proj
   vector,
   vision
 };
@@ -106,7 +142,7 @@ struct WeightTensor {
 
 // The weight tensors of one decoder layer (fixed capacity, no allocation).
 struct LayerTensors {
-  std::array<WeightTensor, 20> tensors{};
+  std::array<WeightTensor, 24> tensors{};
   std::size_t count = 0;
   void add(TensorRole role, double elements, double cols) {
     if (elements > 0) tensors[count++] = WeightTensor{role, elements, cols};
@@ -118,6 +154,30 @@ bool is_mla(const ModelArch& arch);
 bool is_moe_layer(const ModelArch& arch, double layer);
 bool is_routed_expert(TensorRole role);
 bool is_sliding_layer(const ModelArch& arch, double layer);
+
+// Recurrent (state-space / linear-attention) layers: no KV cache, a fixed state per sequence.
+bool is_recurrent(const ModelArch& arch);                      // any recurrent layer
+bool is_recurrent_layer(const ModelArch& arch, double layer);  // 0-based; MTP layers (>= num_layers) attend
+double num_recurrent_layers(const ModelArch& arch);
+double num_attention_layers(const ModelArch& arch);  // layers with a KV cache
+// Elements of state one sequence holds in one recurrent layer (conv + SSM/linear-attention state):
+//   (ssm_conv - 1) x (ssm_inner + 2 x ssm_groups x ssm_state)  +  ssm_inner x ssm_state
+// = llama.cpp's n_embd_r() + n_embd_s() (src/llama-hparams.cpp), and vLLM's
+// MambaStateShapeCalculator (vllm/model_executor/layers/mamba/mamba_utils.py): mamba1_state_shape
+// (conv (d_conv-1, d_inner), ssm (d_inner, d_state)); mamba2_state_shape (conv (d_conv-1, d_inner +
+// 2 n_groups d_state), ssm (nheads, head_dim, d_state)); gated_delta_net_state_shape (conv
+// (kernel-1, 2 key_dim + value_dim), ssm (num_v_heads, head_k_dim, head_v_dim)).
+double recurrent_state_elements_per_layer(const ModelArch& arch);
+// Bytes per state element: llama.cpp keeps r_l and s_l in f32 (llama_memory_recurrent is created
+// with GGML_TYPE_F32 for both), whatever the KV-cache type. vLLM keeps the SSM state in f32 too and
+// the conv state in the model dtype, so this is an upper bound there (conv is ~5-15% of the state).
+inline constexpr double kRecurrentStateBytes = 4.0;
+// Bytes of recurrent state `sequences` sequences hold over all recurrent layers (fixed: does not grow
+// with the context). 0 for a transformer.
+double recurrent_state_bytes(const ModelArch& arch, double sequences);
+
+// Layers [layer, end) share one tensor shape; returns end (num_layers when the rest all match).
+double layer_run_end(const ModelArch& arch, double layer);
 
 // Tensors of decoder layer `layer` (0-based).
 LayerTensors layer_tensors(const ModelArch& arch, double layer);
@@ -139,7 +199,8 @@ ParamCounts count_params(const ModelArch& arch);
 // Elements of KV cache per token for one layer: 2 x kv_heads x head_dim, or for MLA the latent
 // kv_lora_rank + qk_rope_head_dim (Kwon et al. 2023; DeepSeek-V2 paper, section 2.1).
 double kv_elements_per_token_per_layer(const ModelArch& arch);
-// Tokens of KV a sequence of `context` tokens holds in total over all layers (sliding layers cap at the window).
+// Tokens of KV a sequence of `context` tokens holds in total over all layers (sliding layers cap at the
+// window; recurrent layers hold none).
 double kv_token_layers(const ModelArch& arch, double context);
 
 // Sum of (rows + cols) over the 2-D weight matrices: the state of factored optimizers (Adafactor).

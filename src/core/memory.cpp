@@ -158,12 +158,17 @@ double lora_params(const ModelArch& a, double rank, bool all_linear) {
       const bool mlp = w.role == TensorRole::ffn_gate || w.role == TensorRole::ffn_up ||
                        w.role == TensorRole::ffn_down || w.role == TensorRole::ffn_gate_shexp ||
                        w.role == TensorRole::ffn_up_shexp || w.role == TensorRole::ffn_down_shexp;
-      if (attention || (all_linear && mlp)) sum += times * rank * (w.cols + w.elements / w.cols);
+      // The nn.Linear projections of Mamba / Gated DeltaNet mixers (all-linear reaches them too).
+      const bool mixer = w.role == TensorRole::ssm_in || w.role == TensorRole::ssm_ba || w.role == TensorRole::ssm_x ||
+                         w.role == TensorRole::ssm_dt || w.role == TensorRole::ssm_out;
+      if (attention || (all_linear && (mlp || mixer))) sum += times * rank * (w.cols + w.elements / w.cols);
     }
   };
-  const double dense_layers = is_moe(a) ? std::min(a.first_dense_layers, a.num_layers) : a.num_layers;
-  scan(layer_tensors(a, 0), dense_layers);
-  scan(layer_tensors(a, a.num_layers - 1), a.num_layers - dense_layers);
+  for (double first = 0; first < a.num_layers;) {
+    const double end = layer_run_end(a, first);
+    scan(layer_tensors(a, first), end - first);
+    first = end;
+  }
   return sum;
 }
 
@@ -178,6 +183,8 @@ double trainable_params(const Scenario& s) {
   return 0;
 }
 
+// KV cache of the attention layers: grows with the context; recurrent layers add none (their fixed
+// state is recurrent_state_bytes, added to the KV-cache term in with_sequence_memory).
 double kv_cache_bytes(const ModelArch& arch, double context, double batch, double kv_bytes) {
   return batch * kv_token_layers(arch, context) * kv_elements_per_token_per_layer(arch) * kv_bytes;
 }
@@ -223,7 +230,10 @@ MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown m, doubl
     m.kv_cache_bytes = 0;
     m.activations_bytes = training_activation_bytes(s, context, batch);
   } else {
-    m.kv_cache_bytes = kv_cache_bytes(s.arch, context, batch, s.workload.kv_bytes) / n;
+    // The KV-cache term holds the attention layers' KV and the recurrent layers' fixed state (one
+    // slot per sequence, f32: see recurrent_state_bytes).
+    m.kv_cache_bytes =
+        (kv_cache_bytes(s.arch, context, batch, s.workload.kv_bytes) + recurrent_state_bytes(s.arch, batch)) / n;
     m.activations_bytes = inference_workspace_bytes(s, context, batch);
   }
   m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activations_bytes + m.gradients_bytes + m.optimizer_bytes +

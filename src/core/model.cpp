@@ -12,7 +12,8 @@ bool is_mla(const ModelArch& a) {
   return a.kv_lora_rank > 0;
 }
 bool is_moe_layer(const ModelArch& a, double layer) {
-  return is_moe(a) && layer >= a.first_dense_layers;
+  if (!is_moe(a) || layer < a.first_dense_layers) return false;
+  return a.moe_every <= 0 || std::fmod(layer, a.moe_every) == a.moe_offset;
 }
 
 bool is_routed_expert(TensorRole role) {
@@ -25,7 +26,105 @@ bool is_sliding_layer(const ModelArch& a, double layer) {
   return std::fmod(layer + 1, a.global_every) != 0;
 }
 
+bool is_recurrent(const ModelArch& a) {
+  return a.recurrent != RecurrentKind::none;
+}
+
+bool is_recurrent_layer(const ModelArch& a, double layer) {
+  if (!is_recurrent(a) || layer < 0 || layer >= a.num_layers) return false;
+  return a.attention_every <= 0 || std::fmod(layer, a.attention_every) != a.attention_offset;
+}
+
+double num_recurrent_layers(const ModelArch& a) {
+  if (!is_recurrent(a)) return 0;
+  if (a.attention_every <= 0) return a.num_layers;
+  // Attention layers: offset, offset + every, ... below num_layers.
+  const double attention = a.attention_offset < a.num_layers
+                               ? std::floor((a.num_layers - 1 - a.attention_offset) / a.attention_every) + 1
+                               : 0;
+  return a.num_layers - attention;
+}
+
+double num_attention_layers(const ModelArch& a) {
+  return a.num_layers - num_recurrent_layers(a);
+}
+
+double recurrent_state_elements_per_layer(const ModelArch& a) {
+  if (!is_recurrent(a)) return 0;
+  const double conv = std::max(0.0, a.ssm_conv - 1) * (a.ssm_inner + 2 * a.ssm_groups * a.ssm_state);
+  return conv + a.ssm_inner * a.ssm_state;
+}
+
+double recurrent_state_bytes(const ModelArch& a, double sequences) {
+  return sequences * num_recurrent_layers(a) * recurrent_state_elements_per_layer(a) * kRecurrentStateBytes;
+}
+
+double layer_run_end(const ModelArch& a, double layer) {
+  if (!is_moe(a) && !is_recurrent(a)) return a.num_layers;
+  const bool hybrid = (is_recurrent(a) && a.attention_every > 0) || (is_moe(a) && a.moe_every > 0);
+  if (!hybrid)
+    return is_moe(a) && layer < a.first_dense_layers ? std::min(a.first_dense_layers, a.num_layers) : a.num_layers;
+  const bool recurrent = is_recurrent_layer(a, layer);
+  const bool moe = is_moe_layer(a, layer);
+  double end = layer + 1;
+  while (end < a.num_layers && is_recurrent_layer(a, end) == recurrent && is_moe_layer(a, end) == moe) ++end;
+  return end;
+}
+
 namespace {
+
+// Mamba / Mamba-2 / Gated DeltaNet mixer, tensor by tensor as transformers builds them
+// (MambaMixer, Mamba2Mixer, JambaMambaMixer, Qwen3NextGatedDeltaNet).
+void add_recurrent_mixer(const ModelArch& a, LayerTensors& t) {
+  const double h = a.hidden_size;
+  const double inner = a.ssm_inner;
+  const double state = a.ssm_state;
+  const double conv = a.ssm_conv;
+  const double heads = a.ssm_dt_rank;
+  const double proj_bias = a.ssm_proj_bias ? 1 : 0;
+  switch (a.recurrent) {
+    case RecurrentKind::none: return;
+    case RecurrentKind::mamba: {
+      t.add(TensorRole::ssm_in, h * 2 * inner + proj_bias * 2 * inner, h);   // x and gate z
+      t.add(TensorRole::ssm_conv, inner * conv, conv);                       // depthwise conv1d
+      t.add(TensorRole::ssm_x, inner * (a.ssm_dt_rank + 2 * state), inner);  // x_proj -> dt, B, C
+      t.add(TensorRole::ssm_dt, a.ssm_dt_rank * inner, a.ssm_dt_rank);       // dt_proj
+      t.add(TensorRole::ssm_a, inner * state, state);                        // A_log
+      t.add(TensorRole::ssm_d, inner, 1);                                    // D
+      t.add(TensorRole::ssm_out, inner * h + proj_bias * h, inner);
+      double vectors = inner;                                    // dt_proj bias
+      if (a.ssm_conv_bias) vectors += inner;                     // conv1d bias
+      if (a.ssm_dt_norms) vectors += a.ssm_dt_rank + 2 * state;  // Jamba dt/B/C layernorms
+      t.add(TensorRole::vector, vectors, 1);
+      return;
+    }
+    case RecurrentKind::mamba2: {
+      const double conv_dim = inner + 2 * a.ssm_groups * state;
+      const double in_width = inner + conv_dim + heads;  // z, xBC, dt
+      t.add(TensorRole::ssm_in, h * in_width + proj_bias * in_width, h);
+      t.add(TensorRole::ssm_conv, conv_dim * conv, conv);
+      t.add(TensorRole::ssm_a, heads, 1);
+      t.add(TensorRole::ssm_d, heads, 1);
+      t.add(TensorRole::ssm_out, inner * h + proj_bias * h, inner);
+      // dt_bias, gated RMSNorm over d_inner, conv bias.
+      t.add(TensorRole::vector, heads + inner + (a.ssm_conv_bias ? conv_dim : 0), 1);
+      return;
+    }
+    case RecurrentKind::gated_deltanet: {
+      const double key_dim = a.ssm_groups * state;           // num_k_heads x head_k_dim
+      const double conv_dim = 2 * key_dim + inner;           // q, k, v
+      t.add(TensorRole::ssm_in, h * (conv_dim + inner), h);  // in_proj_qkvz
+      t.add(TensorRole::ssm_ba, h * 2 * heads, h);           // in_proj_ba
+      t.add(TensorRole::ssm_conv, conv_dim * conv, conv);
+      t.add(TensorRole::ssm_a, heads, 1);
+      t.add(TensorRole::ssm_out, inner * h, inner);
+      // dt_bias per value head, gated RMSNorm over head_v_dim (shared by the heads), conv bias.
+      const double head_v_dim = heads > 0 ? inner / heads : 0;
+      t.add(TensorRole::vector, heads + head_v_dim + (a.ssm_conv_bias ? conv_dim : 0), 1);
+      return;
+    }
+  }
+}
 
 void add_attention(const ModelArch& a, LayerTensors& t) {
   const double h = a.hidden_size;
@@ -46,7 +145,7 @@ void add_attention(const ModelArch& a, LayerTensors& t) {
   }
   const double q_width = a.num_heads * a.head_dim;
   const double kv_width = a.num_kv_heads * a.head_dim;
-  t.add(TensorRole::attn_q, h * q_width, h);
+  t.add(TensorRole::attn_q, h * q_width * (a.attn_output_gate ? 2 : 1), h);
   t.add(TensorRole::attn_k, h * kv_width, h);
   t.add(TensorRole::attn_v, h * kv_width, h);
   t.add(TensorRole::attn_o, q_width * h, q_width);
@@ -71,6 +170,7 @@ void add_mlp(const ModelArch& a, double width, LayerTensors& t, TensorRole gate,
 
 void add_ffn(const ModelArch& a, double layer, LayerTensors& t) {
   if (!is_moe_layer(a, layer)) {
+    if (a.intermediate_size <= 0) return;  // Mamba blocks have no MLP
     add_mlp(a, a.intermediate_size, t, TensorRole::ffn_gate, TensorRole::ffn_up, TensorRole::ffn_down, 1, a.mlp_bias);
     return;
   }
@@ -109,7 +209,11 @@ double routed_elements(const LayerTensors& t) {
 LayerTensors layer_tensors(const ModelArch& a, double layer) {
   LayerTensors t;
   t.add(TensorRole::vector, a.norms_per_layer * a.hidden_size, 1);
-  add_attention(a, t);
+  if (is_recurrent_layer(a, layer)) {
+    add_recurrent_mixer(a, t);
+  } else {
+    add_attention(a, t);
+  }
   add_ffn(a, layer, t);
   return t;
 }
@@ -135,14 +239,13 @@ ParamCounts count_params(const ModelArch& a) {
     if (w.role == TensorRole::vision) c.vision = w.elements;
   }
   c.total = sum_elements(outer);
-  // Dense layers and MoE layers each have one shape: count one of each and multiply.
-  const double dense_layers = is_moe(a) ? std::min(a.first_dense_layers, a.num_layers) : a.num_layers;
-  const double moe_layers = a.num_layers - dense_layers;
-  if (dense_layers > 0) c.total += dense_layers * sum_elements(layer_tensors(a, 0));
-  if (moe_layers > 0) {
-    const LayerTensors moe = layer_tensors(a, a.num_layers - 1);
-    c.total += moe_layers * sum_elements(moe);
-    c.routed_experts = moe_layers * routed_elements(moe);
+  // Runs of layers with one shape (dense / MoE, attention / recurrent): count one and multiply.
+  for (double first = 0; first < a.num_layers;) {
+    const double end = layer_run_end(a, first);
+    const LayerTensors t = layer_tensors(a, first);
+    c.total += (end - first) * sum_elements(t);
+    c.routed_experts += (end - first) * routed_elements(t);
+    first = end;
   }
   const double active_fraction = is_moe(a) ? a.experts_per_token / a.num_experts : 1.0;
   c.active = c.total - c.routed_experts * (1.0 - active_fraction);
@@ -160,10 +263,11 @@ double kv_elements_per_token_per_layer(const ModelArch& a) {
 }
 
 double kv_token_layers(const ModelArch& a, double context) {
-  if (a.sliding_window <= 0) return a.num_layers * context;
-  double sliding = a.num_layers;
-  if (a.global_every > 0) sliding = a.num_layers - std::floor(a.num_layers / a.global_every);
-  const double global = a.num_layers - sliding;
+  const double layers = num_attention_layers(a);  // recurrent layers hold no KV
+  if (a.sliding_window <= 0) return layers * context;
+  double sliding = layers;
+  if (a.global_every > 0) sliding = layers - std::floor(layers / a.global_every);
+  const double global = layers - sliding;
   return global * context + sliding * std::min(context, a.sliding_window);
 }
 
@@ -177,9 +281,11 @@ double matrix_dims_sum(const ModelArch& a) {
     }
   };
   add_layer(outer_tensors(a), 1);
-  const double dense_layers = is_moe(a) ? std::min(a.first_dense_layers, a.num_layers) : a.num_layers;
-  add_layer(layer_tensors(a, 0), dense_layers);
-  add_layer(layer_tensors(a, a.num_layers - 1), a.num_layers - dense_layers);
+  for (double first = 0; first < a.num_layers;) {
+    const double end = layer_run_end(a, first);
+    add_layer(layer_tensors(a, first), end - first);
+    first = end;
+  }
   return sum;
 }
 
@@ -189,9 +295,30 @@ double largest_tensor_elements(const ModelArch& a) {
     for (std::size_t i = 0; i < t.count; ++i) largest = std::max(largest, t.tensors[i].elements);
   };
   scan(outer_tensors(a));
-  scan(layer_tensors(a, a.num_layers - 1));
+  for (double first = 0; first < a.num_layers; first = layer_run_end(a, first)) scan(layer_tensors(a, first));
   return largest;
 }
+
+namespace {
+
+std::string validate_recurrent(const ModelArch& a) {
+  if (!is_recurrent(a)) return {};
+  if (a.ssm_inner <= 0 || a.ssm_state <= 0 || a.ssm_conv <= 0 || a.ssm_dt_rank <= 0) {
+    return "recurrent layers need ssm_inner, ssm_state, ssm_conv and ssm_dt_rank";
+  }
+  if (a.recurrent != RecurrentKind::mamba && a.ssm_groups <= 0) {
+    return "Mamba-2 and Gated DeltaNet layers need ssm_groups";
+  }
+  if (a.recurrent != RecurrentKind::mamba && std::fmod(a.ssm_inner, a.ssm_dt_rank) != 0) {
+    return "ssm_inner must be a multiple of the head count (ssm_dt_rank)";
+  }
+  if (a.attention_every > 0 && a.attention_offset >= a.attention_every) {
+    return "attention_offset must be below attention_every";
+  }
+  return {};
+}
+
+}  // namespace
 
 std::string validate_arch(const ModelArch& a) {
   auto bad = [](double v) { return !std::isfinite(v) || v < 0 || v > 1e12 || std::floor(v) != v; };
@@ -220,7 +347,16 @@ std::string validate_arch(const ModelArch& a) {
                            a.v_head_dim,
                            a.mtp_layers,
                            a.vision_params,
-                           a.context_length};
+                           a.context_length,
+                           a.moe_every,
+                           a.moe_offset,
+                           a.attention_every,
+                           a.attention_offset,
+                           a.ssm_inner,
+                           a.ssm_state,
+                           a.ssm_conv,
+                           a.ssm_groups,
+                           a.ssm_dt_rank};
   for (double v : fields) {
     if (bad(v)) return "architecture fields must be non-negative integers below 1e12";
   }
@@ -228,7 +364,10 @@ std::string validate_arch(const ModelArch& a) {
     return "hidden_size, num_layers and vocab_size must be positive";
   }
   if (a.num_layers > 10000) return "num_layers is implausibly large (more than 10000)";
-  if (!is_mla(a)) {
+  if (const std::string why = validate_recurrent(a); !why.empty()) return why;
+  if (num_attention_layers(a) <= 0) {
+    // Pure state-space model: no attention fields needed.
+  } else if (!is_mla(a)) {
     if (a.num_heads <= 0 || a.num_kv_heads <= 0 || a.head_dim <= 0) {
       return "num_heads, num_kv_heads and head_dim must be positive";
     }
@@ -241,8 +380,11 @@ std::string validate_arch(const ModelArch& a) {
       return "experts_per_token must be between 1 and num_experts";
     }
     if (a.moe_intermediate_size <= 0) return "MoE models need moe_intermediate_size";
-  } else if (a.intermediate_size <= 0) {
-    return "intermediate_size must be positive";
+    if (a.moe_every > 0 && a.moe_offset >= a.moe_every) return "moe_offset must be below moe_every";
+    const bool dense_layers = a.first_dense_layers > 0 || a.moe_every > 1;
+    if (dense_layers && a.intermediate_size <= 0 && !is_recurrent(a)) return "intermediate_size must be positive";
+  } else if (a.intermediate_size <= 0 && !is_recurrent(a)) {
+    return "intermediate_size must be positive";  // recurrent blocks (Mamba) may have no MLP
   }
   return {};
 }

@@ -21,15 +21,15 @@ double attention_dims(const ModelArch& a) {  // d_qk + d_v per head
 
 double sliding_layers(const ModelArch& a) {
   if (a.sliding_window <= 0) return 0;
-  if (a.global_every <= 0) return a.num_layers;
-  return a.num_layers - std::floor(a.num_layers / a.global_every);
+  if (a.global_every <= 0) return num_attention_layers(a);
+  return num_attention_layers(a) - std::floor(num_attention_layers(a) / a.global_every);
 }
 
 // Attention FLOPs of one token attending to `context` earlier tokens, all layers (QK^T and AV).
 double attention_flops_per_token(const ModelArch& a, double context) {
   const double per_kv = 2.0 * a.num_heads * attention_dims(a);
   const double sliding = sliding_layers(a);
-  const double global = a.num_layers - sliding;
+  const double global = num_attention_layers(a) - sliding;  // recurrent layers attend to nothing
   return per_kv * (global * context + sliding * std::min(context, a.sliding_window));
 }
 
@@ -37,7 +37,7 @@ double attention_flops_per_token(const ModelArch& a, double context) {
 double attention_flops_prompt(const ModelArch& a, double tokens) {
   const double per_kv = 2.0 * a.num_heads * attention_dims(a);
   const double sliding = sliding_layers(a);
-  const double global = a.num_layers - sliding;
+  const double global = num_attention_layers(a) - sliding;
   const double full = tokens * (tokens + 1) / 2;
   double windowed = full;
   if (a.sliding_window > 0 && tokens > a.sliding_window) {
@@ -146,7 +146,9 @@ RooflineTerms decode_terms_with(const SpeedInputs& in, const ModelCosts& c, doub
   const ModelArch& a = *in.arch;
   RooflineTerms t;
   const double flops = concurrency * (2.0 * c.linear_params + attention_flops_per_token(a, context));
-  const double bytes = weights_read(a, c, concurrency) + kv_cache_bytes(a, context, concurrency, in.kv_bytes);
+  // Recurrent layers read and write back their fixed state each step instead of a growing KV.
+  const double bytes = weights_read(a, c, concurrency) + kv_cache_bytes(a, context, concurrency, in.kv_bytes) +
+                       2.0 * recurrent_state_bytes(a, concurrency);
   t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
   t.memory_s = bytes / std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s);
   t.passes = 1;
@@ -163,7 +165,8 @@ RooflineTerms prefill_terms_with(const SpeedInputs& in, const ModelCosts& c, dou
   const double flops =
       2.0 * tokens * (c.linear_params - c.head_params) + 2.0 * c.head_params + attention_flops_prompt(a, tokens);
   const double bytes = t.passes * weights_read(a, c, std::min(tokens, ubatch)) +
-                       kv_cache_bytes(a, tokens, 1, in.kv_bytes);  // KV written once
+                       kv_cache_bytes(a, tokens, 1, in.kv_bytes) +  // KV written once
+                       recurrent_state_bytes(a, 1.0) * t.passes;    // state carried between chunks
   t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
   t.memory_s = bytes / std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s);
   t.layers = a.num_layers;
