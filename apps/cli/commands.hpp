@@ -24,6 +24,7 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
 std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global);
 std::function<int()> add_idle_command(CLI::App& app);
 std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& global);
+std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global);
 std::function<int()> add_inspect_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace gpuplan::cli

@@ -15,6 +15,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
+      "  gpuplan plan llama-3.1-70b --context 32k --users 20 --tpot 50ms   # what to run it on\n"
       "  gpuplan fit llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4\n"
       "  gpuplan fit mistral-7b --gpu a100-80gb --mode full-finetune --seq 4096 --micro-batch 4\n"
       "  gpuplan fit qwen2.5-7b --gpu l4 --mode qlora\n"
@@ -34,6 +35,7 @@ int run(int argc, char** argv) {
   const auto cost = add_cost_command(app, global);
   const auto idle = add_idle_command(app);
   const auto train = add_train_command(app, global);
+  const auto plan = add_plan_command(app, global);
   const auto inspect = add_inspect_command(app, global);
   bool offline = false;
   app.add_flag("--offline", offline, "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)");
@@ -52,6 +54,7 @@ int run(int argc, char** argv) {
     if (app.got_subcommand("cost")) return cost();
     if (app.got_subcommand("idle")) return idle();
     if (app.got_subcommand("train")) return train();
+    if (app.got_subcommand("plan")) return plan();
     if (app.got_subcommand("inspect")) return inspect();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpuplan: internal error: %s\n", e.what());

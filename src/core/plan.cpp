@@ -1,0 +1,648 @@
+// The plan search: candidates, the rules that reject them, ranking, tiers and the Pareto front.
+#include "gpuplan/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "gpuplan/memory.hpp"
+#include "gpuplan/names.hpp"
+#include "gpuplan/units.hpp"
+
+namespace gpuplan {
+namespace {
+
+constexpr double kSecondsPerMonth = kHoursPerMonth * 3600.0;
+
+std::string num(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+std::string ms(double seconds) {
+  return num(seconds * 1e3, seconds < 0.1 ? 1 : 0) + " ms";
+}
+
+bool is_gguf(const Precision& p) {
+  return p.kind == QuantKind::gguf_mix;
+}
+bool is_llama_cpp(const RuntimeModel& rt) {
+  return rt.runtime == "llama.cpp" || rt.runtime == "ollama";
+}
+
+// ---- the rules a serving candidate must obey, one function each; "" when it holds ----
+
+std::string rule_runtime_runs_precision(const Gpu& gpu, const Precision& p, const RuntimeModel& rt) {
+  if (is_gguf(p) && !is_llama_cpp(rt)) return "GGUF types run on llama.cpp, not " + rt.runtime;
+  if (!is_gguf(p) && is_llama_cpp(rt) && !(p.kind == QuantKind::floating && p.linear_bits == 16)) {
+    return "llama.cpp runs GGUF types (use q8_0 or q4_k_m), not " + p.name;
+  }
+  if (gpu.vendor == "apple" && !is_llama_cpp(rt)) return rt.runtime + " does not run on Apple GPUs";
+  return {};
+}
+
+std::string rule_card_supports_precision(const Gpu& gpu, const Precision& p) {
+  if (p.name == "fp8" && gpu.dense_flops.fp8 <= 0) return "fp8 needs FP8 tensor cores (Ada, Hopper, Blackwell, MI300)";
+  return {};
+}
+
+std::string rule_gpu_count_allowed(const Gpu& gpu, double gpus) {
+  if (gpus > 1 && gpu.unified_memory) return "unified-memory machines serve on one device";
+  return {};
+}
+
+std::string rule_split_valid(const ModelArch& a, double gpus, Split split, double gpus_per_node) {
+  if (gpus <= 1 || split == Split::layer) return {};
+  if (gpus > gpus_per_node) return "tensor parallelism crosses nodes (layer split across nodes instead)";
+  const double kv = a.num_kv_heads > 0 ? a.num_kv_heads : a.num_heads;
+  if (std::fmod(kv, gpus) != 0 && std::fmod(gpus, kv) != 0) return "tensor parallelism does not divide the KV heads";
+  if (std::fmod(a.num_heads, gpus) != 0) return "tensor parallelism does not divide the attention heads";
+  return {};
+}
+
+std::string rule_priced(const Prices& p, Ownership o) {
+  const bool rent = p.rent_usd_per_gpu_hour > 0;
+  const bool own = p.purchase_usd_per_gpu > 0 && p.gpu_tdp_w > 0;
+  if (o == Ownership::rent && !rent) return "no rental price in the catalog";
+  if (o == Ownership::own && !own) return "no purchase price in the catalog";
+  if (!rent && !own) return "no rental or purchase price in the catalog";
+  return {};
+}
+
+std::string split_name(Split s) {
+  return s == Split::tensor ? "tensor" : "layer";
+}
+
+std::string layout_text(double gpus, Split split) {
+  if (gpus <= 1) return "single GPU";
+  return split_name(split) + " split x" + num(gpus, 0);
+}
+
+// Picks the monthly figure by ownership: rent (always on), own, or the cheaper available.
+void choose_monthly(PlanCandidate& c, Ownership o) {
+  const bool rent = c.prices.rent_usd_per_gpu_hour > 0;
+  const bool own = c.prices.purchase_usd_per_gpu > 0 && c.prices.gpu_tdp_w > 0;
+  const bool use_own = o == Ownership::own || (o == Ownership::cheaper && own &&
+                                                (!rent || c.cost.own.monthly_usd < c.cost.rent.monthly_usd));
+  c.cost_basis = use_own ? "own" : "rent";
+  c.monthly_usd = use_own ? c.cost.own.monthly_usd : c.cost.rent.monthly_usd;
+}
+
+// Fixes the scenario of one serving candidate (runtime, hardware, speed workload).
+// `weights`: the precision's weight bytes computed once for the whole search (the same numbers
+// estimate() would compute tensor by tensor on every call); a checkpoint's measured bytes win.
+Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, const Precision& p, Split split,
+                          const RuntimeModel& rt, const WeightBytes* weights) {
+  Scenario s = r.base;
+  s.precision = p;
+  s.measured_weights = weights != nullptr ? *weights : WeightBytes{};
+  if (r.base.measured_weights.total > 0 && r.base.precision.name == p.name) s.measured_weights = r.base.measured_weights;
+  s.gpu_memory_bytes = usable_memory_bytes(gpu);
+  s.gpus = gpus;
+  s.runtime = rt;
+  s.hardware = compute_spec(gpu);
+  s.with_speed = true;
+  s.workload.mode = Mode::inference;
+  s.workload.ubatch = rt.ubatch;
+  s.speed.prompt_tokens = r.serve.prompt_tokens;
+  s.speed.output_tokens = r.serve.output_tokens;
+  s.speed.gpus = gpus;
+  s.speed.split = split;
+  return s;
+}
+
+void set_batch(Scenario& s, double batch) {
+  s.workload.batch = batch;
+  s.speed.concurrency = batch;
+}
+
+}  // namespace
+
+const char* to_string(PlanKind kind) {
+  return kind == PlanKind::serve ? "serve" : "train";
+}
+const char* to_string(Ownership o) {
+  return o == Ownership::rent ? "rent" : o == Ownership::own ? "own" : "cheaper";
+}
+
+double derived_tokens_per_month(const ServeWorkload& w) {
+  const double ttft = w.ttft_target_s > 0 ? w.ttft_target_s : 1.0;
+  const double tpot = w.tpot_target_s > 0 ? w.tpot_target_s : 0.05;
+  const double request_s = ttft + w.output_tokens * tpot;
+  const double in_flight = std::max(0.5, w.users / 2.0);
+  return in_flight / request_s * (w.prompt_tokens + w.output_tokens) * kSecondsPerMonth;
+}
+
+std::string default_serving_runtime(const Gpu& gpu, const Precision& p) {
+  if (is_gguf(p) || gpu.vendor == "apple") return "llama.cpp";
+  return "vllm";
+}
+
+Prices gpu_prices(const Gpu& gpu, const PriceBook& book) {
+  Prices p;
+  p.power_usd_per_kwh = book.power_usd_per_kwh.value;
+  p.pue = book.pue.value;
+  p.hosting_usd_per_kw_month = book.hosting_usd_per_kw_month.value;
+  p.server_power_factor = book.server_power_factor.value;
+  p.gpu_tdp_w = gpu.tdp_w;
+  p.rent_usd_per_gpu_hour = gpu.rent_usd_per_hour;
+  p.committed_usd_per_gpu_hour =
+      book.committed_discount.value > 0 ? gpu.rent_usd_per_hour * (1.0 - book.committed_discount.value) : 0;
+  p.purchase_usd_per_gpu = gpu.launch_price_usd;
+  return p;
+}
+
+Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node) {
+  auto named = [&catalog](const std::string& id) -> const Catalog::NamedLink* {
+    for (const auto& l : catalog.links) {
+      if (l.id == id) return &l;
+    }
+    return nullptr;
+  };
+  Cluster c;
+  c.gpus_per_node = gpus_per_node;
+  c.peak_flops = gpu.dense_flops.bf16 > 0   ? gpu.dense_flops.bf16
+                 : gpu.dense_flops.fp16 > 0 ? gpu.dense_flops.fp16
+                                            : gpu.dense_flops.fp32;
+  c.memory_bytes = usable_memory_bytes(gpu);
+  c.tdp_w = gpu.tdp_w;
+  const Catalog::NamedLink* intra = named(gpu.peer_link);
+  if (intra == nullptr) intra = named(gpu.host_link.empty() ? "pcie4-x16" : gpu.host_link);
+  if (intra == nullptr) intra = named("pcie4-x16");
+  const Catalog::NamedLink* inter = named(network);
+  if (intra != nullptr) c.intra = Link{intra->bytes_per_s, intra->latency_s};
+  if (inter != nullptr) c.inter = Link{inter->bytes_per_s, inter->latency_s};
+  c.compute_efficiency = 0.745;
+  for (const auto& rt : catalog.runtimes) {
+    if (rt.id == "megatron-training") c.compute_efficiency = rt.compute_efficiency_float;
+  }
+  return c;
+}
+
+std::vector<double> gpu_counts(double gpus_per_node, double max_gpus) {
+  std::vector<double> out;
+  for (double n = 1; n <= std::min(gpus_per_node, max_gpus); n *= 2) out.push_back(n);
+  if (!out.empty() && out.back() < gpus_per_node && gpus_per_node <= max_gpus) out.push_back(gpus_per_node);
+  for (double n = 2 * gpus_per_node; n <= max_gpus; n += gpus_per_node) out.push_back(n);
+  return out;
+}
+
+std::vector<Precision> plan_precisions(const PlanRequest& r) {
+  std::vector<std::string> names = r.filters.precisions;
+  if (names.empty()) {
+    if (r.kind == PlanKind::serve) {
+      names = {"bf16", "fp8", "int8", "awq-int4", "q8_0", "q5_k_m", "q4_k_m"};
+    } else {
+      names = {r.train.method == Mode::qlora ? "nf4-dq" : "bf16"};
+    }
+  }
+  std::vector<Precision> out;
+  for (const auto& n : names) {
+    auto p = find_precision(n);
+    if (p) out.push_back(p.value());
+  }
+  return out;
+}
+
+PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus, const Precision& p, Split split,
+                               double* evaluated, const WeightBytes* weights) {
+  PlanCandidate c;
+  c.gpu = &gpu;
+  c.gpus = gpus;
+  c.precision = p;
+  c.split = split;
+  c.layout = layout_text(gpus, split);
+  c.prices = gpu_prices(gpu, r.catalog->prices);
+  c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
+  double local_count = 0;
+  double& count = evaluated != nullptr ? *evaluated : local_count;
+  auto reject = [&c](std::string why) -> PlanCandidate& {
+    c.reason = std::move(why);
+    c.feasible = false;
+    return c;
+  };
+  const ServeWorkload& w = r.serve;
+  const std::string rt_name = r.filters.runtime.empty() ? default_serving_runtime(gpu, p) : r.filters.runtime;
+  auto rt = find_runtime(*r.catalog, rt_name, gpu.vendor);
+  if (!rt) return reject(rt.error().message);
+  c.runtime = rt.value().id;
+  for (const std::string& why : {rule_runtime_runs_precision(gpu, p, rt.value()), rule_card_supports_precision(gpu, p),
+                                 rule_gpu_count_allowed(gpu, gpus), rule_split_valid(r.base.arch, gpus, split,
+                                                                                     r.gpus_per_node)}) {
+    if (!why.empty()) return reject(why);
+  }
+  Scenario s = serving_scenario(r, gpu, gpus, p, split, rt.value(), weights);
+
+  // 1. At launch: one request at the longest context must fit (vLLM refuses to start otherwise).
+  s.workload.context = w.context;
+  set_batch(s, 1);
+  const Estimate longest = estimate(s);
+  count += 1;
+  c.estimate = longest;
+  c.memory_per_gpu_bytes = longest.memory.total_bytes;
+  c.fits = longest.fits;
+  if (!longest.fits) {
+    return reject("does not fit: one " + format_tokens(w.context) + "-token request needs " +
+                  format_gib(longest.memory.total_bytes) + " per GPU, " + format_gib(longest.capacity_bytes) +
+                  " available");
+  }
+  // 2. Memory: how many average requests one replica holds.
+  const double average = w.prompt_tokens + w.output_tokens;
+  s.workload.context = average;
+  set_batch(s, w.users);
+  const Estimate at_users = estimate(s);
+  count += 1;
+  c.max_concurrency_memory = std::max(1.0, at_users.max_batch);
+  const double cap = std::min(w.users, c.max_concurrency_memory);
+  // 3. Latency: the most requests per replica that still meet the TPOT target.
+  auto tpot_at = [&](double k) {
+    Scenario t = s;
+    set_batch(t, k);
+    count += 1;
+    return estimate_speed(speed_inputs(t)).tpot_s.expected;
+  };
+  if (w.tpot_target_s > 0) {
+    const double one = tpot_at(1);
+    if (one > w.tpot_target_s) {
+      c.tpot_s = one;
+      return reject("too slow: TPOT " + ms(one) + " at one request, target " + ms(w.tpot_target_s));
+    }
+  }
+  const double k = std::max(
+      1.0, largest_fitting(cap, [&](double b) { return w.tpot_target_s <= 0 || tpot_at(b) <= w.tpot_target_s; }));
+  // 4. The replica at that concurrency: the common Estimate (memory + speed).
+  set_batch(s, k);
+  c.estimate = estimate(s);
+  count += 1;
+  c.batch = k;
+  c.memory_per_gpu_bytes = c.estimate.memory.total_bytes;
+  c.max_context = c.estimate.max_context;
+  c.ttft_s = c.estimate.speed.ttft_s.expected;
+  c.tpot_s = c.estimate.speed.tpot_s.expected;
+  c.tokens_per_s = c.estimate.speed.aggregate_tokens_per_s.expected;
+  if (w.ttft_target_s > 0 && c.ttft_s > w.ttft_target_s) {
+    return reject("too slow: TTFT " + num(c.ttft_s, 2) + " s for a " + format_tokens(w.prompt_tokens) +
+                  "-token prompt, target " + num(w.ttft_target_s, 2) + " s");
+  }
+  // 5. The fleet and its cost (serving_cost, as `gpuplan cost`).
+  c.replica.gpus = gpus;
+  c.replica.concurrency = k;
+  c.replica.tpot_s = c.tpot_s;
+  c.replica.ttft_s = c.ttft_s;
+  c.replica.request_s = c.ttft_s + w.output_tokens * c.tpot_s;
+  c.replica.meets_latency = true;
+  ServingDemand d;
+  d.tokens_per_month = w.tokens_per_month > 0 ? w.tokens_per_month : derived_tokens_per_month(w);
+  d.prompt_tokens = w.prompt_tokens;
+  d.output_tokens = w.output_tokens;
+  d.peak_concurrency = w.users;
+  c.prices.api_input_usd_per_million = r.api.usd_per_million_input;
+  c.prices.api_output_usd_per_million = r.api.usd_per_million_output;
+  c.cost = serving_cost(d, c.replica, c.prices, -1);
+  c.replicas = c.cost.replicas;
+  c.fleet_gpus = c.cost.gpus;
+  c.utilization = c.cost.utilization;
+  if (const std::string why = rule_priced(c.prices, r.ownership); !why.empty()) return reject(why);
+  choose_monthly(c, r.ownership);
+  if (c.fleet_gpus > r.filters.max_gpus) {
+    return reject("fleet of " + num(c.fleet_gpus, 0) + " GPUs exceeds the limit of " + num(r.filters.max_gpus, 0));
+  }
+  c.feasible = true;
+  return c;
+}
+
+Scenario candidate_scenario(const PlanRequest& r, const PlanCandidate& c) {
+  RuntimeModel rt;
+  const std::string name = r.filters.runtime.empty() ? default_serving_runtime(*c.gpu, c.precision) : r.filters.runtime;
+  if (auto found = find_runtime(*r.catalog, name, c.gpu->vendor)) rt = found.value();
+  Scenario s = serving_scenario(r, *c.gpu, c.gpus, c.precision, c.split, rt, nullptr);
+  s.workload.context = r.serve.prompt_tokens + r.serve.output_tokens;
+  set_batch(s, c.batch);
+  return s;
+}
+
+PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Precision& p, double* evaluated) {
+  PlanCandidate c;
+  c.gpu = &gpu;
+  c.precision = p;
+  c.runtime = "megatron-training";
+  c.prices = gpu_prices(gpu, r.catalog->prices);
+  c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
+  auto reject = [&c](std::string why) -> PlanCandidate& {
+    c.reason = std::move(why);
+    c.feasible = false;
+    return c;
+  };
+  const TrainWorkload& t = r.train;
+  const bool quantised_base = p.kind != QuantKind::floating;
+  if (t.method == Mode::qlora && !quantised_base) return reject("QLoRA trains adapters on a quantised base");
+  if (t.method != Mode::qlora && quantised_base) return reject(p.name + " is quantised; this method trains in bf16");
+  if (gpu.vendor == "apple" || gpu.vendor == "google") return reject("no Megatron/DeepSpeed-style training stack");
+  if (c.prices.rent_usd_per_gpu_hour <= 0 && c.prices.purchase_usd_per_gpu <= 0) {
+    return reject("no rental or purchase price in the catalog");
+  }
+  if (const std::string why = rule_priced(c.prices, r.ownership); !why.empty()) return reject(why);
+
+  Scenario s = r.base;
+  s.precision = p;
+  s.measured_weights = {};
+  s.workload.mode = t.method;
+  s.workload.context = t.seq;
+  s.workload.batch = 1;
+  s.gpu_memory_bytes = usable_memory_bytes(gpu);
+  s.gpus = 1;
+  c.estimate = estimate(s);
+  TrainJob job;
+  job.tokens = t.tokens;
+  job.seq = t.seq;
+  job.global_batch_seqs = std::max(1.0, std::round(t.global_batch_tokens / t.seq));
+  const Cluster cluster = training_cluster(gpu, *r.catalog, r.network, r.gpus_per_node);
+  const TrainModel model = prepare_train_model(s, job);
+
+  // Price per GPU-hour: rent on demand, or owned cards (idle hours paid through the utilisation).
+  const double rent = c.prices.rent_usd_per_gpu_hour;
+  const double own = c.prices.purchase_usd_per_gpu > 0 ? job_cost(1, c.prices, r.own_utilization).own_usd : 0;
+  const bool use_own =
+      r.ownership == Ownership::own || (r.ownership == Ownership::cheaper && own > 0 && (rent <= 0 || own < rent));
+  c.cost_basis = use_own ? "own" : "rent";
+  const double usd_per_gpu_hour = use_own ? own : rent;
+
+  SearchLimits limits;
+  limits.max_gpus = gpu.tier == Tier::datacenter ? r.filters.max_gpus : std::min(r.filters.max_gpus, r.gpus_per_node);
+  limits.deadline_s = t.deadline_s;
+  limits.budget_usd = t.budget_usd;
+  limits.usd_per_gpu_hour = usd_per_gpu_hour;
+  const SearchResult found = search_layouts(model, job, cluster, limits);
+  if (evaluated != nullptr) *evaluated += std::max(1.0, found.evaluated);
+  if (!found.found) {
+    std::string why = "no layout";
+    if (!found.rejected.empty()) {
+      // The most telling reason: missing the deadline or budget beats the layout rules.
+      why = found.rejected.front().first;
+      for (const auto& [reason, n] : found.rejected) {
+        if (reason == "misses the deadline" || reason == "over the budget") why = reason;
+      }
+    }
+    return reject(why + " (" + num(found.evaluated, 0) + " layouts on up to " + num(limits.max_gpus, 0) + " GPUs)");
+  }
+  c.train_layout = found.cheapest;
+  c.train_estimate = found.cheapest_estimate;
+  c.gpus = found.gpus_cheapest;
+  c.fleet_gpus = c.gpus;
+  c.batch = c.train_layout.micro_batch;
+  c.layout = to_string(c.train_layout);
+  c.split = c.train_layout.tp > 1 ? Split::tensor : Split::layer;
+  c.memory_per_gpu_bytes = c.train_estimate.memory_bytes;
+  c.fits = true;
+  c.tokens_per_s = c.train_estimate.tokens_per_s;
+  c.wall_s = c.train_estimate.wall_s;
+  c.gpu_hours = c.train_estimate.gpu_hours;
+  c.job_usd = c.gpu_hours * usd_per_gpu_hour;
+  c.utilization = r.own_utilization;
+  c.feasible = true;
+  return c;
+}
+
+double speed_figure(const PlanCandidate& c) {
+  if (c.monthly_usd > 0 || c.tpot_s > 0) return c.tpot_s > 0 ? 1.0 / c.tpot_s : 0;
+  return c.tokens_per_s;
+}
+
+bool ranks_before(const PlanCandidate& a, const PlanCandidate& b) {
+  if (a.feasible != b.feasible) return a.feasible;
+  if (!a.feasible) return false;
+  // Cents decide; equal cost prefers the higher precision, then the faster, then fewer GPUs.
+  const double ca = std::round(a.rank_usd() * 100), cb = std::round(b.rank_usd() * 100);
+  if (ca != cb) return ca < cb;
+  if (a.precision.linear_bits != b.precision.linear_bits) return a.precision.linear_bits > b.precision.linear_bits;
+  if (speed_figure(a) != speed_figure(b)) return speed_figure(a) > speed_figure(b);
+  return a.fleet_gpus < b.fleet_gpus;
+}
+
+bool dominates(const PlanCandidate& a, const PlanCandidate& b) {
+  const double ca = a.rank_usd(), cb = b.rank_usd();
+  const double sa = speed_figure(a), sb = speed_figure(b);
+  return ca <= cb && sa >= sb && (ca < cb || sa > sb);
+}
+
+namespace {
+
+bool tier_allowed(const PlanRequest& r, const Gpu& g) {
+  if (r.filters.tier && g.tier != *r.filters.tier) return false;
+  if (r.filters.gpus.empty()) return true;
+  return std::any_of(r.filters.gpus.begin(), r.filters.gpus.end(),
+                     [&g](const std::string& id) { return canonical_name(id) == canonical_name(g.id); });
+}
+
+struct SearchOut {
+  std::vector<PlanCandidate> candidates;
+  double evaluated = 0;
+};
+
+SearchOut search(const PlanRequest& r) {
+  SearchOut out;
+  const std::vector<Precision> precisions = plan_precisions(r);
+  std::vector<WeightBytes> weights;
+  for (const Precision& p : precisions) weights.push_back(weight_bytes_breakdown(r.base.arch, p));
+  for (const Gpu& g : r.catalog->gpus) {
+    if (!tier_allowed(r, g)) continue;
+    if (r.kind == PlanKind::train) {
+      for (const Precision& p : precisions) out.candidates.push_back(evaluate_training(r, g, p, &out.evaluated));
+      continue;
+    }
+    for (double n : gpu_counts(r.gpus_per_node, r.filters.max_gpus)) {
+      if (n > 1 && g.unified_memory) break;
+      for (std::size_t i = 0; i < precisions.size(); ++i) {
+        for (Split split : {Split::layer, Split::tensor}) {
+          if (n == 1 && split == Split::tensor) continue;
+          PlanCandidate c = evaluate_serving(r, g, n, precisions[i], split, &out.evaluated, &weights[i]);
+          // Keep what was estimated; rules that rejected before any estimate are only counted.
+          out.candidates.push_back(std::move(c));
+        }
+      }
+    }
+  }
+  std::stable_sort(out.candidates.begin(), out.candidates.end(), ranks_before);
+  return out;
+}
+
+// The commonest rejection reason, shortened to its rule ("does not fit", "too slow", ...).
+std::string reason_key(const std::string& reason) {
+  const auto colon = reason.find(':');
+  const auto paren = reason.find(" (");
+  return reason.substr(0, std::min(colon, paren));
+}
+
+std::string tier_why_none(const std::vector<PlanCandidate>& cs, Tier tier, bool in_search) {
+  if (!in_search) return std::string("no ") + to_string(tier) + " GPU in the search (filtered out)";
+  std::map<std::string, std::pair<double, std::string>> reasons;
+  for (const auto& c : cs) {
+    if (c.gpu->tier != tier || c.feasible) continue;
+    auto& slot = reasons[reason_key(c.reason)];
+    slot.first += 1;
+    if (slot.second.empty()) slot.second = c.gpu->id + " x" + num(c.gpus, 0) + " " + c.precision.name + ": " + c.reason;
+  }
+  if (reasons.empty()) return std::string("no ") + to_string(tier) + " GPU in the catalog";
+  // Prefer the reasons that say what is missing (speed, price, fleet size) over "does not fit".
+  const std::pair<const std::string, std::pair<double, std::string>>* best = nullptr;
+  for (const auto& kv : reasons) {
+    const bool fit = kv.first == "does not fit";
+    if (best == nullptr || (best->first == "does not fit" && !fit) ||
+        ((best->first == "does not fit") == fit && kv.second.first > best->second.first)) {
+      best = &kv;
+    }
+  }
+  return best->first + " (" + num(best->second.first, 0) + " candidates; e.g. " + best->second.second + ")";
+}
+
+std::vector<std::size_t> pareto_front(const std::vector<PlanCandidate>& cs) {
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < cs.size(); ++i) {
+    if (cs[i].feasible) idx.push_back(i);
+  }
+  std::stable_sort(idx.begin(), idx.end(), [&cs](std::size_t a, std::size_t b) {
+    if (cs[a].rank_usd() != cs[b].rank_usd()) return cs[a].rank_usd() < cs[b].rank_usd();
+    return speed_figure(cs[a]) > speed_figure(cs[b]);
+  });
+  std::vector<std::size_t> front;
+  double best_speed = -1;
+  for (std::size_t i : idx) {
+    if (speed_figure(cs[i]) > best_speed) {
+      front.push_back(i);
+      best_speed = speed_figure(cs[i]);
+    }
+  }
+  return front;
+}
+
+std::string gives_up(const PlanCandidate& top, const PlanCandidate& low, std::string& how) {
+  std::string out;
+  auto add = [&out](const std::string& s) { out += (out.empty() ? "" : "; ") + s; };
+  if (low.precision.linear_bits < top.precision.linear_bits) {
+    add("precision " + low.precision.name + " instead of " + top.precision.name + " (" + low.precision.quality + ")");
+    how = "quantisation";
+  }
+  if (low.tpot_s > 0 && top.tpot_s > 0 && low.tpot_s > top.tpot_s * 1.05) {
+    add("TPOT " + ms(low.tpot_s) + " instead of " + ms(top.tpot_s));
+  }
+  if (low.wall_s > 0 && top.wall_s > 0 && low.wall_s > top.wall_s * 1.05) {
+    add(num(low.wall_s / 3600, 1) + " h instead of " + num(top.wall_s / 3600, 1) + " h");
+  }
+  if (low.batch < top.batch && low.monthly_usd > 0) {
+    add(num(low.batch, 0) + " requests per replica instead of " + num(top.batch, 0) + " (" + num(low.replicas, 0) +
+        (low.replicas == 1 ? " replica)" : " replicas)"));
+    how += how.empty() ? "batching" : ", batching";
+  }
+  if (low.fleet_gpus > top.fleet_gpus) add(num(low.fleet_gpus, 0) + " GPUs instead of " + num(top.fleet_gpus, 0));
+  const double dc = low.rank_usd() - top.rank_usd();
+  const std::string unit = low.monthly_usd > 0 ? "/month" : " for the job";
+  if (dc > 0.5) add("$" + num(dc, 0) + unit + " more");
+  if (dc < -0.5) add("$" + num(-dc, 0) + unit + " less");
+  add("capex $" + num(low.fleet_gpus * low.prices.purchase_usd_per_gpu, 0) + " to buy vs $" +
+      num(top.fleet_gpus * top.prices.purchase_usd_per_gpu, 0));
+  return out;
+}
+
+OneTierLower one_tier_lower(const PlanRequest& r, const Plan& plan, double& evaluated) {
+  OneTierLower low;
+  const PlanCandidate* top = plan.top();
+  if (top == nullptr) {
+    low.why_none = "no top choice";
+    return low;
+  }
+  if (top->gpu->tier == Tier::consumer) {
+    low.why_none = "the top choice is already on consumer cards";
+    return low;
+  }
+  low.tier = static_cast<Tier>(static_cast<int>(top->gpu->tier) - 1);
+  PlanRequest lr = r;
+  lr.filters.tier = low.tier;
+  lr.filters.gpus.clear();
+  const bool serve = r.kind == PlanKind::serve;
+  // Shrinking the context is the last resort (serving only): the asked context first.
+  std::vector<double> contexts = {r.serve.context};
+  if (serve) {
+    for (double c = std::floor(r.serve.context / 2); c >= r.serve.prompt_tokens + r.serve.output_tokens; c /= 2) {
+      contexts.push_back(std::floor(c));
+    }
+  }
+  const bool covered = !r.filters.tier && r.filters.gpus.empty();  // the main search holds that tier
+  for (double ctx : contexts) {
+    lr.serve.context = ctx;
+    const PlanCandidate* found = nullptr;
+    SearchOut s;
+    std::string why;
+    if (ctx == r.serve.context && covered) {
+      const TierChoice& t = plan.by_tier[static_cast<int>(low.tier)];
+      if (t.found) found = &plan.candidates[t.index];
+      why = t.why_none;
+    } else {
+      s = search(lr);
+      evaluated += s.evaluated;
+      if (!s.candidates.empty() && s.candidates.front().feasible) found = &s.candidates.front();
+      why = tier_why_none(s.candidates, low.tier, true);
+    }
+    if (found == nullptr) {
+      if (low.why_none.empty()) low.why_none = why;
+      if (!serve) break;
+      continue;
+    }
+    low.available = true;
+    low.candidate = *found;
+    low.context = ctx;
+    low.gives_up = gives_up(*top, *found, low.how);
+    if (ctx < r.serve.context) {
+      low.gives_up = "context " + format_tokens(ctx) + " instead of " + format_tokens(r.serve.context) +
+                     (low.gives_up.empty() ? "" : "; ") + low.gives_up;
+      low.how += low.how.empty() ? "a smaller context" : ", a smaller context";
+    }
+    if (low.how.empty()) low.how = "the same settings";
+    low.why_none.clear();
+    break;
+  }
+  return low;
+}
+
+}  // namespace
+
+Plan make_plan(const PlanRequest& r) {
+  Plan plan;
+  plan.kind = r.kind;
+  if (r.catalog == nullptr) return plan;
+  if (r.kind == PlanKind::serve) {
+    plan.tokens_per_month_derived = r.serve.tokens_per_month <= 0;
+    plan.tokens_per_month =
+        plan.tokens_per_month_derived ? derived_tokens_per_month(r.serve) : r.serve.tokens_per_month;
+  }
+  SearchOut s = search(r);
+  plan.candidates = std::move(s.candidates);
+  plan.candidates_evaluated = s.evaluated;
+  plan.found = !plan.candidates.empty() && plan.candidates.front().feasible;
+  plan.best = 0;
+  std::map<std::string, double> rejected;
+  for (const auto& c : plan.candidates) {
+    if (!c.feasible) rejected[reason_key(c.reason)] += 1;
+  }
+  for (const auto& [why, n] : rejected) plan.rejected.emplace_back(why, n);
+  std::sort(plan.rejected.begin(), plan.rejected.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (int t = 0; t < 3; ++t) {
+    TierChoice& choice = plan.by_tier[t];
+    choice.tier = static_cast<Tier>(t);
+    for (std::size_t i = 0; i < plan.candidates.size(); ++i) {
+      if (plan.candidates[i].feasible && plan.candidates[i].gpu->tier == choice.tier) {
+        choice.found = true;
+        choice.index = i;
+        break;
+      }
+    }
+    const bool in_search = !r.filters.tier || *r.filters.tier == choice.tier;
+    if (!choice.found) choice.why_none = tier_why_none(plan.candidates, choice.tier, in_search);
+  }
+  plan.pareto = pareto_front(plan.candidates);
+  plan.lower = one_tier_lower(r, plan, plan.candidates_evaluated);
+  plan.findings = advise(r, plan);
+  return plan;
+}
+
+}  // namespace gpuplan

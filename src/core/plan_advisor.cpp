@@ -1,0 +1,280 @@
+// The advisor: reads a plan and names its failure modes, each with a severity, a one-line why
+// and a one-line fix. One small function per finding; each returns nothing when it does not apply.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+#include "gpuplan/plan.hpp"
+#include "gpuplan/units.hpp"
+
+namespace gpuplan {
+namespace {
+
+using Maybe = std::optional<Finding>;
+
+std::string num(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+std::string usd(double v) {
+  return "$" + num(v, v >= 100 ? 0 : 2);
+}
+std::string pct(double fraction) {
+  return num(100 * fraction, 0) + "%";
+}
+std::string ms(double s) {
+  return num(s * 1e3, s < 0.1 ? 1 : 0) + " ms";
+}
+std::string cost_text(const PlanCandidate& c) {
+  return c.monthly_usd > 0 ? usd(c.monthly_usd) + "/month" : usd(c.job_usd) + " for the job";
+}
+std::string what(const PlanCandidate& c) {
+  return num(c.gpus, 0) + " x " + c.gpu->id + " " + c.precision.name;
+}
+
+struct Ctx {
+  const PlanRequest& r;
+  const Plan& plan;
+  const PlanCandidate& top;
+  [[nodiscard]] bool serve() const { return r.kind == PlanKind::serve; }
+};
+
+// Requests of the average length fit side by side; requests at the longest context do not.
+Maybe sized_for_average_context(const Ctx& x) {
+  if (!x.serve()) return {};
+  const double average = x.r.serve.prompt_tokens + x.r.serve.output_tokens;
+  if (x.r.serve.context <= average || x.top.batch <= 1) return {};
+  Scenario s = candidate_scenario(x.r, x.top);
+  s.with_speed = false;
+  s.workload.context = x.r.serve.context;
+  const Estimate e = estimate(s);
+  if (e.fits) return {};
+  return Finding{"warning", "sized_for_average_context",
+                 "memory holds " + num(x.top.batch, 0) + " requests of " + num(average, 0) + " tokens per replica but only " +
+                     num(e.max_batch, 0) + " at the " + format_tokens(x.r.serve.context) +
+                     " context: long requests arriving together queue or get preempted",
+                 "cap the context at " + format_tokens(x.top.max_context) + " tokens (max-model-len) for " +
+                     num(x.top.batch, 0) + " users, or give each replica " + num(e.min_gpus, 0) +
+                     " GPUs to hold them all at full length"};
+}
+
+// bf16 weights where an 8-bit format is near-lossless and cheaper or roomier.
+Maybe full_precision_where_8bit_invisible(const Ctx& x) {
+  if (!x.serve() || x.top.precision.linear_bits < 16) return {};
+  std::optional<PlanCandidate> best;
+  for (const char* name : {"fp8", "int8", "q8_0"}) {
+    auto p = find_precision(name);
+    if (!p) continue;
+    PlanCandidate c = evaluate_serving(x.r, *x.top.gpu, x.top.gpus, p.value(), x.top.split);
+    if (c.feasible && (!best || ranks_before(c, *best))) best = std::move(c);
+  }
+  if (!best) return {};
+  const bool cheaper = best->monthly_usd < x.top.monthly_usd - 0.5;
+  return Finding{"warning", "full_precision",
+                 x.top.precision.name + " weights take " + format_gib(x.top.estimate.memory.weights_bytes) +
+                     " per GPU; " + best->precision.name + " (" + best->precision.quality + ") takes " +
+                     format_gib(best->estimate.memory.weights_bytes) + " and holds " +
+                     num(best->max_concurrency_memory, 0) + " requests per replica instead of " +
+                     num(x.top.max_concurrency_memory, 0),
+                 "serve " + best->precision.name + ": " +
+                     (cheaper ? cost_text(*best) + " instead of " + cost_text(x.top)
+                              : "same cost, TPOT " + ms(best->tpot_s) + " instead of " + ms(x.top.tpot_s) +
+                                    ", room for longer contexts")};
+}
+
+// Half the memory or more bought and unused at the peak load.
+Maybe memory_overprovisioned(const Ctx& x) {
+  if (x.top.capacity_per_gpu_bytes <= 0) return {};
+  const double used = x.top.memory_per_gpu_bytes / x.top.capacity_per_gpu_bytes;
+  if (used >= 0.5) return {};
+  if (x.serve() && x.top.batch < x.r.serve.users && x.top.max_concurrency_memory > x.top.batch) {
+    return {};  // the latency target, not memory, set the replica: the room is the price of speed
+  }
+  // The cheapest plan may simply come with a big card: only a near-equal-cost smaller option, or
+  // a GPU the user pinned, makes the room a choice rather than the price of the cheapest.
+  const bool pinned = !x.r.filters.gpus.empty();
+  std::string fix;
+  const double have = x.top.fleet_gpus * x.top.capacity_per_gpu_bytes;
+  for (const auto& c : x.plan.candidates) {
+    if (c.feasible && c.fleet_gpus * c.capacity_per_gpu_bytes < 0.75 * have &&
+        (pinned || c.rank_usd() <= 1.1 * x.top.rank_usd())) {
+      fix = what(c) + " holds it (" + format_gib(c.memory_per_gpu_bytes) + " of " +
+            format_gib(c.capacity_per_gpu_bytes) + " per GPU) at " + cost_text(c);
+      break;
+    }
+  }
+  if (fix.empty() && x.top.gpus > 1 && x.serve()) {
+    const PlanCandidate half = evaluate_serving(x.r, *x.top.gpu, x.top.gpus / 2, x.top.precision, x.top.split);
+    if (half.feasible) fix = "half the GPUs per replica (" + num(half.gpus, 0) + ") meet the targets at " + cost_text(half);
+  }
+  if (fix.empty() && !pinned) return {};
+  if (fix.empty()) {
+    fix = "a card with about " + format_gib(x.top.memory_per_gpu_bytes * 1.3) +
+          " would do; or use the room: more users per replica or a longer context";
+  }
+  return Finding{"info", "memory_overprovisioned",
+                 "uses " + format_gib(x.top.memory_per_gpu_bytes) + " of " + format_gib(x.top.capacity_per_gpu_bytes) +
+                     " per GPU (" + pct(used) + ") at the peak load",
+                 fix};
+}
+
+// Owned cards busy less than the utilisation at which owning beats renting on demand.
+Maybe owned_below_breakeven(const Ctx& x) {
+  if (x.top.cost_basis != "own") return {};
+  const double breakeven = breakeven_utilization_own_vs_rent(x.top.prices);
+  if (!std::isfinite(breakeven) || x.top.prices.rent_usd_per_gpu_hour <= 0) return {};
+  if (x.top.utilization >= breakeven) return {};
+  const std::string alt = x.serve() ? "renting billed only while busy costs " + usd(x.top.cost.rent_elastic.monthly_usd) +
+                                          "/month (ideal autoscaling)"
+                                    : "renting the job's " + num(x.top.gpu_hours, 0) + " GPU-hours costs " +
+                                          usd(x.top.gpu_hours * x.top.prices.rent_usd_per_gpu_hour);
+  return Finding{"warning", "owned_below_breakeven",
+                 "owned " + x.top.gpu->id + " cards busy " + pct(x.top.utilization) + " of the time; owning beats " +
+                     "renting on demand only above " + pct(breakeven),
+                 alt + "; or consolidate load onto fewer owned cards to pass " + pct(breakeven)};
+}
+
+// A rented fleet that idles most of the month.
+Maybe rented_gpus_idle(const Ctx& x) {
+  if (!x.serve() || x.top.cost_basis != "rent" || x.top.utilization >= 0.2) return {};
+  std::string fix = "autoscale to the load (billed while busy: " + usd(x.top.cost.rent_elastic.monthly_usd) + "/month)";
+  if (x.top.cost.api.monthly_usd > 0 && x.top.cost.api.monthly_usd < x.top.monthly_usd) {
+    fix += ", or use a managed API at this volume: " + usd(x.top.cost.api.monthly_usd) + "/month";
+  }
+  return Finding{"warning", "rented_gpus_idle",
+                 "the rented fleet is busy " + pct(x.top.utilization) + " of the month at " +
+                     format_count(x.plan.tokens_per_month) + " tokens/month: you pay " + usd(x.top.monthly_usd) +
+                     " for capacity of " + format_count(x.top.cost.capacity_tokens_per_month),
+                 fix};
+}
+
+// Pre-training an existing open model on a fine-tuning-sized corpus.
+Maybe training_from_scratch(const Ctx& x) {
+  if (x.serve() || x.r.train.method != Mode::pretrain) return {};
+  const double params = count_params(x.r.base.arch).total;
+  if (x.r.train.tokens >= 20.0 * params) return {};
+  PlanRequest lora = x.r;
+  lora.train.method = Mode::lora;
+  const PlanCandidate c = evaluate_training(lora, *x.top.gpu, find_precision("bf16").value());
+  const std::string fix = c.feasible ? "LoRA on the released weights with the same tokens: " + cost_text(c) + ", " +
+                                           num(c.wall_s / 3600, 1) + " h on " + num(c.gpus, 0) + " x " + c.gpu->id
+                                     : "fine-tune the released weights (--method lora or full) on these tokens";
+  return Finding{"warning", "training_from_scratch",
+                 "pre-training on " + format_count(x.r.train.tokens) + " tokens is " +
+                     num(x.r.train.tokens / params, 2) +
+                     " tokens per parameter (compute-optimal is ~20, Hoffmann et al. 2022): too few to learn from scratch",
+                 fix};
+}
+
+// A replica or job spread over several nodes when one node would hold it.
+Maybe spread_across_nodes(const Ctx& x) {
+  const double node = x.r.gpus_per_node;
+  if (!x.serve()) {
+    const Layout& l = x.top.train_layout;
+    if (l.tp * l.pp * l.cp <= node) return {};
+    return Finding{"warning", "spread_across_nodes",
+                   "the model-parallel group (tp x pp x cp = " + num(l.tp * l.pp * l.cp, 0) + ") spans nodes: " +
+                       "activations cross the network every micro-batch",
+                   "keep tp x pp within a node of " + num(node, 0) + " and scale with data parallelism (ZeRO-3/FSDP)"};
+  }
+  if (x.top.gpus <= node) return {};
+  const PlanCandidate one = evaluate_serving(x.r, *x.top.gpu, node, x.top.precision, Split::tensor);
+  if (!one.fits) return {};
+  return Finding{"warning", "spread_across_nodes",
+                 "each replica spans " + num(std::ceil(x.top.gpus / node), 0) + " nodes, but one node of " +
+                     num(node, 0) + " holds the model (" + format_gib(one.memory_per_gpu_bytes) +
+                     " per GPU): every token crosses the network",
+                 one.feasible ? "one node per replica meets the targets at " + cost_text(one)
+                              : "one node per replica " + one.reason + "; a card with more bandwidth per node is faster"};
+}
+
+// The KV cache, not the weights, limits how many users a replica serves.
+Maybe kv_cache_binding(const Ctx& x) {
+  if (!x.serve()) return {};
+  const bool binding = x.top.estimate.binding == "kv_cache" ||
+                       (x.top.max_concurrency_memory < x.r.serve.users && x.top.batch >= x.top.max_concurrency_memory);
+  if (!binding) return {};
+  std::string fix = "fewer tokens per request, or more memory per replica";
+  if (x.r.base.workload.kv_bytes > 1) {
+    PlanRequest fp8 = x.r;
+    fp8.base.workload.kv_bytes = 1;
+    fp8.base.workload.kv_dtype = "fp8";
+    const PlanCandidate c = evaluate_serving(fp8, *x.top.gpu, x.top.gpus, x.top.precision, x.top.split);
+    if (c.feasible) {
+      fix = "an fp8 KV cache (--kv-dtype fp8) holds " + num(c.max_concurrency_memory, 0) + " requests per replica: " +
+            num(c.replicas, 0) + " replicas, " + cost_text(c);
+    }
+  }
+  return Finding{"info", "kv_cache_binding",
+                 "the KV cache is the binding resource: " + format_gib(x.top.estimate.memory.kv_cache_bytes) +
+                     " per GPU for " + num(x.top.batch, 0) + " requests; memory holds " +
+                     num(x.top.max_concurrency_memory, 0) + " of the " + num(x.r.serve.users, 0) + " users per replica",
+                 fix};
+}
+
+bool pcie_only(const Gpu& g) {
+  return g.peer_link.empty() || g.peer_link == "none";
+}
+
+// Tensor parallelism whose all-reduces go over PCIe.
+Maybe pcie_tensor_parallel(const Ctx& x) {
+  if (!pcie_only(*x.top.gpu)) return {};
+  const double tp = x.serve() ? (x.top.split == Split::tensor ? x.top.gpus : 1) : x.top.train_layout.tp;
+  if (tp <= 1) return {};
+  std::string why = "tensor parallelism over " + num(tp, 0) + " " + x.top.gpu->id + " cards without NVLink: " +
+                    "all-reduces go over " + (x.top.gpu->host_link.empty() ? "PCIe" : x.top.gpu->host_link);
+  if (x.serve()) {
+    why += " (" + ms(x.top.estimate.speed.communication_s_per_token) + " of the " + ms(x.top.tpot_s) + " per token)";
+  } else {
+    why += " (" + num(x.top.train_estimate.tp_s, 2) + " s of the " + num(x.top.train_estimate.step_s, 2) + " s step)";
+  }
+  return Finding{"warning", "pcie_tensor_parallel", why,
+                 x.serve() ? "split by layers (pipeline) instead, or use NVLink-connected cards"
+                           : "use pipeline/data parallelism on PCIe cards, or NVLink-connected cards"};
+}
+
+// Consumer cards in a fleet big enough to be a datacenter deployment.
+Maybe consumer_in_datacenter(const Ctx& x) {
+  if (x.top.gpu->tier != Tier::consumer || x.top.fleet_gpus <= 4) return {};
+  std::string fix = "use datacenter or workstation cards";
+  for (Tier t : {Tier::datacenter, Tier::workstation}) {
+    const TierChoice& c = x.plan.by_tier[static_cast<int>(t)];
+    if (c.found) {
+      const PlanCandidate& alt = x.plan.candidates[c.index];
+      fix = std::string(to_string(t)) + " alternative: " + num(alt.fleet_gpus, 0) + " x " + alt.gpu->id + " " +
+            alt.precision.name + " at " + cost_text(alt);
+      break;
+    }
+  }
+  return Finding{"warning", "consumer_cards_in_datacenter",
+                 num(x.top.fleet_gpus, 0) + " " + x.top.gpu->id +
+                     " cards: GeForce licences exclude datacenter deployment, no ECC, no NVLink, 2-3 slot coolers",
+                 fix};
+}
+
+}  // namespace
+
+std::vector<Finding> advise(const PlanRequest& r, const Plan& plan) {
+  std::vector<Finding> out;
+  const PlanCandidate* top = plan.top();
+  if (top == nullptr) {
+    std::string why = "no candidate meets the targets";
+    if (!plan.rejected.empty()) why += "; commonest reason: " + plan.rejected.front().first;
+    out.push_back(Finding{"error", "no_feasible_plan", why,
+                          r.kind == PlanKind::serve
+                              ? "relax --tpot/--ttft, lower --users or --context, or raise --max-gpus"
+                              : "extend --deadline, raise --budget or --max-gpus, or use --method lora/qlora"});
+    return out;
+  }
+  const Ctx x{r, plan, *top};
+  for (auto rule : {sized_for_average_context, full_precision_where_8bit_invisible, memory_overprovisioned,
+                    owned_below_breakeven, rented_gpus_idle, training_from_scratch, spread_across_nodes,
+                    kv_cache_binding, pcie_tensor_parallel, consumer_in_datacenter}) {
+    if (Maybe f = rule(x)) out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+}  // namespace gpuplan

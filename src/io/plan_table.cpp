@@ -1,0 +1,168 @@
+// plan: the human-readable recommendation, and --explain.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "gpuplan/io/plan_report.hpp"
+#include "gpuplan/units.hpp"
+
+namespace gpuplan::io {
+namespace {
+
+std::string money(double usd) {
+  if (!std::isfinite(usd)) return "-";
+  return usd >= 100 ? fmt::format("${:.0f}", usd) : fmt::format("${:.2f}", usd);
+}
+
+std::string cost(const PlanCandidate& c) {
+  return c.monthly_usd > 0 ? money(c.monthly_usd) + "/month" : money(c.job_usd);
+}
+
+std::string speed(const PlanRequest& q, const PlanCandidate& c) {
+  if (q.kind == PlanKind::serve) return fmt::format("TPOT {:.1f} ms, TTFT {:.2f} s", c.tpot_s * 1e3, c.ttft_s);
+  const std::string time = c.wall_s < 86400 ? fmt::format("{:.1f} h", c.wall_s / 3600)
+                                             : fmt::format("{:.1f} days", c.wall_s / 86400);
+  return fmt::format("{}, {} tokens/s, MFU {:.0f}%", time, format_count(c.tokens_per_s),
+                     100 * c.train_estimate.mfu);
+}
+
+// One row of the tier / Pareto tables.
+std::string row(const PlanRequest& q, const std::string& label, const PlanCandidate& c) {
+  const std::string fleet = q.kind == PlanKind::serve
+                                ? fmt::format("{} x {}", c.replicas, c.gpus)
+                                : fmt::format("{}", c.gpus);
+  return fmt::format("  {:<12} {:<16} {:>7} {:<9} {:<22} {:>14} {:>6} {}\n", label, c.gpu->id, fleet,
+                     c.precision.name, c.layout.substr(0, 22), cost(c), c.cost_basis, speed(q, c));
+}
+
+std::string header(const PlanRequest& q) {
+  return fmt::format("  {:<12} {:<16} {:>7} {:<9} {:<22} {:>14} {:>6} {}\n", "", "GPU",
+                     q.kind == PlanKind::serve ? "rep x n" : "GPUs", "precision", "layout",
+                     q.kind == PlanKind::serve ? "cost" : "job cost", "basis", "speed");
+}
+
+std::string workload_line(const PlanReport& r) {
+  const PlanRequest& q = r.request;
+  if (q.kind == PlanKind::serve) {
+    const ServeWorkload& w = q.serve;
+    return fmt::format(
+        "serve {} users at the peak, {} + {} tokens per request (longest {}), TTFT <= {}, TPOT <= {}, {} tokens/month{}",
+        w.users, w.prompt_tokens, w.output_tokens, format_tokens(w.context),
+        w.ttft_target_s > 0 ? fmt::format("{:.2f} s", w.ttft_target_s) : std::string("-"),
+        w.tpot_target_s > 0 ? fmt::format("{:.0f} ms", w.tpot_target_s * 1e3) : std::string("-"),
+        format_count(r.plan.tokens_per_month), r.plan.tokens_per_month_derived ? " (derived: users/2 in flight)" : "");
+  }
+  const TrainWorkload& t = q.train;
+  std::string s = fmt::format("train ({}) on {} tokens, sequence {}", to_string(t.method), format_count(t.tokens),
+                              format_tokens(t.seq));
+  if (t.deadline_s > 0) {
+    s += fmt::format(", deadline {:.1f} days{}", t.deadline_s / 86400,
+                     t.deadline_is_default ? " (default; --deadline to change)" : "");
+  }
+  if (t.budget_usd > 0) s += fmt::format(", budget {}", money(t.budget_usd));
+  return s;
+}
+
+}  // namespace
+
+std::string plan_table(const PlanReport& r) {
+  const Plan& p = r.plan;
+  const PlanRequest& q = r.request;
+  std::string t;
+  auto line = [&t](const std::string& s) { t += s + "\n"; };
+  std::size_t feasible = 0;
+  for (const auto& c : p.candidates) feasible += c.feasible ? 1 : 0;
+  line(fmt::format("Model      {} ({} params, {} active)", q.model_name, format_count(count_params(q.base.arch).total),
+                   format_count(count_params(q.base.arch).active)));
+  line("Workload   " + workload_line(r));
+  line(fmt::format("Searched   {} scenarios in {:.3f} s ({} candidates, {} feasible){}", p.candidates_evaluated,
+                   r.elapsed_s, p.candidates.size(), feasible,
+                   q.filters.tier ? std::string(", tier ") + to_string(*q.filters.tier) : std::string()));
+  line("");
+  if (const PlanCandidate* b = p.top()) {
+    line(fmt::format("Best       {} x {} ({}), {} ({}), {}, {}", b->gpus, b->gpu->name, to_string(b->gpu->tier),
+                     b->precision.name, b->precision.quality, b->layout, b->runtime));
+    if (q.kind == PlanKind::serve) {
+      line(fmt::format("           {} ({}): {} replica{} x {} GPU{} = {} GPUs, {} users per replica, utilisation {:.0f}%",
+                       cost(*b), b->cost_basis, b->replicas, b->replicas > 1 ? "s" : "", b->gpus, b->gpus > 1 ? "s" : "",
+                       b->fleet_gpus, b->batch, 100 * b->utilization));
+      line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
+      line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
+                       format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
+                       format_gib(b->estimate.memory.weights_bytes), format_gib(b->estimate.memory.kv_cache_bytes),
+                       b->estimate.binding));
+    } else {
+      line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), b->cost_basis, format_count(b->gpu_hours),
+                       speed(q, *b)));
+      line(fmt::format("           layout {}; memory {} of {} per GPU", b->layout, format_gib(b->memory_per_gpu_bytes),
+                       format_gib(b->capacity_per_gpu_bytes)));
+    }
+  } else {
+    line("Best       none: no candidate meets the targets");
+    std::string why;
+    for (std::size_t i = 0; i < p.rejected.size() && i < 4; ++i) {
+      why += fmt::format("{}{} ({})", i ? "; " : "", p.rejected[i].first, p.rejected[i].second);
+    }
+    if (!why.empty()) line("Rejected   " + why);
+  }
+  line("");
+  line("Best per tier");
+  t += header(q);
+  for (const TierChoice& c : p.by_tier) {
+    if (c.found) {
+      t += row(q, to_string(c.tier), p.candidates[c.index]);
+    } else {
+      line(fmt::format("  {:<12} none: {}", to_string(c.tier), c.why_none));
+    }
+  }
+  if (!p.pareto.empty()) {
+    line("");
+    line("Pareto front (cost vs speed: nothing else is both cheaper and faster)");
+    t += header(q);
+    std::size_t shown = 0;
+    for (std::size_t i : p.pareto) {
+      if (++shown > 8) {
+        line(fmt::format("  ... {} more (--json)", p.pareto.size() - 8));
+        break;
+      }
+      t += row(q, shown == 1 ? "cheapest" : "", p.candidates[i]);
+    }
+  }
+  line("");
+  if (p.lower.available) {
+    const PlanCandidate& c = p.lower.candidate;
+    line(fmt::format("Start one tier lower ({}): {} x {} {} {}, {} via {}", to_string(p.lower.tier),
+                     q.kind == PlanKind::serve ? c.fleet_gpus : c.gpus, c.gpu->id, c.precision.name, c.layout, cost(c),
+                     p.lower.how));
+    line("           gives up: " + p.lower.gives_up);
+  } else {
+    line("Start one tier lower: " + p.lower.why_none);
+  }
+  if (!p.findings.empty()) {
+    line("");
+    line("Findings");
+    for (const Finding& f : p.findings) {
+      line(fmt::format("  [{}] {}: {}", f.severity, f.code, f.why));
+      line(fmt::format("  {:>{}}  fix: {}", "", f.severity.size() + 2, f.fix));
+    }
+  }
+  line("");
+  line("--explain shows the arithmetic; --json the whole plan; --csv every candidate.");
+  return t;
+}
+
+std::string plan_explain(const PlanReport& r) {
+  const auto steps = explain(r.request, r.plan);
+  if (steps.empty()) return "No top choice to explain.\n";
+  std::string t = "How the top choice was computed\n";
+  int n = 0;
+  for (const ExplainStep& s : steps) {
+    t += fmt::format("\n{}. {}\n", ++n, s.title);
+    t += fmt::format("   formula: {}\n", s.formula);
+    t += fmt::format("   value:   {}\n", s.value);
+    t += fmt::format("   source:  {}\n", s.source);
+  }
+  return t;
+}
+
+}  // namespace gpuplan::io
