@@ -80,6 +80,9 @@ EngineMemory paged_memory(const Scenario& s) {
   m.engine = spec.id;
   m.family = spec.family;
   m.tp = std::max(1.0, set.tp);
+  m.gpu_layers = a.num_layers;
+  m.total_layers = a.num_layers;
+  m.output_on_gpu = true;
   m.visible_bytes = set.visible_bytes > 0 ? set.visible_bytes : cuda_visible_bytes(spec, s.gpu_memory_bytes);
   m.memory_fraction = set.memory_fraction > 0 ? set.memory_fraction : default_memory_fraction(spec, m.tp);
   m.budget_bytes = m.visible_bytes * m.memory_fraction;
@@ -244,11 +247,14 @@ double llama_layer_kv_bytes(const ModelArch& a, const LlamaPlan& p, double il) {
 // The compute buffer one backend reserves for a ubatch: the f32 MLP intermediates and, without
 // flash attention, the f32 KQ matrix over the whole context (the worst-case graph llama.cpp
 // reserves). Checked against llama.cpp logs in tests/test_engine_validation.cpp.
-double llama_compute_buffer_bytes(const ModelArch& a, const LlamaPlan& p) {
+double llama_compute_buffer_bytes(const ModelArch& a, const LlamaPlan& p, bool holds_output) {
   const double chunk = p.n_ubatch;
-  double bytes = chunk * 2.0 * mlp_width(a) * kF32;
-  if (!p.flash) bytes += chunk * p.n_ctx * a.num_heads * kF32;
-  return bytes;
+  double layer_peak = chunk * 2.0 * mlp_width(a) * kF32;
+  if (!p.flash) layer_peak += chunk * p.n_ctx * a.num_heads * kF32;
+  // The device computing the output head also holds a ubatch of f32 logits (+ the final hidden
+  // states); ggml's allocator reuses memory, so the buffer is the larger of the two peaks.
+  const double output_peak = holds_output ? chunk * (a.vocab_size + 2.0 * a.hidden_size) * kF32 : 0.0;
+  return std::max(layer_peak, output_peak);
 }
 
 // Host compute buffer when layers are offloaded: the input embeddings of a ubatch (f32) and the
@@ -322,23 +328,23 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
     gpus[static_cast<std::size_t>(out_dev)].weights_bytes += lw.output;
   }
 
-  const double compute = llama_compute_buffer_bytes(a, p);
   const bool any_gpu = ngl > 0;
   m.output_buffer_bytes = p.n_seq * a.vocab_size * kF32;
   host.other_bytes = m.output_buffer_bytes;
   if (any_gpu) {
-    for (auto& g : gpus) {
-      if (g.layers > 0 || g.weights_bytes > 0 || &g == &gpus[0]) g.compute_buffer_bytes = compute;
-      g.other_bytes = spec.context_bytes;
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      gpus[i].compute_buffer_bytes = llama_compute_buffer_bytes(a, p, static_cast<int>(i) == out_dev);
+      gpus[i].other_bytes = spec.context_bytes;
+      m.compute_buffer_bytes = std::max(m.compute_buffer_bytes, gpus[i].compute_buffer_bytes);
     }
-    m.compute_buffer_bytes = compute;
     if (!s.unified_memory) {
       m.host_compute_buffer_bytes = llama_host_compute_bytes(a, p);
+      if (out_dev < 0) m.host_compute_buffer_bytes = std::max(m.host_compute_buffer_bytes, llama_compute_buffer_bytes(a, p, true));
       host.compute_buffer_bytes = m.host_compute_buffer_bytes;
     }
   } else {
-    host.compute_buffer_bytes = compute;
-    m.host_compute_buffer_bytes = compute;
+    host.compute_buffer_bytes = llama_compute_buffer_bytes(a, p, true);
+    m.host_compute_buffer_bytes = host.compute_buffer_bytes;
   }
   if (s.unified_memory) {  // one pool: the host buffers live in the same RAM but outside the GPU's share
     for (auto& g : gpus) g.other_bytes = spec.context_bytes;
@@ -353,6 +359,8 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
     if (g.total_bytes > g.capacity_bytes) m.fits = false;
   }
   host.total_bytes = host.weights_bytes + host.kv_cache_bytes + host.compute_buffer_bytes + host.other_bytes;
+  m.kv_cache_bytes += host.kv_cache_bytes;  // KV self over all devices, as llama.cpp logs it
+  m.weights_bytes += host.weights_bytes;
   m.ram_bytes = host.total_bytes;
   m.devices = gpus;
   m.devices.push_back(host);
@@ -387,6 +395,7 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   const double n_layer = static_cast<double>(lw.layers.size());
 
   // The largest n_gpu_layers whose buffers fit on every GPU (monotone: fewer layers, less VRAM).
+  std::string m_notes_auto;
   double fit_ngl = -1;
   for (double ngl = n_layer + 1; ngl >= 0; --ngl) {
     if (llama_layout(s, p, lw, ngl).fits) {
@@ -395,9 +404,18 @@ EngineMemory llamacpp_memory(const Scenario& s) {
     }
   }
   double ngl = set.n_gpu_layers >= 0 ? set.n_gpu_layers : n_layer + 1;  // llama.cpp: -ngl 999 / auto = all
-  if (set.n_gpu_layers < 0 && spec.auto_layers) ngl = std::max(0.0, fit_ngl);
+  if (set.n_gpu_layers < 0 && spec.auto_layers) {
+    ngl = std::max(0.0, fit_ngl);
+    if (fit_ngl >= 0 && fit_ngl <= n_layer) {
+      m_notes_auto = spec.id == "ollama" ? "Ollama offloads the " + whole(std::min(fit_ngl, n_layer)) + " layers that fit"
+                                         : "n_gpu_layers " + whole(fit_ngl) +
+                                               " is what fits (llama.cpp's --fit picks it; builds without --fit "
+                                               "offload every layer and fail: pass -ngl " + whole(fit_ngl) + ")";
+    }
+  }
   EngineMemory m = llama_layout(s, p, lw, ngl);
   m.max_gpu_layers_that_fit = std::max(0.0, fit_ngl);
+  if (!m_notes_auto.empty()) m.notes.push_back(m_notes_auto);
   if (set.type_v != "f16" && set.type_v != "bf16" && set.type_v != "f32" && !p.flash) {
     m.fits = false;
     m.error = "llama_init_from_model: V cache quantization requires flash_attn";
