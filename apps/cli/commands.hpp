@@ -9,6 +9,8 @@ namespace gpuplan::cli {
 struct FitOptions;
 // Options every estimate takes: model, GPU, precision, KV type, overhead, --json.
 void add_model_options(CLI::App* cmd, FitOptions& options);
+// --runtime and the engines' own options (--gpu-memory-utilization, --n-gpu-layers, ...).
+void add_engine_options(CLI::App* cmd, FitOptions& options);
 
 struct GlobalOptions {
   std::string models_file;

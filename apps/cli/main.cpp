@@ -2,10 +2,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.hpp"
 
 namespace {
+
+std::string engine_flag_alias(const std::string& arg) {
+  static const std::pair<const char*, const char*> kAliases[] = {
+      {"-ngl", "--n-gpu-layers"}, {"-tp", "--tensor-parallel-size"}, {"-np", "--parallel"},
+      {"-fa", "--flash-attn"},    {"-sm", "--split-mode"},            {"-ctk", "--cache-type-k"},
+      {"-ctv", "--cache-type-v"}};
+  for (const auto& [from, to] : kAliases) {
+    if (arg == from) return to;
+  }
+  return arg;
+}
 
 int run(int argc, char** argv) {
   using namespace gpuplan::cli;
@@ -39,8 +53,13 @@ int run(int argc, char** argv) {
   const auto inspect = add_inspect_command(app, global);
   bool offline = false;
   app.add_flag("--offline", offline, "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)");
+  // llama.cpp's and vLLM's short multi-letter flags (-ngl 99, -tp 2, -fa on) as people type them.
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& a : args) a = engine_flag_alias(a);
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(argp.size()), argp.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
