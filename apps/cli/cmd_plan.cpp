@@ -59,8 +59,8 @@ Result<double> whole_count(const std::string& text, const char* what, double max
   auto v = parse_count(text, what);
   if (!v) return v;
   if (v.value() < 1 || v.value() != std::floor(v.value()) || v.value() > max) {
-    return make_error(ErrorCode::out_of_range, std::string(what) + ": a whole number from 1 to " + fmt_count(max) +
-                                                   ", got '" + text + "'");
+    return make_error(ErrorCode::out_of_range,
+                      std::string(what) + ": a whole number from 1 to " + fmt_count(max) + ", got '" + text + "'");
   }
   return v;
 }
@@ -165,7 +165,8 @@ std::string build_request(const Catalog& catalog, const PlanOptions& o, Resolved
     auto deadline = optional_duration(o.deadline, "--deadline");
     if (!deadline) return deadline.error().message;
     q.train.deadline_s = deadline.value();
-    if (o.deadline.empty()) {  // without a deadline the cheapest run can take years: 90 days pre-training, 7 fine-tuning
+    if (o.deadline
+            .empty()) {  // without a deadline the cheapest run can take years: 90 days pre-training, 7 fine-tuning
       q.train.deadline_s = (q.train.method == Mode::pretrain ? 90.0 : 7.0) * 86400;
       q.train.deadline_is_default = true;
     }

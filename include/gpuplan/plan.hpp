@@ -25,13 +25,13 @@ const char* to_string(Ownership ownership);
 
 // Serving: requests of `prompt + output` tokens on average, at most `context` tokens each.
 struct ServeWorkload {
-  double context = 8192;          // longest request (prompt + output) the deployment must accept
-  double prompt_tokens = 1000;    // average per request
-  double output_tokens = 200;     // average per request
-  double users = 16;              // requests in flight at the peak
-  double ttft_target_s = 2.0;     // time to first token, 0 = none
-  double tpot_target_s = 0.050;   // time per output token, 0 = none (50 ms = 20 tokens/s, faster than reading)
-  double tokens_per_month = 0;    // input + output; 0 = derived from the users (see derived_tokens_per_month)
+  double context = 8192;         // longest request (prompt + output) the deployment must accept
+  double prompt_tokens = 1000;   // average per request
+  double output_tokens = 200;    // average per request
+  double users = 16;             // requests in flight at the peak
+  double ttft_target_s = 2.0;    // time to first token, 0 = none
+  double tpot_target_s = 0.050;  // time per output token, 0 = none (50 ms = 20 tokens/s, faster than reading)
+  double tokens_per_month = 0;   // input + output; 0 = derived from the users (see derived_tokens_per_month)
 };
 
 // Training or fine-tuning: Mode is pretrain, full_finetune, lora or qlora.
@@ -55,10 +55,10 @@ struct PlanFilters {
 
 struct PlanRequest {
   const Catalog* catalog = nullptr;
-  std::string model_id;    // catalog id or file name, for reports
-  std::string model_name;  // display name
+  std::string model_id;      // catalog id or file name, for reports
+  std::string model_name;    // display name
   std::string model_source;  // where the architecture comes from (catalog source, file), for --explain
-  Scenario base;           // architecture and workload knobs (KV type, flash attention, optimizer...)
+  Scenario base;             // architecture and workload knobs (KV type, flash attention, optimizer...)
   PlanKind kind = PlanKind::serve;
   ServeWorkload serve;
   TrainWorkload train;
@@ -81,8 +81,8 @@ struct PlanCandidate {
   Precision precision;
   std::string runtime;  // serving runtime id (vllm, llama.cpp-cuda, ...)
   Split split = Split::layer;
-  std::string layout;   // "tensor x4", "layer x2", "single", or the training layout text
-  double batch = 1;     // serving: concurrent requests per replica; training: micro-batch
+  std::string layout;  // "tensor x4", "layer x2", "single", or the training layout text
+  double batch = 1;    // serving: concurrent requests per replica; training: micro-batch
   // The common Estimate figures (serving: at the replica's concurrency and the average request length).
   Estimate estimate;
   double memory_per_gpu_bytes = 0;
@@ -130,10 +130,10 @@ struct OneTierLower {
   bool available = false;
   Tier tier = Tier::consumer;
   PlanCandidate candidate;
-  std::string gives_up;     // what it gives up against the top choice
-  std::string how;          // quantisation, batching, smaller context
-  double context = 0;       // the context it holds (smaller than asked when that is what it took)
-  std::string why_none;     // when not available
+  std::string gives_up;  // what it gives up against the top choice
+  std::string how;       // quantisation, batching, smaller context
+  double context = 0;    // the context it holds (smaller than asked when that is what it took)
+  std::string why_none;  // when not available
 };
 
 struct ExplainStep {
@@ -179,8 +179,7 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
 // The scenario of a serving candidate at its concurrency and the average request length.
 Scenario candidate_scenario(const PlanRequest& r, const PlanCandidate& c);
 // Evaluates one training candidate: the layout search on one card type.
-PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Precision& p,
-                                double* evaluated = nullptr);
+PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Precision& p, double* evaluated = nullptr);
 
 // The whole search, ranking, tiers, Pareto front, one-tier-lower and findings.
 Plan make_plan(const PlanRequest& r);

@@ -83,8 +83,8 @@ std::string layout_text(double gpus, Split split) {
 void choose_monthly(PlanCandidate& c, Ownership o) {
   const bool rent = c.prices.rent_usd_per_gpu_hour > 0;
   const bool own = c.prices.purchase_usd_per_gpu > 0 && c.prices.gpu_tdp_w > 0;
-  const bool use_own = o == Ownership::own || (o == Ownership::cheaper && own &&
-                                                (!rent || c.cost.own.monthly_usd < c.cost.rent.monthly_usd));
+  const bool use_own = o == Ownership::own ||
+                       (o == Ownership::cheaper && own && (!rent || c.cost.own.monthly_usd < c.cost.rent.monthly_usd));
   c.cost_basis = use_own ? "own" : "rent";
   c.monthly_usd = use_own ? c.cost.own.monthly_usd : c.cost.rent.monthly_usd;
 }
@@ -97,7 +97,8 @@ Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, con
   Scenario s = r.base;
   s.precision = p;
   s.measured_weights = weights != nullptr ? *weights : WeightBytes{};
-  if (r.base.measured_weights.total > 0 && r.base.precision.name == p.name) s.measured_weights = r.base.measured_weights;
+  if (r.base.measured_weights.total > 0 && r.base.precision.name == p.name)
+    s.measured_weights = r.base.measured_weights;
   s.gpu_memory_bytes = usable_memory_bytes(gpu);
   s.gpus = gpus;
   s.runtime = rt;
@@ -227,9 +228,9 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
   auto rt = find_runtime(*r.catalog, rt_name, gpu.vendor);
   if (!rt) return reject(rt.error().message);
   c.runtime = rt.value().id;
-  for (const std::string& why : {rule_runtime_runs_precision(gpu, p, rt.value()), rule_card_supports_precision(gpu, p),
-                                 rule_gpu_count_allowed(gpu, gpus), rule_split_valid(r.base.arch, gpus, split,
-                                                                                     r.gpus_per_node)}) {
+  for (const std::string& why :
+       {rule_runtime_runs_precision(gpu, p, rt.value()), rule_card_supports_precision(gpu, p),
+        rule_gpu_count_allowed(gpu, gpus), rule_split_valid(r.base.arch, gpus, split, r.gpus_per_node)}) {
     if (!why.empty()) return reject(why);
   }
   Scenario s = serving_scenario(r, gpu, gpus, p, split, rt.value(), weights);
@@ -625,7 +626,8 @@ Plan make_plan(const PlanRequest& r) {
     if (!c.feasible) rejected[reason_key(c.reason)] += 1;
   }
   for (const auto& [why, n] : rejected) plan.rejected.emplace_back(why, n);
-  std::sort(plan.rejected.begin(), plan.rejected.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::sort(plan.rejected.begin(), plan.rejected.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
   for (int t = 0; t < 3; ++t) {
     TierChoice& choice = plan.by_tier[t];
     choice.tier = static_cast<Tier>(t);

@@ -51,13 +51,13 @@ Maybe sized_for_average_context(const Ctx& x) {
   s.workload.context = x.r.serve.context;
   const Estimate e = estimate(s);
   if (e.fits) return {};
-  return Finding{"warning", "sized_for_average_context",
-                 "memory holds " + num(x.top.batch, 0) + " requests of " + num(average, 0) + " tokens per replica but only " +
-                     num(e.max_batch, 0) + " at the " + format_tokens(x.r.serve.context) +
-                     " context: long requests arriving together queue or get preempted",
-                 "cap the context at " + format_tokens(x.top.max_context) + " tokens (max-model-len) for " +
-                     num(x.top.batch, 0) + " users, or give each replica " + num(e.min_gpus, 0) +
-                     " GPUs to hold them all at full length"};
+  return Finding{
+      "warning", "sized_for_average_context",
+      "memory holds " + num(x.top.batch, 0) + " requests of " + num(average, 0) + " tokens per replica but only " +
+          num(e.max_batch, 0) + " at the " + format_tokens(x.r.serve.context) +
+          " context: long requests arriving together queue or get preempted",
+      "cap the context at " + format_tokens(x.top.max_context) + " tokens (max-model-len) for " + num(x.top.batch, 0) +
+          " users, or give each replica " + num(e.min_gpus, 0) + " GPUs to hold them all at full length"};
 }
 
 // bf16 weights where an 8-bit format is near-lossless and cheaper or roomier.
@@ -107,7 +107,8 @@ Maybe memory_overprovisioned(const Ctx& x) {
   }
   if (fix.empty() && x.top.gpus > 1 && x.serve()) {
     const PlanCandidate half = evaluate_serving(x.r, *x.top.gpu, x.top.gpus / 2, x.top.precision, x.top.split);
-    if (half.feasible) fix = "half the GPUs per replica (" + num(half.gpus, 0) + ") meet the targets at " + cost_text(half);
+    if (half.feasible)
+      fix = "half the GPUs per replica (" + num(half.gpus, 0) + ") meet the targets at " + cost_text(half);
   }
   if (fix.empty() && !pinned) return {};
   if (fix.empty()) {
@@ -126,8 +127,8 @@ Maybe owned_below_breakeven(const Ctx& x) {
   const double breakeven = breakeven_utilization_own_vs_rent(x.top.prices);
   if (!std::isfinite(breakeven) || x.top.prices.rent_usd_per_gpu_hour <= 0) return {};
   if (x.top.utilization >= breakeven) return {};
-  const std::string alt = x.serve() ? "renting billed only while busy costs " + usd(x.top.cost.rent_elastic.monthly_usd) +
-                                          "/month (ideal autoscaling)"
+  const std::string alt = x.serve() ? "renting billed only while busy costs " +
+                                          usd(x.top.cost.rent_elastic.monthly_usd) + "/month (ideal autoscaling)"
                                     : "renting the job's " + num(x.top.gpu_hours, 0) + " GPU-hours costs " +
                                           usd(x.top.gpu_hours * x.top.prices.rent_usd_per_gpu_hour);
   return Finding{"warning", "owned_below_breakeven",
@@ -161,11 +162,11 @@ Maybe training_from_scratch(const Ctx& x) {
   const std::string fix = c.feasible ? "LoRA on the released weights with the same tokens: " + cost_text(c) + ", " +
                                            num(c.wall_s / 3600, 1) + " h on " + num(c.gpus, 0) + " x " + c.gpu->id
                                      : "fine-tune the released weights (--method lora or full) on these tokens";
-  return Finding{"warning", "training_from_scratch",
-                 "pre-training on " + format_count(x.r.train.tokens) + " tokens is " +
-                     num(x.r.train.tokens / params, 2) +
-                     " tokens per parameter (compute-optimal is ~20, Hoffmann et al. 2022): too few to learn from scratch",
-                 fix};
+  return Finding{
+      "warning", "training_from_scratch",
+      "pre-training on " + format_count(x.r.train.tokens) + " tokens is " + num(x.r.train.tokens / params, 2) +
+          " tokens per parameter (compute-optimal is ~20, Hoffmann et al. 2022): too few to learn from scratch",
+      fix};
 }
 
 // A replica or job spread over several nodes when one node would hold it.
@@ -175,19 +176,19 @@ Maybe spread_across_nodes(const Ctx& x) {
     const Layout& l = x.top.train_layout;
     if (l.tp * l.pp * l.cp <= node) return {};
     return Finding{"warning", "spread_across_nodes",
-                   "the model-parallel group (tp x pp x cp = " + num(l.tp * l.pp * l.cp, 0) + ") spans nodes: " +
-                       "activations cross the network every micro-batch",
+                   "the model-parallel group (tp x pp x cp = " + num(l.tp * l.pp * l.cp, 0) +
+                       ") spans nodes: " + "activations cross the network every micro-batch",
                    "keep tp x pp within a node of " + num(node, 0) + " and scale with data parallelism (ZeRO-3/FSDP)"};
   }
   if (x.top.gpus <= node) return {};
   const PlanCandidate one = evaluate_serving(x.r, *x.top.gpu, node, x.top.precision, Split::tensor);
   if (!one.fits) return {};
-  return Finding{"warning", "spread_across_nodes",
-                 "each replica spans " + num(std::ceil(x.top.gpus / node), 0) + " nodes, but one node of " +
-                     num(node, 0) + " holds the model (" + format_gib(one.memory_per_gpu_bytes) +
-                     " per GPU): every token crosses the network",
-                 one.feasible ? "one node per replica meets the targets at " + cost_text(one)
-                              : "one node per replica " + one.reason + "; a card with more bandwidth per node is faster"};
+  return Finding{
+      "warning", "spread_across_nodes",
+      "each replica spans " + num(std::ceil(x.top.gpus / node), 0) + " nodes, but one node of " + num(node, 0) +
+          " holds the model (" + format_gib(one.memory_per_gpu_bytes) + " per GPU): every token crosses the network",
+      one.feasible ? "one node per replica meets the targets at " + cost_text(one)
+                   : "one node per replica " + one.reason + "; a card with more bandwidth per node is faster"};
 }
 
 // The KV cache, not the weights, limits how many users a replica serves.
@@ -203,8 +204,8 @@ Maybe kv_cache_binding(const Ctx& x) {
     fp8.base.workload.kv_dtype = "fp8";
     const PlanCandidate c = evaluate_serving(fp8, *x.top.gpu, x.top.gpus, x.top.precision, x.top.split);
     if (c.feasible) {
-      fix = "an fp8 KV cache (--kv-dtype fp8) holds " + num(c.max_concurrency_memory, 0) + " requests per replica: " +
-            num(c.replicas, 0) + " replicas, " + cost_text(c);
+      fix = "an fp8 KV cache (--kv-dtype fp8) holds " + num(c.max_concurrency_memory, 0) +
+            " requests per replica: " + num(c.replicas, 0) + " replicas, " + cost_text(c);
     }
   }
   return Finding{"info", "kv_cache_binding",
@@ -223,8 +224,9 @@ Maybe pcie_tensor_parallel(const Ctx& x) {
   if (!pcie_only(*x.top.gpu)) return {};
   const double tp = x.serve() ? (x.top.split == Split::tensor ? x.top.gpus : 1) : x.top.train_layout.tp;
   if (tp <= 1) return {};
-  std::string why = "tensor parallelism over " + num(tp, 0) + " " + x.top.gpu->id + " cards without NVLink: " +
-                    "all-reduces go over " + (x.top.gpu->host_link.empty() ? "PCIe" : x.top.gpu->host_link);
+  std::string why = "tensor parallelism over " + num(tp, 0) + " " + x.top.gpu->id +
+                    " cards without NVLink: " + "all-reduces go over " +
+                    (x.top.gpu->host_link.empty() ? "PCIe" : x.top.gpu->host_link);
   if (x.serve()) {
     why += " (" + ms(x.top.estimate.speed.communication_s_per_token) + " of the " + ms(x.top.tpot_s) + " per token)";
   } else {

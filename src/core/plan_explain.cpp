@@ -50,23 +50,26 @@ void explain_memory(const PlanRequest& r, const PlanCandidate& c, const Scenario
                      " KV heads x " + num(a.head_dim, 0),
                  r.model_source.empty() ? "data/models.json" : r.model_source});
   const double wb = scenario_weights_bytes(s);
-  out.push_back({"Weights", "sum over tensors of elements x bits/8 (" + c.precision.name + ": " +
-                                c.precision.description + "), split over " + num(c.gpus, 0) + " GPU(s)",
+  out.push_back({"Weights",
+                 "sum over tensors of elements x bits/8 (" + c.precision.name + ": " + c.precision.description +
+                     "), split over " + num(c.gpus, 0) + " GPU(s)",
                  format_gib(wb) + " in all = " + num(wb * 8 / std::max(1.0, p.total), 2) + " bits/weight; " +
                      format_gib(c.estimate.memory.weights_bytes) + " per GPU",
                  "src/core/precision.cpp (block sizes from llama.cpp ggml-common.h; group scales per format)"});
   const double kv_token = kv_cache_bytes(a, 1, 1, s.workload.kv_bytes);
   if (r.kind == PlanKind::serve) {
-    out.push_back({"KV cache", "layers x 2 (K,V) x KV heads x head dim x " + num(s.workload.kv_bytes, 0) +
-                                   " bytes per token, x tokens x requests, split over the GPUs",
+    out.push_back({"KV cache",
+                   "layers x 2 (K,V) x KV heads x head dim x " + num(s.workload.kv_bytes, 0) +
+                       " bytes per token, x tokens x requests, split over the GPUs",
                    format_gib(kv_token * 1024) + " per 1k tokens; " + num(s.workload.context, 0) + " tokens x " +
                        num(c.batch, 0) + " requests = " + format_gib(c.estimate.memory.kv_cache_bytes) + " per GPU",
                    "Kwon et al. 2023 (vLLM paged KV cache); src/core/memory.cpp"});
   }
-  out.push_back({"Memory per GPU",
-                 "weights + KV cache + activations/workspace + runtime overhead (+ gradients and optimizer in training)",
-                 format_gib(c.memory_per_gpu_bytes) + " of " + format_gib(c.capacity_per_gpu_bytes) + " usable",
-                 source_of(*r.catalog, *c.gpu, "memory_gib")});
+  out.push_back(
+      {"Memory per GPU",
+       "weights + KV cache + activations/workspace + runtime overhead (+ gradients and optimizer in training)",
+       format_gib(c.memory_per_gpu_bytes) + " of " + format_gib(c.capacity_per_gpu_bytes) + " usable",
+       source_of(*r.catalog, *c.gpu, "memory_gib")});
 }
 
 void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate& c, std::vector<ExplainStep>& out) {
@@ -78,44 +81,41 @@ void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate
   out.push_back({"Time per output token",
                  "bytes read per decode step / (bandwidth x " + num(rt.bandwidth_efficiency, 3) + ") + layers x " +
                      num(rt.layer_overhead_s * 1e6, 1) + " us, averaged over the output; + split communication",
-                 sci(sp.decode_bytes_per_step) + " bytes per step / (" +
-                     num(g.memory_bandwidth_bytes_per_s / 1e9, 0) + " GB/s per GPU) -> TPOT " +
-                     num(c.tpot_s * 1e3, 1) + " ms at " + num(c.batch, 0) + " requests (range " +
-                     num(sp.tpot_s.low * 1e3, 1) + "-" + num(sp.tpot_s.high * 1e3, 1) + " ms; " + sp.bound +
-                     "-bound)",
+                 sci(sp.decode_bytes_per_step) + " bytes per step / (" + num(g.memory_bandwidth_bytes_per_s / 1e9, 0) +
+                     " GB/s per GPU) -> TPOT " + num(c.tpot_s * 1e3, 1) + " ms at " + num(c.batch, 0) +
+                     " requests (range " + num(sp.tpot_s.low * 1e3, 1) + "-" + num(sp.tpot_s.high * 1e3, 1) + " ms; " +
+                     sp.bound + "-bound)",
                  source_of(*r.catalog, g, "memory_bandwidth_gbps") + "; runtime " + rt.id + ": " + rt.calibration});
-  out.push_back({"Time to first token",
-                 "prefill FLOPs / (dense peak x " +
-                     num(c.precision.kind == QuantKind::floating ? rt.compute_efficiency_float
-                                                                 : rt.compute_efficiency_quant,
-                         3) +
-                     ") + passes x layers x overhead",
-                 sci(sp.prefill_flops) + " FLOPs / " + sci(sp.compute_flops_per_s) + " FLOP/s -> TTFT " +
-                     num(c.ttft_s, 3) + " s for " + num(r.serve.prompt_tokens, 0) + " prompt tokens",
-                 source_of(*r.catalog, g, c.precision.name == "fp8" ? "fp8" : "bf16")});
-  out.push_back({"Requests per replica",
-                 "min(users, what memory holds at the average length, the most that keep TPOT <= target)",
-                 "min(" + num(r.serve.users, 0) + ", " + num(c.max_concurrency_memory, 0) + ", latency) = " +
-                     num(c.batch, 0),
-                 "bisection on estimate() and estimate_speed()"});
+  out.push_back(
+      {"Time to first token",
+       "prefill FLOPs / (dense peak x " +
+           num(c.precision.kind == QuantKind::floating ? rt.compute_efficiency_float : rt.compute_efficiency_quant, 3) +
+           ") + passes x layers x overhead",
+       sci(sp.prefill_flops) + " FLOPs / " + sci(sp.compute_flops_per_s) + " FLOP/s -> TTFT " + num(c.ttft_s, 3) +
+           " s for " + num(r.serve.prompt_tokens, 0) + " prompt tokens",
+       source_of(*r.catalog, g, c.precision.name == "fp8" ? "fp8" : "bf16")});
+  out.push_back(
+      {"Requests per replica", "min(users, what memory holds at the average length, the most that keep TPOT <= target)",
+       "min(" + num(r.serve.users, 0) + ", " + num(c.max_concurrency_memory, 0) + ", latency) = " + num(c.batch, 0),
+       "bisection on estimate() and estimate_speed()"});
   const double capacity = c.replica.tokens_per_s(ServingDemand{0, r.serve.prompt_tokens, r.serve.output_tokens, 1});
   out.push_back({"Replicas",
                  "max(ceil(peak users / per replica), ceil(tokens per month / replica capacity)); replica capacity = "
                  "requests x (prompt + output) / (TTFT + output x TPOT)",
                  "max(ceil(" + num(r.serve.users, 0) + " / " + num(c.batch, 0) + "), ceil(" +
                      format_count(plan.tokens_per_month) + " / " + format_count(capacity * kHoursPerMonth * 3600) +
-                     ")) = " + num(c.replicas, 0) + " replicas x " + num(c.gpus, 0) + " GPUs = " +
-                     num(c.fleet_gpus, 0) + " GPUs; utilisation " + num(100 * c.utilization, 0) + "%",
+                     ")) = " + num(c.replicas, 0) + " replicas x " + num(c.gpus, 0) +
+                     " GPUs = " + num(c.fleet_gpus, 0) + " GPUs; utilisation " + num(100 * c.utilization, 0) + "%",
                  plan.tokens_per_month_derived
                      ? "tokens/month derived: users/2 in flight, each request TTFT + output x TPOT at the targets"
                      : "tokens/month as given"});
   const Prices& p = c.prices;
   const PriceBook& book = r.catalog->prices;
   if (c.cost_basis == "rent") {
-    out.push_back({"Monthly cost (rent on demand, on all month)", "GPUs x USD per GPU-hour x 730 h",
-                   num(c.fleet_gpus, 0) + " x $" + num(p.rent_usd_per_gpu_hour, 2) + " x 730 = $" +
-                       num(c.monthly_usd, 0),
-                   source_of(*r.catalog, g, "rent_usd_per_hour")});
+    out.push_back(
+        {"Monthly cost (rent on demand, on all month)", "GPUs x USD per GPU-hour x 730 h",
+         num(c.fleet_gpus, 0) + " x $" + num(p.rent_usd_per_gpu_hour, 2) + " x 730 = $" + num(c.monthly_usd, 0),
+         source_of(*r.catalog, g, "rent_usd_per_hour")});
   } else {
     out.push_back(
         {"Monthly cost (own)",
@@ -146,16 +146,17 @@ void explain_training(const PlanRequest& r, const PlanCandidate& c, std::vector<
   out.push_back({"Layout", "tensor x pipeline x data (x context) parallel = GPUs; ZeRO shards states over data ranks",
                  c.layout + " on " + num(c.gpus, 0) + " GPUs",
                  "search_layouts: every valid layout, cheapest kept (Narayanan et al. 2021; Rajbhandari et al. 2020)"});
-  out.push_back({"Step time",
-                 "tokens per step x FLOPs per token / (GPUs x dense peak x efficiency) + bubble + exposed communication",
-                 num(e.step_s, 3) + " s = compute " + num(e.compute_s, 3) + " + bubble " + num(e.bubble_s, 3) +
-                     " + TP " + num(e.tp_s, 3) + " + PP " + num(e.pp_s, 3) + " + DP " + num(e.dp_s, 3) + "; MFU " +
-                     num(100 * e.mfu, 1) + "%",
-                 source_of(*r.catalog, g, "bf16") + "; 6N FLOPs per token (8N with full recomputation)"});
-  out.push_back({"Job", "steps x step time; GPU-hours = wall time x GPUs",
-                 num(e.steps, 0) + " steps, " + num(c.wall_s / 86400, 2) + " days, " + num(c.gpu_hours, 0) +
-                     " GPU-hours",
-                 "tokens " + format_count(r.train.tokens)});
+  out.push_back(
+      {"Step time",
+       "tokens per step x FLOPs per token / (GPUs x dense peak x efficiency) + bubble + exposed communication",
+       num(e.step_s, 3) + " s = compute " + num(e.compute_s, 3) + " + bubble " + num(e.bubble_s, 3) + " + TP " +
+           num(e.tp_s, 3) + " + PP " + num(e.pp_s, 3) + " + DP " + num(e.dp_s, 3) + "; MFU " + num(100 * e.mfu, 1) +
+           "%",
+       source_of(*r.catalog, g, "bf16") + "; 6N FLOPs per token (8N with full recomputation)"});
+  out.push_back(
+      {"Job", "steps x step time; GPU-hours = wall time x GPUs",
+       num(e.steps, 0) + " steps, " + num(c.wall_s / 86400, 2) + " days, " + num(c.gpu_hours, 0) + " GPU-hours",
+       "tokens " + format_count(r.train.tokens)});
   const double per_hour = c.gpu_hours > 0 ? c.job_usd / c.gpu_hours : 0;
   out.push_back({"Job cost (" + c.cost_basis + ")",
                  c.cost_basis == "rent" ? "GPU-hours x USD per GPU-hour"

@@ -78,7 +78,8 @@ std::string plan_json(const PlanReport& r) {
   ordered_json plan;
   plan["kind"] = to_string(p.kind);
   const ParamCounts params = count_params(q.base.arch);
-  plan["model"] = {{"id", q.model_id}, {"name", q.model_name}, {"params", params.total}, {"active_params", params.active}};
+  plan["model"] = {
+      {"id", q.model_id}, {"name", q.model_name}, {"params", params.total}, {"active_params", params.active}};
   if (p.kind == PlanKind::serve) {
     plan["workload"] = {{"context", q.serve.context},
                         {"prompt_tokens", q.serve.prompt_tokens},
@@ -162,12 +163,12 @@ std::string plan_csv(const PlanReport& r) {
   std::size_t rank = 0;
   for (const auto& c : r.plan.candidates) {
     ++rank;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.4f},{:.3f},{:.1f},{},{},{:.4f},{},{:.2f},{:.2f},{:.3f},{}\n",
-                       rank, c.feasible ? "true" : "false", c.gpu->id, to_string(c.gpu->tier), c.gpus,
-                       c.precision.name, c.runtime, csv_field(c.layout), c.batch, c.memory_per_gpu_bytes / kGiB,
-                       c.capacity_per_gpu_bytes / kGiB, finite(c.ttft_s), finite(c.tpot_s * 1e3),
-                       finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization), c.cost_basis,
-                       finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400), csv_field(c.reason));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.4f},{:.3f},{:.1f},{},{},{:.4f},{},{:.2f},{:.2f},{:.3f},{}\n", rank,
+        c.feasible ? "true" : "false", c.gpu->id, to_string(c.gpu->tier), c.gpus, c.precision.name, c.runtime,
+        csv_field(c.layout), c.batch, c.memory_per_gpu_bytes / kGiB, c.capacity_per_gpu_bytes / kGiB, finite(c.ttft_s),
+        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization), c.cost_basis,
+        finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400), csv_field(c.reason));
   }
   return out;
 }

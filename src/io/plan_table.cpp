@@ -20,19 +20,17 @@ std::string cost(const PlanCandidate& c) {
 
 std::string speed(const PlanRequest& q, const PlanCandidate& c) {
   if (q.kind == PlanKind::serve) return fmt::format("TPOT {:.1f} ms, TTFT {:.2f} s", c.tpot_s * 1e3, c.ttft_s);
-  const std::string time = c.wall_s < 86400 ? fmt::format("{:.1f} h", c.wall_s / 3600)
-                                             : fmt::format("{:.1f} days", c.wall_s / 86400);
-  return fmt::format("{}, {} tokens/s, MFU {:.0f}%", time, format_count(c.tokens_per_s),
-                     100 * c.train_estimate.mfu);
+  const std::string time =
+      c.wall_s < 86400 ? fmt::format("{:.1f} h", c.wall_s / 3600) : fmt::format("{:.1f} days", c.wall_s / 86400);
+  return fmt::format("{}, {} tokens/s, MFU {:.0f}%", time, format_count(c.tokens_per_s), 100 * c.train_estimate.mfu);
 }
 
 // One row of the tier / Pareto tables.
 std::string row(const PlanRequest& q, const std::string& label, const PlanCandidate& c) {
-  const std::string fleet = q.kind == PlanKind::serve
-                                ? fmt::format("{} x {}", c.replicas, c.gpus)
-                                : fmt::format("{}", c.gpus);
-  return fmt::format("  {:<12} {:<16} {:>7} {:<9} {:<22} {:>14} {:>6} {}\n", label, c.gpu->id, fleet,
-                     c.precision.name, c.layout.substr(0, 22), cost(c), c.cost_basis, speed(q, c));
+  const std::string fleet =
+      q.kind == PlanKind::serve ? fmt::format("{} x {}", c.replicas, c.gpus) : fmt::format("{}", c.gpus);
+  return fmt::format("  {:<12} {:<16} {:>7} {:<9} {:<22} {:>14} {:>6} {}\n", label, c.gpu->id, fleet, c.precision.name,
+                     c.layout.substr(0, 22), cost(c), c.cost_basis, speed(q, c));
 }
 
 std::string header(const PlanRequest& q) {
@@ -46,7 +44,8 @@ std::string workload_line(const PlanReport& r) {
   if (q.kind == PlanKind::serve) {
     const ServeWorkload& w = q.serve;
     return fmt::format(
-        "serve {} users at the peak, {} + {} tokens per request (longest {}), TTFT <= {}, TPOT <= {}, {} tokens/month{}",
+        "serve {} users at the peak, {} + {} tokens per request (longest {}), TTFT <= {}, TPOT <= {}, {} "
+        "tokens/month{}",
         w.users, w.prompt_tokens, w.output_tokens, format_tokens(w.context),
         w.ttft_target_s > 0 ? fmt::format("{:.2f} s", w.ttft_target_s) : std::string("-"),
         w.tpot_target_s > 0 ? fmt::format("{:.0f} ms", w.tpot_target_s * 1e3) : std::string("-"),
@@ -83,9 +82,10 @@ std::string plan_table(const PlanReport& r) {
     line(fmt::format("Best       {} x {} ({}), {} ({}), {}, {}", b->gpus, b->gpu->name, to_string(b->gpu->tier),
                      b->precision.name, b->precision.quality, b->layout, b->runtime));
     if (q.kind == PlanKind::serve) {
-      line(fmt::format("           {} ({}): {} replica{} x {} GPU{} = {} GPUs, {} users per replica, utilisation {:.0f}%",
-                       cost(*b), b->cost_basis, b->replicas, b->replicas > 1 ? "s" : "", b->gpus, b->gpus > 1 ? "s" : "",
-                       b->fleet_gpus, b->batch, 100 * b->utilization));
+      line(fmt::format(
+          "           {} ({}): {} replica{} x {} GPU{} = {} GPUs, {} users per replica, utilisation {:.0f}%", cost(*b),
+          b->cost_basis, b->replicas, b->replicas > 1 ? "s" : "", b->gpus, b->gpus > 1 ? "s" : "", b->fleet_gpus,
+          b->batch, 100 * b->utilization));
       line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
       line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
                        format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),

@@ -1,0 +1,346 @@
+// Plan (unit): the search rules, the ranking and Pareto properties over random workloads, and
+// each finding on a constructed case where it must fire and a clean one where it must not.
+// Golden plans and the CLI are in test_plan_golden.cpp.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "catalog_fixture.hpp"
+#include "gpuplan/plan.hpp"
+
+using namespace gpuplan;
+using gpuplan::testing::catalog;
+
+namespace {
+
+PlanRequest serve_request(const char* model_name) {
+  const Model& m = gpuplan::testing::model(model_name);
+  PlanRequest q;
+  q.catalog = &catalog();
+  q.model_id = m.id;
+  q.model_name = m.name;
+  q.base.arch = m.arch;
+  q.base.precision = find_precision("bf16").value();
+  q.api = api_price(catalog().prices, m, catalog().models);
+  if (m.arch.context_length > 0) q.serve.context = std::min(q.serve.context, m.arch.context_length);
+  return q;
+}
+
+PlanRequest train_request(const char* model_name, Mode method, double tokens, double deadline_days) {
+  PlanRequest q = serve_request(model_name);
+  q.kind = PlanKind::train;
+  q.train.method = method;
+  q.train.tokens = tokens;
+  q.train.deadline_s = deadline_days * 86400;
+  q.base.workload.mode = method;
+  q.filters.max_gpus = 4096;
+  return q;
+}
+
+bool has_finding(const Plan& p, const std::string& code) {
+  for (const auto& f : p.findings) {
+    if (f.code == code) {
+      EXPECT_FALSE(f.why.empty());
+      EXPECT_FALSE(f.fix.empty());
+      EXPECT_TRUE(f.severity == "info" || f.severity == "warning" || f.severity == "error");
+      return true;
+    }
+  }
+  return false;
+}
+
+// The serving invariants every feasible candidate must hold.
+void expect_serving_sane(const PlanRequest& q, const PlanCandidate& c) {
+  ASSERT_TRUE(c.feasible) << c.reason;
+  EXPECT_TRUE(c.fits);
+  EXPECT_LE(c.memory_per_gpu_bytes, c.capacity_per_gpu_bytes);
+  if (q.serve.tpot_target_s > 0) {
+    EXPECT_LE(c.tpot_s, q.serve.tpot_target_s);
+  }
+  if (q.serve.ttft_target_s > 0) {
+    EXPECT_LE(c.ttft_s, q.serve.ttft_target_s);
+  }
+  EXPECT_GE(c.replicas * c.batch, q.serve.users);  // every peak user has a slot
+  EXPECT_EQ(c.fleet_gpus, c.replicas * c.gpus);
+  EXPECT_LE(c.fleet_gpus, q.filters.max_gpus);
+  EXPECT_GT(c.monthly_usd, 0);
+  EXPECT_TRUE(std::isfinite(c.monthly_usd));
+  EXPECT_GE(c.utilization, 0);
+  EXPECT_LE(c.utilization, 1);
+}
+
+}  // namespace
+
+// ---- search rules ----
+
+TEST(PlanSearch, GpuCountsFillANodeThenWholeNodes) {
+  EXPECT_EQ(gpu_counts(8, 64), (std::vector<double>{1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 64}));
+  EXPECT_EQ(gpu_counts(8, 4), (std::vector<double>{1, 2, 4}));
+  EXPECT_EQ(gpu_counts(6, 20), (std::vector<double>{1, 2, 4, 6, 12, 18}));
+}
+
+TEST(PlanSearch, DefaultPrecisionsRunFromFullTo4BitAndGguf) {
+  PlanRequest q = serve_request("llama-3.1-8b");
+  const auto ps = plan_precisions(q);
+  ASSERT_GE(ps.size(), 6u);
+  EXPECT_EQ(ps.front().name, "bf16");
+  bool gguf = false, four = false;
+  for (const auto& p : ps) {
+    EXPECT_FALSE(p.quality.empty()) << p.name;  // each carries its quality note
+    gguf = gguf || p.kind == QuantKind::gguf_mix;
+    four = four || p.linear_bits < 5;
+  }
+  EXPECT_TRUE(gguf);
+  EXPECT_TRUE(four);
+  q.kind = PlanKind::train;
+  q.train.method = Mode::qlora;
+  EXPECT_EQ(plan_precisions(q).front().name, "nf4-dq");
+}
+
+TEST(PlanSearch, RulesRejectWhatCannotRun) {
+  const PlanRequest q = serve_request("llama-3.1-8b");
+  const Gpu& a100 = gpuplan::testing::gpu("a100-80gb");
+  const Gpu& mac = gpuplan::testing::gpu("m2-ultra");
+  auto fp8 = find_precision("fp8").value();
+  EXPECT_NE(evaluate_serving(q, a100, 1, fp8, Split::layer).reason.find("fp8"), std::string::npos);
+  EXPECT_NE(evaluate_serving(q, mac, 2, find_precision("q4_k_m").value(), Split::layer).reason.find("one device"),
+            std::string::npos);
+  EXPECT_FALSE(evaluate_serving(q, mac, 1, find_precision("awq-int4").value(), Split::layer).feasible);
+  // 8 KV heads: tensor parallelism over 3 cards cannot split them (3 is not a count the search makes, but the rule
+  // holds)
+  EXPECT_NE(evaluate_serving(q, a100, 3, find_precision("bf16").value(), Split::tensor).reason.find("KV heads"),
+            std::string::npos);
+  // A model that does not fit says by how much.
+  const PlanRequest big = serve_request("llama-3.1-405b");
+  const PlanCandidate c =
+      evaluate_serving(big, gpuplan::testing::gpu("rtx-4090"), 1, find_precision("bf16").value(), Split::layer);
+  EXPECT_FALSE(c.feasible);
+  EXPECT_NE(c.reason.find("does not fit"), std::string::npos);
+}
+
+// ---- properties ----
+
+TEST(PlanProperties, BestIsFeasibleAndNeverBeatenParetoIsNonDominated) {
+  std::mt19937 rng(7);
+  const char* models[] = {"llama-3.1-8b", "qwen3-30b-a3b", "mistral-7b", "llama-3.1-70b"};
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 8; ++trial) {
+    PlanRequest q = serve_request(models[trial % 4]);
+    q.serve.users = std::round(1 + 63 * u(rng));
+    q.serve.context = std::pow(2.0, std::round(11 + 4 * u(rng)));
+    q.serve.prompt_tokens = std::floor(q.serve.context * (0.1 + 0.5 * u(rng)));
+    q.serve.output_tokens = std::floor(std::min(1000.0, q.serve.context * 0.2));
+    q.serve.tpot_target_s = 0.02 + 0.1 * u(rng);
+    if (trial % 3 == 0) q.ownership = Ownership::rent;
+    const Plan p = make_plan(q);
+    SCOPED_TRACE(q.model_id + " users " + std::to_string(q.serve.users));
+    if (!p.found) {
+      for (const auto& c : p.candidates) EXPECT_FALSE(c.feasible);
+      EXPECT_TRUE(has_finding(p, "no_feasible_plan"));
+      continue;
+    }
+    const PlanCandidate& b = *p.top();
+    expect_serving_sane(q, b);
+    for (const auto& c : p.candidates) {
+      if (!c.feasible) continue;
+      expect_serving_sane(q, c);
+      EXPECT_GE(c.rank_usd(), b.rank_usd() - 0.005) << c.gpu->id << " beats the best on its own ranking";
+      EXPECT_FALSE(ranks_before(c, b));
+    }
+    for (std::size_t i : p.pareto) {
+      for (std::size_t j : p.pareto) EXPECT_FALSE(dominates(p.candidates[i], p.candidates[j]));
+    }
+    // Every feasible candidate off the front is dominated by (or ties) one on it.
+    for (std::size_t k = 0; k < p.candidates.size(); ++k) {
+      const PlanCandidate& c = p.candidates[k];
+      if (!c.feasible) continue;
+      bool covered = false;
+      for (std::size_t i : p.pareto) {
+        const PlanCandidate& f = p.candidates[i];
+        covered = covered || i == k || dominates(f, c) ||
+                  (f.rank_usd() == c.rank_usd() && speed_figure(f) == speed_figure(c));
+      }
+      EXPECT_TRUE(covered) << c.gpu->id << " is missing from the Pareto front";
+    }
+    for (const TierChoice& t : p.by_tier) {
+      if (!t.found) continue;
+      for (const auto& c : p.candidates) {
+        if (c.feasible && c.gpu->tier == t.tier) {
+          EXPECT_GE(c.rank_usd(), p.candidates[t.index].rank_usd() - 0.005);
+        }
+      }
+    }
+  }
+}
+
+TEST(PlanProperties, TrainingBestIsTheCheapestJobWithinTheDeadline) {
+  const PlanRequest q = train_request("mistral-7b", Mode::lora, 200e6, 1);
+  const Plan p = make_plan(q);
+  ASSERT_TRUE(p.found);
+  for (const auto& c : p.candidates) {
+    if (!c.feasible) continue;
+    EXPECT_LE(c.wall_s, q.train.deadline_s);
+    EXPECT_GE(c.job_usd, p.top()->job_usd - 0.005);
+  }
+}
+
+TEST(PlanProperties, SearchIsFast) {
+  const PlanRequest q = serve_request("llama-3.1-70b");
+  const auto start = std::chrono::steady_clock::now();
+  const Plan p = make_plan(q);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("llama-3.1-70b plan: %.0f scenarios in %.3f s = %.0f scenarios/s (this build type)\n",
+              p.candidates_evaluated, s, p.candidates_evaluated / s);
+  EXPECT_GT(p.candidates_evaluated, 1000);
+  EXPECT_LT(s, 10.0);  // generous for Debug and sanitizer builds; Release is ~0.15 s
+}
+
+// ---- findings: fire on a constructed case, stay quiet on a clean one ----
+
+TEST(PlanFindings, SizedForAverageContext) {
+  PlanRequest q = serve_request("qwen3-30b-a3b");
+  q.serve.context = 32768;
+  q.serve.users = 20;
+  q.filters.gpus = {"rtx-4090"};
+  EXPECT_TRUE(has_finding(make_plan(q), "sized_for_average_context"));
+  q.serve.context = q.serve.prompt_tokens + q.serve.output_tokens;  // every request is the longest
+  EXPECT_FALSE(has_finding(make_plan(q), "sized_for_average_context"));
+}
+
+TEST(PlanFindings, FullPrecisionWhere8BitWouldBeInvisible) {
+  PlanRequest q = serve_request("llama-3.1-8b");
+  q.filters.gpus = {"h100-sxm"};
+  q.filters.precisions = {"bf16"};
+  EXPECT_TRUE(has_finding(make_plan(q), "full_precision"));
+  q.filters.precisions = {"fp8"};
+  EXPECT_FALSE(has_finding(make_plan(q), "full_precision"));
+}
+
+TEST(PlanFindings, MemoryOverprovisioned) {
+  PlanRequest q = serve_request("llama-3.2-1b");
+  q.serve.users = 2;
+  q.filters.gpus = {"h200"};
+  EXPECT_TRUE(has_finding(make_plan(q), "memory_overprovisioned"));
+  q.filters.gpus.clear();
+  EXPECT_FALSE(has_finding(make_plan(serve_request("llama-3.1-70b")), "memory_overprovisioned"));
+}
+
+TEST(PlanFindings, OwnedBelowBreakEvenAndRentedIdle) {
+  PlanRequest q = serve_request("llama-3.1-8b");
+  q.filters.gpus = {"h100-sxm"};
+  q.serve.users = 4;
+  q.serve.tokens_per_month = 5e6;  // a trickle
+  q.ownership = Ownership::own;
+  Plan p = make_plan(q);
+  EXPECT_TRUE(has_finding(p, "owned_below_breakeven"));
+  EXPECT_FALSE(has_finding(p, "rented_gpus_idle"));
+  q.ownership = Ownership::rent;
+  p = make_plan(q);
+  EXPECT_TRUE(has_finding(p, "rented_gpus_idle"));
+  EXPECT_FALSE(has_finding(p, "owned_below_breakeven"));
+  // Busy fleets: neither fires.
+  q.serve.tokens_per_month = 0.9 * p.top()->cost.capacity_tokens_per_month;
+  EXPECT_FALSE(has_finding(make_plan(q), "rented_gpus_idle"));
+  q.ownership = Ownership::own;
+  EXPECT_FALSE(has_finding(make_plan(q), "owned_below_breakeven"));
+}
+
+TEST(PlanFindings, TrainingFromScratchWhereFineTuningWouldDo) {
+  PlanRequest q = train_request("llama-3.1-8b", Mode::pretrain, 1e9, 7);
+  q.filters.gpus = {"h100-sxm"};
+  const Plan p = make_plan(q);
+  ASSERT_TRUE(p.found);
+  EXPECT_TRUE(has_finding(p, "training_from_scratch"));
+  q.train.method = Mode::lora;
+  q.base.workload.mode = Mode::lora;
+  EXPECT_FALSE(has_finding(make_plan(q), "training_from_scratch"));
+}
+
+TEST(PlanFindings, SpreadAcrossNodes) {
+  PlanRequest q = train_request("llama-3.1-70b", Mode::full_finetune, 2e9, 7);
+  q.filters.gpus = {"a100-80gb"};
+  q.gpus_per_node = 4;  // tensor x pipeline of 70B training needs more than one 4-GPU node
+  const Plan p = make_plan(q);
+  ASSERT_TRUE(p.found);
+  const Layout& l = p.top()->train_layout;
+  EXPECT_EQ(has_finding(p, "spread_across_nodes"), l.tp * l.pp * l.cp > 4);
+  const Plan clean = make_plan(train_request("llama-3.1-8b", Mode::qlora, 50e6, 2));
+  EXPECT_FALSE(has_finding(clean, "spread_across_nodes"));
+}
+
+TEST(PlanFindings, KvCacheBinding) {
+  PlanRequest q = serve_request("llama-3.1-8b");
+  q.filters.gpus = {"l40s"};
+  q.filters.precisions = {"fp8"};
+  q.serve.context = 32768;
+  q.serve.prompt_tokens = 24000;
+  q.serve.output_tokens = 2000;
+  q.serve.users = 32;
+  q.serve.ttft_target_s = 0;
+  EXPECT_TRUE(has_finding(make_plan(q), "kv_cache_binding"));
+  q.serve.context = 4096;
+  q.serve.prompt_tokens = 500;
+  q.serve.output_tokens = 100;
+  q.serve.users = 1;
+  EXPECT_FALSE(has_finding(make_plan(q), "kv_cache_binding"));
+}
+
+TEST(PlanFindings, PcieTensorParallel) {
+  PlanRequest q = serve_request("llama-3.1-70b");
+  q.filters.gpus = {"rtx-4090"};
+  q.filters.precisions = {"awq-int4"};
+  const Plan p = make_plan(q);
+  ASSERT_TRUE(p.found);
+  EXPECT_EQ(has_finding(p, "pcie_tensor_parallel"), p.top()->split == Split::tensor && p.top()->gpus > 1);
+  EXPECT_EQ(p.top()->split, Split::tensor);
+  q.filters.gpus = {"h100-sxm"};  // NVLink
+  EXPECT_FALSE(has_finding(make_plan(q), "pcie_tensor_parallel"));
+}
+
+TEST(PlanFindings, ConsumerCardsInADatacenterPlan) {
+  PlanRequest q = serve_request("llama-3.1-8b");
+  q.filters.gpus = {"rtx-4090", "h100-sxm"};
+  q.ownership = Ownership::own;
+  q.serve.users = 256;
+  const Plan p = make_plan(q);
+  ASSERT_TRUE(p.found);
+  EXPECT_EQ(has_finding(p, "consumer_cards_in_datacenter"),
+            p.top()->gpu->tier == Tier::consumer && p.top()->fleet_gpus > 4);
+  q.filters.gpus = {"rtx-4090"};
+  q.serve.users = 2000;
+  EXPECT_TRUE(has_finding(make_plan(q), "consumer_cards_in_datacenter"));
+  q.serve.users = 2;
+  EXPECT_FALSE(has_finding(make_plan(q), "consumer_cards_in_datacenter"));
+}
+
+TEST(PlanFindings, NothingFeasibleIsAnErrorFinding) {
+  PlanRequest q = serve_request("llama-3.1-405b");
+  q.filters.tier = Tier::consumer;
+  q.filters.max_gpus = 2;
+  const Plan p = make_plan(q);
+  EXPECT_FALSE(p.found);
+  EXPECT_TRUE(has_finding(p, "no_feasible_plan"));
+}
+
+TEST(PlanExplain, StepsCarryFormulasAndSources) {
+  const PlanRequest q = serve_request("llama-3.1-8b");
+  const Plan p = make_plan(q);
+  const auto steps = explain(q, p);
+  ASSERT_GE(steps.size(), 7u);
+  bool gpu_source = false, price_source = false;
+  for (const auto& s : steps) {
+    EXPECT_FALSE(s.title.empty());
+    EXPECT_FALSE(s.formula.empty());
+    EXPECT_FALSE(s.value.empty());
+    EXPECT_FALSE(s.source.empty());
+    gpu_source = gpu_source || s.source.find("data/gpus.json") != std::string::npos;
+    price_source = price_source || s.title.find("Monthly cost") != std::string::npos;
+  }
+  EXPECT_TRUE(gpu_source);
+  EXPECT_TRUE(price_source);
+  const auto train = explain(train_request("llama-3.1-8b", Mode::qlora, 50e6, 2),
+                             make_plan(train_request("llama-3.1-8b", Mode::qlora, 50e6, 2)));
+  EXPECT_GE(train.size(), 5u);
+}
