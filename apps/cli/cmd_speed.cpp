@@ -90,6 +90,13 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
     auto runtime = find_runtime(catalog.value(), runtime_name, r.gpu.vendor);
     if (!runtime) return fail(runtime.error().message);
     s.runtime = runtime.value();
+    if (!opts->runtime.empty() && find_engine(catalog.value(), opts->runtime)) {
+      // A named engine: memory (and the verdict) in its own terms, at prompt + output tokens per sequence.
+      FitOptions ef = f;
+      ef.runtime = opts->runtime;
+      auto applied = apply_engine_options(catalog.value(), ef, r);
+      if (!applied) return fail(applied.error().message);
+    }
     s.workload.ubatch = s.runtime.ubatch;
     s.hardware = compute_spec(r.gpu);
     s.with_speed = true;

@@ -1,3 +1,4 @@
+#include "gpuplan/io/engine_report.hpp"
 #include "gpuplan/io/speed_report.hpp"
 
 #include <fmt/format.h>
@@ -35,6 +36,7 @@ std::string speed_json(const SpeedReport& r) {
   j["schema"] = "gpuplan-speed/1";
   const Estimate& e = r.fit.estimate;
   const Scenario& s = r.fit.scenario;
+  if (e.has_engine) j["engine"] = engine_json(r.fit.scenario.engine_spec, e.engine);
   if (!e.has_speed) return j.dump(2);
   const Speed& sp = e.speed;
   ordered_json speed = {{"prefill_tokens_per_s", sp.prefill_tokens_per_s.expected},
@@ -95,6 +97,7 @@ std::string speed_table(const SpeedReport& r) {
   line(fmt::format("Workload   prompt {} tokens, output {} tokens, {} concurrent sequence{}", s.speed.prompt_tokens,
                    s.speed.output_tokens, s.speed.concurrency, s.speed.concurrency == 1 ? "" : "s"));
   line(fmt::format("Memory     {}", verdict_line(r.fit)));
+  if (e.has_engine) out += engine_table(r.fit.scenario.engine_spec, e.engine);
   if (!e.has_speed) return out;
   const Speed& sp = e.speed;
   line("");
