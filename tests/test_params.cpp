@@ -3,8 +3,12 @@
 
 #include <cmath>
 #include <set>
+#include <span>
+#include <string>
 
 #include "catalog_fixture.hpp"
+#include "gpuplan/io/gguf.hpp"
+#include "model_file_writer.hpp"
 
 using namespace gpuplan;
 
@@ -155,4 +159,97 @@ TEST(Params, RecurrentTensorsQuantiseLikeLlamaCpp) {
   const double expected = 64 * (f32_elements * 4 + matrix_elements * 34.0 / 32) + 2560 * 4 + 50280 * 2560 * 34.0 / 32;
   std::printf("mamba-2.8b q8_0: %.4f GB (f32 per layer %.0f elements)\n", b.total / 1e9, f32_elements);
   EXPECT_NEAR(b.total / expected, 1.0, 1e-12);
+}
+
+namespace {
+
+std::span<const std::uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string block(int i) {
+  std::string s = "blk.";
+  s += std::to_string(i);
+  s += '.';
+  return s;
+}
+
+}  // namespace
+
+TEST(Params, GgufOfAHybridReadsItsRecurrentLayers) {
+  // A small Jamba-shaped GGUF with llama.cpp's tensor names and ssm.* keys: 4 layers, attention on
+  // layer 2 (every 4 from 2), experts on the odd layers; hidden 256, d_inner 512, d_state 16, dt_rank 16.
+  using gpuplan::testing::GgufWriter;
+  using gpuplan::testing::kF32;
+  using gpuplan::testing::kQ8_0;
+  GgufWriter w;
+  w.str("general.architecture", "jamba");
+  w.u32("jamba.block_count", 4);
+  w.u32("jamba.embedding_length", 256);
+  w.u32("jamba.feed_forward_length", 512);
+  w.u32("jamba.attention.head_count", 4);
+  w.u32_array("jamba.attention.head_count_kv", {0, 0, 2, 0});
+  w.u32("jamba.expert_count", 4);
+  w.u32("jamba.expert_used_count", 2);
+  w.u32("jamba.ssm.conv_kernel", 4);
+  w.u32("jamba.ssm.inner_size", 512);
+  w.u32("jamba.ssm.state_size", 16);
+  w.u32("jamba.ssm.time_step_rank", 16);
+  w.token_array("tokenizer.ggml.tokens", 1000);
+  w.tensor("token_embd.weight", {256, 1000}, kQ8_0);
+  for (int i = 0; i < 4; ++i) {
+    const std::string b = block(i);
+    w.tensor(b + "attn_norm.weight", {256}, kF32);
+    if (i == 2) {
+      w.tensor(b + "attn_q.weight", {256, 256}, kQ8_0);
+      w.tensor(b + "attn_k.weight", {256, 128}, kQ8_0);
+      w.tensor(b + "attn_v.weight", {256, 128}, kQ8_0);
+      w.tensor(b + "attn_output.weight", {256, 256}, kQ8_0);
+    } else {
+      w.tensor(b + "ssm_in.weight", {256, 1024}, kQ8_0);
+      w.tensor(b + "ssm_conv1d.weight", {4, 512}, kF32);
+      w.tensor(b + "ssm_conv1d.bias", {512}, kF32);
+      w.tensor(b + "ssm_x.weight", {512, 48}, kQ8_0);
+      w.tensor(b + "ssm_dt.weight", {16, 512}, kF32);
+      w.tensor(b + "ssm_dt.bias", {512}, kF32);
+      w.tensor(b + "ssm_dt_norm.weight", {16}, kF32);
+      w.tensor(b + "ssm_b_norm.weight", {16}, kF32);
+      w.tensor(b + "ssm_c_norm.weight", {16}, kF32);
+      w.tensor(b + "ssm_a", {16, 512}, kF32);
+      w.tensor(b + "ssm_d", {512}, kF32);
+      w.tensor(b + "ssm_out.weight", {512, 256}, kQ8_0);
+    }
+    w.tensor(b + "ffn_norm.weight", {256}, kF32);
+    if (i % 2 == 1) {
+      w.tensor(b + "ffn_gate_inp.weight", {256, 4}, kF32);
+      w.tensor(b + "ffn_gate_exps.weight", {256, 512, 4}, kQ8_0);
+      w.tensor(b + "ffn_up_exps.weight", {256, 512, 4}, kQ8_0);
+      w.tensor(b + "ffn_down_exps.weight", {512, 256, 4}, kQ8_0);
+    } else {
+      w.tensor(b + "ffn_gate.weight", {256, 512}, kQ8_0);
+      w.tensor(b + "ffn_up.weight", {256, 512}, kQ8_0);
+      w.tensor(b + "ffn_down.weight", {512, 256}, kQ8_0);
+    }
+  }
+  w.tensor("output_norm.weight", {256}, kF32);
+  w.tensor("output.weight", {256, 1000}, kQ8_0);
+  const std::string h = w.header();
+  auto read = io::parse_gguf(as_bytes(h), h.size() + w.data_end());
+  ASSERT_TRUE(read && read.value().file);
+  auto g = io::gguf_model(*read.value().file);
+  ASSERT_TRUE(g) << g.error().message;
+  const ModelArch& a = g.value().model.arch;
+  EXPECT_EQ(a.recurrent, RecurrentKind::mamba);
+  EXPECT_EQ(a.attention_every, 4);
+  EXPECT_EQ(a.attention_offset, 2);
+  EXPECT_EQ(a.moe_every, 2);
+  EXPECT_EQ(a.moe_offset, 1);
+  EXPECT_EQ(a.num_kv_heads, 2);
+  EXPECT_TRUE(a.ssm_dt_norms && a.ssm_conv_bias && !a.ssm_proj_bias);
+  EXPECT_EQ(num_recurrent_layers(a), 3);
+  // The architecture reproduces the tensor table to the parameter, so no mismatch warning.
+  EXPECT_EQ(count_params(a).total, g.value().tensors.params);
+  for (const auto& warning : g.value().warnings) {
+    EXPECT_EQ(warning.find("tensor table holds"), std::string::npos) << warning;
+  }
 }

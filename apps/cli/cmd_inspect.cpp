@@ -32,7 +32,14 @@ double kv_bytes_per_token_f16(const ModelArch& a) {
 
 std::string arch_line(const ModelArch& a) {
   std::string s = fmt::format("{} layers, hidden {}", a.num_layers, a.hidden_size);
-  if (is_mla(a)) {
+  if (is_recurrent(a)) {
+    s += fmt::format(", {} {} layers (inner {}, state {}, conv {})", num_recurrent_layers(a), to_string(a.recurrent),
+                     a.ssm_inner, a.ssm_state, a.ssm_conv);
+    if (num_attention_layers(a) <= 0) s += ", no attention";
+  }
+  if (num_attention_layers(a) <= 0) {
+    // pure state-space model: no heads to show
+  } else if (is_mla(a)) {
     s += fmt::format(", {} heads, MLA (kv rank {}, rope {}, q rank {})", a.num_heads, a.kv_lora_rank,
                      a.qk_rope_head_dim, a.q_lora_rank);
   } else {
@@ -42,7 +49,8 @@ std::string arch_line(const ModelArch& a) {
     s += fmt::format(", MoE {} experts ({} active) x {}", a.num_experts, a.experts_per_token, a.moe_intermediate_size);
     if (a.shared_expert_intermediate_size > 0) s += fmt::format(" + shared {}", a.shared_expert_intermediate_size);
     if (a.first_dense_layers > 0) s += fmt::format(", {} dense layers first", a.first_dense_layers);
-  } else {
+    if (a.moe_every > 1) s += fmt::format(" every {} layers, MLP {} between", a.moe_every, a.intermediate_size);
+  } else if (a.intermediate_size > 0) {
     s += fmt::format(", MLP {} {}", a.intermediate_size, a.mlp == MlpKind::gated ? "gated" : "plain");
   }
   s += fmt::format(", vocab {}, {}", a.vocab_size, a.tie_word_embeddings ? "tied" : "untied");
@@ -74,8 +82,16 @@ std::string text_report(const sources::LoadedModel& m) {
     if (p.mtp > 0) out += fmt::format("; + {} in MTP modules", format_count(p.mtp));
     out += "  (from the architecture)\n";
     const double kv = kv_bytes_per_token_f16(a);
-    out += fmt::format("KV cache      {:.1f} KiB per token (f16, all {} layers){}\n", kv / kKiB, a.num_layers,
-                       a.sliding_window > 0 ? "; sliding layers stop growing at the window" : "");
+    out +=
+        fmt::format("KV cache      {:.1f} KiB per token (f16, {}){}\n", kv / kKiB,
+                    num_attention_layers(a) < a.num_layers ? fmt::format("{} attention layers", num_attention_layers(a))
+                                                           : fmt::format("all {} layers", a.num_layers),
+                    a.sliding_window > 0 ? "; sliding layers stop growing at the window" : "");
+    if (is_recurrent(a)) {
+      out += fmt::format("State         {:.2f} MiB per sequence, fixed ({} recurrent layers x {:.0f} elements, f32)\n",
+                         recurrent_state_bytes(a, 1) / kMiB, num_recurrent_layers(a),
+                         recurrent_state_elements_per_layer(a));
+    }
   }
   if (m.has_tensors) {
     const auto& t = m.tensors;
@@ -127,6 +143,16 @@ ordered_json arch_json(const ModelArch& a) {
   j["attn_sinks"] = a.attn_sinks;
   j["sliding_window"] = whole(a.sliding_window);
   j["global_every"] = whole(a.global_every);
+  if (is_recurrent(a)) {
+    j["recurrent"] = to_string(a.recurrent);
+    j["attention_every"] = whole(a.attention_every);
+    j["attention_offset"] = whole(a.attention_offset);
+    j["ssm_inner"] = whole(a.ssm_inner);
+    j["ssm_state"] = whole(a.ssm_state);
+    j["ssm_conv"] = whole(a.ssm_conv);
+    j["ssm_groups"] = whole(a.ssm_groups);
+    j["ssm_dt_rank"] = whole(a.ssm_dt_rank);
+  }
   j["num_experts"] = whole(a.num_experts);
   j["experts_per_token"] = whole(a.experts_per_token);
   j["moe_intermediate_size"] = whole(a.moe_intermediate_size);

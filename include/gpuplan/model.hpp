@@ -156,7 +156,8 @@ bool is_routed_expert(TensorRole role);
 bool is_sliding_layer(const ModelArch& arch, double layer);
 
 // Recurrent (state-space / linear-attention) layers: no KV cache, a fixed state per sequence.
-bool is_recurrent(const ModelArch& arch);                      // any recurrent layer
+const char* to_string(RecurrentKind kind);  // none, mamba, mamba2, gated_deltanet (the catalog's names)
+bool is_recurrent(const ModelArch& arch);   // any recurrent layer
 bool is_recurrent_layer(const ModelArch& arch, double layer);  // 0-based; MTP layers (>= num_layers) attend
 double num_recurrent_layers(const ModelArch& arch);
 double num_attention_layers(const ModelArch& arch);  // layers with a KV cache

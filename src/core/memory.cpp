@@ -30,8 +30,10 @@ double mlp_activation_elements(const ModelArch& a) {
 }
 
 double mlp_width(const ModelArch& a) {
-  if (!is_moe(a)) return a.intermediate_size;
-  return a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size;
+  // Recurrent mixers: the in_proj output (x and gate, 2 x d_inner) is the widest intermediate.
+  const double mixer = is_recurrent(a) ? a.ssm_inner : 0;
+  if (!is_moe(a)) return std::max(a.intermediate_size, mixer);
+  return std::max(mixer, a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size);
 }
 
 double q_width(const ModelArch& a) {

@@ -26,6 +26,16 @@ bool is_sliding_layer(const ModelArch& a, double layer) {
   return std::fmod(layer + 1, a.global_every) != 0;
 }
 
+const char* to_string(RecurrentKind kind) {
+  switch (kind) {
+    case RecurrentKind::none: return "none";
+    case RecurrentKind::mamba: return "mamba";
+    case RecurrentKind::mamba2: return "mamba2";
+    case RecurrentKind::gated_deltanet: return "gated_deltanet";
+  }
+  return "none";
+}
+
 bool is_recurrent(const ModelArch& a) {
   return a.recurrent != RecurrentKind::none;
 }

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "gpuplan/io/gguf.hpp"
 #include "gpuplan/precision.hpp"
@@ -101,7 +104,7 @@ double norm_vectors(const GgufFile& f, const std::string& block, double hidden) 
     const std::string rest = t.name.substr(block.size());
     if (rest.find("norm") == std::string::npos) continue;
     if (rest.rfind("attn_q_norm", 0) == 0 || rest.rfind("attn_k_norm", 0) == 0 || rest.rfind("attn_q_a_norm", 0) == 0 ||
-        rest.rfind("attn_kv_a_norm", 0) == 0) {
+        rest.rfind("attn_kv_a_norm", 0) == 0 || rest.rfind("ssm_", 0) == 0) {  // ssm_*norm: part of the mixer
       continue;
     }
     elements += static_cast<double>(t.elements);
@@ -126,6 +129,74 @@ void moe_fields(const Meta& m, const Table& t, double layers, ModelArch& a) {
   a.expert_bias = t.has(last + "ffn_up_exps.bias") || t.has(last + "ffn_down_exps.bias");
   a.score_correction_bias = t.has(last + "exp_probs_b.bias") || t.has(last + "exp_probs_b");
   if (a.intermediate_size <= 0) a.intermediate_size = a.moe_intermediate_size;
+}
+
+// Layers i with has(i), as "every N from offset K" when they repeat regularly. {0, 0} when none.
+template <typename Has>
+std::optional<std::pair<double, double>> layer_pattern(double layers, Has has) {
+  std::vector<double> on;
+  for (double i = 0; i < layers; ++i) {
+    if (has(i)) on.push_back(i);
+  }
+  if (on.empty()) return std::make_pair(0.0, 0.0);
+  const double period = on.size() > 1 ? on[1] - on[0] : layers;
+  if (on[0] >= period) return std::nullopt;
+  for (std::size_t k = 0; k < on.size(); ++k) {
+    if (on[k] != on[0] + static_cast<double>(k) * period) return std::nullopt;
+  }
+  if (on.back() + period < layers) return std::nullopt;
+  return std::make_pair(period, on[0]);
+}
+
+// Recurrent layers (llama.cpp's ssm.* keys; see ModelArch): Mamba, Mamba-2, Jamba, Qwen3-Next.
+// Attention layers are the blocks with an attn_k tensor; MoE layers those with routed experts.
+void ssm_fields(const Meta& m, const Table& t, ModelArch& a) {
+  const double conv = m.num("ssm.conv_kernel");
+  if (conv <= 0) return;
+  RecurrentKind kind = RecurrentKind::none;
+  if (m.arch == "mamba" || m.arch == "jamba") kind = RecurrentKind::mamba;
+  if (m.arch == "mamba2") kind = RecurrentKind::mamba2;
+  if (m.arch == "qwen3next") kind = RecurrentKind::gated_deltanet;
+  if (kind == RecurrentKind::none) {
+    m.warnings.push_back(m.arch + " has recurrent (ssm) layers that gpuplan does not model; the architecture " +
+                         "counts them as attention layers (weights still come from the tensor table)");
+    return;
+  }
+  a.recurrent = kind;
+  a.ssm_conv = conv;
+  a.ssm_inner = m.num("ssm.inner_size");
+  a.ssm_state = m.num("ssm.state_size");
+  a.ssm_dt_rank = m.num("ssm.time_step_rank");
+  a.ssm_groups = m.num("ssm.group_count");
+  auto block = [](double i) { return "blk." + count_text(i) + "."; };
+  const auto attention = layer_pattern(a.num_layers, [&](double i) { return t.has(block(i) + "attn_k.weight"); });
+  if (!attention) {
+    m.warnings.push_back("attention layers do not repeat regularly; counted as all recurrent");
+  } else {
+    a.attention_every = attention->first;
+    a.attention_offset = attention->second;
+  }
+  double first = 0;
+  while (first + 1 < a.num_layers && !is_recurrent_layer(a, first)) ++first;
+  a.ssm_conv_bias = t.has(block(first) + "ssm_conv1d.bias");
+  a.ssm_proj_bias = t.has(block(first) + "ssm_in.bias");
+  a.ssm_dt_norms = t.has(block(first) + "ssm_dt_norm.weight");
+  if (a.attention_every > 0) {
+    const std::string q = block(a.attention_offset) + "attn_q.weight";
+    a.attn_output_gate = a.num_heads > 0 && t.dim(q, 1) == 2 * a.num_heads * a.head_dim;
+    if (a.num_kv_heads <= 0 || a.num_kv_heads > a.num_heads) {
+      a.num_kv_heads = t.dim(block(a.attention_offset) + "attn_k.weight", 1) / std::max(1.0, a.head_dim);
+    }
+  }
+  if (is_moe(a)) {
+    const auto moe = layer_pattern(a.num_layers, [&](double i) { return t.has(block(i) + "ffn_up_exps.weight"); });
+    if (moe && moe->first > 1) {
+      a.moe_every = moe->first;
+      a.moe_offset = moe->second;
+      const double dense = t.dim(block(a.moe_offset == 0 ? 1 : 0) + "ffn_up.weight", 1);
+      if (dense > 0) a.intermediate_size = dense;
+    }
+  }
 }
 
 void mla_fields(const Meta& m, ModelArch& a) {
@@ -218,6 +289,7 @@ Result<GgufModel> gguf_model(const GgufFile& f) {
       a.hidden_size > 0 ? (t.dim("output_norm.weight", 0) + t.dim("output_norm.bias", 0)) / a.hidden_size : 0;
   mla_fields(m, a);
   moe_fields(m, t, a.num_layers, a);
+  ssm_fields(m, t, a);
   // Gated MLP: a gate tensor, or (Phi-3) gate and up fused into one ffn_up of twice the width.
   const std::string last = "blk." + count_text(std::max(0.0, a.num_layers - 1)) + ".";
   const bool gate =
