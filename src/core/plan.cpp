@@ -20,6 +20,12 @@ std::string num(double v, int decimals) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
+// "$1234" (snprintf: GCC 12 warns falsely (-Wrestrict) on "$" + std::string at -O2).
+std::string dollars(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "$%.*f", decimals, v);
+  return buf;
+}
 std::string ms(double seconds) {
   return num(seconds * 1e3, seconds < 0.1 ? 1 : 0) + " ms";
 }
@@ -538,8 +544,8 @@ std::string gives_up(const PlanCandidate& top, const PlanCandidate& low, std::st
   if (low.fleet_gpus > top.fleet_gpus) add(num(low.fleet_gpus, 0) + " GPUs instead of " + num(top.fleet_gpus, 0));
   const double dc = low.rank_usd() - top.rank_usd();
   const std::string unit = low.monthly_usd > 0 ? "/month" : " for the job";
-  if (dc > 0.5) add("$" + num(dc, 0) + unit + " more");
-  if (dc < -0.5) add("$" + num(-dc, 0) + unit + " less");
+  if (dc > 0.5) add(dollars(dc, 0) + unit + " more");
+  if (dc < -0.5) add(dollars(-dc, 0) + unit + " less");
   add("capex $" + num(low.fleet_gpus * low.prices.purchase_usd_per_gpu, 0) + " to buy vs $" +
       num(top.fleet_gpus * top.prices.purchase_usd_per_gpu, 0));
   return out;

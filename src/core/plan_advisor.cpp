@@ -18,8 +18,14 @@ std::string num(double v, int decimals) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
+// "$1234" (snprintf: GCC 12 warns falsely (-Wrestrict) on "$" + std::string at -O2).
+std::string dollars(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "$%.*f", decimals, v);
+  return buf;
+}
 std::string usd(double v) {
-  return "$" + num(v, v >= 100 ? 0 : 2);
+  return dollars(v, v >= 100 ? 0 : 2);
 }
 std::string pct(double fraction) {
   return num(100 * fraction, 0) + "%";

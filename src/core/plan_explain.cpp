@@ -15,6 +15,12 @@ std::string num(double v, int decimals) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
+// "$1234" (snprintf: GCC 12 warns falsely (-Wrestrict) on "$" + std::string at -O2).
+std::string dollars(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "$%.*f", decimals, v);
+  return buf;
+}
 std::string sci(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.3g", v);
@@ -132,7 +138,7 @@ void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate
   }
   if (c.cost.api.monthly_usd > 0) {
     out.push_back({"Managed API at the same volume", "tokens x blended USD per million",
-                   "$" + num(c.cost.api.monthly_usd, 0) + "/month", r.api.basis + " (as of " + r.api.as_of + ")"});
+                   dollars(c.cost.api.monthly_usd, 0) + "/month", r.api.basis + " (as of " + r.api.as_of + ")"});
   }
 }
 

@@ -83,9 +83,9 @@ std::string plan_table(const PlanReport& r) {
                      b->precision.name, b->precision.quality, b->layout, b->runtime));
     if (q.kind == PlanKind::serve) {
       line(fmt::format(
-          "           {} ({}): {} replica{} x {} GPU{} = {} GPUs, {} users per replica, utilisation {:.0f}%", cost(*b),
+          "           {} ({}): {} replica{} x {} GPU{} = {} GPU{}, {} users per replica, utilisation {:.0f}%", cost(*b),
           b->cost_basis, b->replicas, b->replicas > 1 ? "s" : "", b->gpus, b->gpus > 1 ? "s" : "", b->fleet_gpus,
-          b->batch, 100 * b->utilization));
+          b->fleet_gpus > 1 ? "s" : "", b->batch, 100 * b->utilization));
       line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
       line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
                        format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
