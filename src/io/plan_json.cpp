@@ -106,7 +106,8 @@ std::string plan_json(const PlanReport& r) {
   ordered_json tiers = ordered_json::object();
   for (const TierChoice& t : p.by_tier) {
     if (t.found) {
-      ordered_json c = candidate_json(q, p.candidates[t.index]);
+      ordered_json c = {{"found", true}};
+      c.update(candidate_json(q, p.candidates[t.index]));
       tiers[to_string(t.tier)] = c;
     } else {
       tiers[to_string(t.tier)] = {{"found", false}, {"why_none", t.why_none}};
