@@ -135,4 +135,36 @@ void BM_TrainSearch(benchmark::State& state, const char* model, double gpus) {
 BENCHMARK_CAPTURE(BM_TrainSearch, llama70b_up_to_4096, "llama-3.1-70b", 4096)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TrainSearch, llama405b_up_to_16384, "llama-3.1-405b", 16384)->Unit(benchmark::kMillisecond);
 
+namespace {
+
+Scenario with_engine(Scenario s, const char* engine_id, double max_model_len) {
+  s.engine_spec = *find_engine(catalog(), engine_id).value();
+  s.engine.max_model_len = max_model_len;
+  return s;
+}
+
+void BM_EngineMemory(benchmark::State& state, Scenario s) {
+  for (auto _ : state) {
+    EngineMemory m = engine_memory(s);
+    benchmark::DoNotOptimize(m);
+  }
+}
+
+}  // namespace
+
+// Engine-faithful plans (fit --runtime): the engine's memory alone, and the whole estimate (which
+// also searches the largest context and batch in the engine's terms).
+BENCHMARK_CAPTURE(BM_EngineMemory, vllm_llama8b_3090,
+                  with_engine(make("llama-3.1-8b", "bf16", "rtx-3090", Mode::inference, 20000, 1), "vllm", 20000));
+BENCHMARK_CAPTURE(BM_EngineMemory, vllm_gemma3_27b_h100,
+                  with_engine(make("gemma-3-27b", "bf16", "h100-sxm", Mode::inference, 8192, 1), "vllm", 8192));
+BENCHMARK_CAPTURE(BM_EngineMemory, llamacpp_llama70b_q4km_4090_fit_layers,
+                  with_engine(make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 8192, 1), "llama.cpp",
+                              8192));
+BENCHMARK_CAPTURE(BM_FitEstimate, vllm_llama8b_3090,
+                  with_engine(make("llama-3.1-8b", "bf16", "rtx-3090", Mode::inference, 20000, 1), "vllm", 20000));
+BENCHMARK_CAPTURE(BM_FitEstimate, llamacpp_llama70b_q4km_4090,
+                  with_engine(make("llama-3.1-70b", "q4_k_m", "rtx-4090", Mode::inference, 8192, 1), "llama.cpp",
+                              8192));
+
 BENCHMARK_MAIN();

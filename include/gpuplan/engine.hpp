@@ -79,6 +79,7 @@ struct EngineSettings {
   bool enforce_eager = false;           // no CUDA graphs
   double n_seq = 0;                     // --parallel (llama.cpp n_seq_max)
   double n_gpu_layers = -1;             // --n-gpu-layers; <0: all (llama.cpp) or as many as fit (Ollama)
+  bool search_layers = true;            // also find the largest n_gpu_layers that fits (false: the verdict only)
   double n_batch = 0, n_ubatch = 0;     // --batch-size, --ubatch-size
   int flash_attention = -1;             // --flash-attn on/off; -1: the engine default
   SplitMode split = SplitMode::layer;   // --split-mode

@@ -396,12 +396,20 @@ EngineMemory llamacpp_memory(const Scenario& s) {
 
   // The largest n_gpu_layers whose buffers fit on every GPU (monotone: fewer layers, less VRAM).
   std::string m_notes_auto;
-  double fit_ngl = -1;
-  for (double ngl = n_layer + 1; ngl >= 0; --ngl) {
-    if (llama_layout(s, p, lw, ngl).fits) {
-      fit_ngl = ngl;
-      break;
+  double fit_ngl = -1;  // bisection: fewer layers on the GPUs never need more VRAM
+  const bool search = set.search_layers || (set.n_gpu_layers < 0 && spec.auto_layers);
+  if (search && llama_layout(s, p, lw, 0).fits) {
+    double lo = 0;
+    double hi = n_layer + 1;
+    if (llama_layout(s, p, lw, hi).fits) {
+      lo = hi;
+    } else {
+      while (hi - lo > 1) {
+        const double mid = std::floor((lo + hi) / 2);
+        (llama_layout(s, p, lw, mid).fits ? lo : hi) = mid;
+      }
     }
+    fit_ngl = lo;
   }
   double ngl = set.n_gpu_layers >= 0 ? set.n_gpu_layers : n_layer + 1;  // llama.cpp: -ngl 999 / auto = all
   if (set.n_gpu_layers < 0 && spec.auto_layers) {

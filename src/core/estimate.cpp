@@ -69,6 +69,7 @@ bool llama_fits_with_layers(const Scenario& s, double n_gpu_layers, double n_ctx
   t.engine.max_model_len = n_ctx;
   t.engine.n_seq = n_seq;
   t.engine.n_gpu_layers = n_gpu_layers;
+  t.engine.search_layers = false;
   t.engine_spec.auto_layers = false;
   if (t.engine_spec.id == "ollama") t.engine.max_model_len = n_ctx / std::max(1.0, n_seq);  // num_ctx per sequence
   return engine_memory(t).fits;

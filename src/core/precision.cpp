@@ -457,10 +457,23 @@ LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p) {
   }
   const auto layers = static_cast<std::size_t>(std::max(0.0, std::min(arch.num_layers, 1e5)));
   out.layers.assign(layers, 0.0);
+  // Layers differ only by kind (dense / MoE / recurrent) and, in GGUF mixes, by the five
+  // predicates the per-layer rules look at: price each combination once.
+  std::array<double, 128> memo{};
+  memo.fill(-1);
+  const double n = arch.num_layers;
   for (std::size_t i = 0; i < layers; ++i) {
     const double layer = static_cast<double>(i);
-    const LayerTensors t = layer_tensors(arch, layer);
-    for (std::size_t k = 0; k < t.count; ++k) out.layers[i] += bytes_of(t.tensors[k], layer);
+    const unsigned key = (use_more_bits(layer, n) ? 1u : 0u) | (layer < 2 ? 2u : 0u) | (layer < 4 ? 4u : 0u) |
+                         (layer < n / 16 ? 8u : 0u) | (layer < n / 8 ? 16u : 0u) |
+                         (is_moe_layer(arch, layer) ? 32u : 0u) | (is_recurrent_layer(arch, layer) ? 64u : 0u);
+    if (memo[key] < 0) {
+      const LayerTensors t = layer_tensors(arch, layer);
+      double bytes = 0;
+      for (std::size_t k = 0; k < t.count; ++k) bytes += bytes_of(t.tensors[k], layer);
+      memo[key] = bytes;
+    }
+    out.layers[i] = memo[key];
   }
   return out;
 }
