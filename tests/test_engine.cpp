@@ -215,10 +215,10 @@ TEST(Engine, EstimateAnswersInTheEnginesTerms) {
 }
 
 TEST(Engine, NeverNegativeOrNaN) {
-  const char* engines[] = {"vllm", "vllm-v0", "vllm-0.6.4", "sglang", "tensorrt-llm", "llama.cpp", "ollama",
-                           "transformers"};
-  const char* models[] = {"llama-3.1-8b", "deepseek-v3", "gemma-3-27b", "qwen3-next-80b-a3b", "mamba-2.8b",
-                          "jamba-1.5-mini", "gpt-oss-120b"};
+  const char* engines[] = {"vllm",         "vllm-v0",   "vllm-0.6.4", "sglang",
+                           "tensorrt-llm", "llama.cpp", "ollama",     "transformers"};
+  const char* models[] = {"llama-3.1-8b", "deepseek-v3",    "gemma-3-27b", "qwen3-next-80b-a3b",
+                          "mamba-2.8b",   "jamba-1.5-mini", "gpt-oss-120b"};
   int checked = 0;
   for (const char* eng : engines) {
     for (const char* model : models) {
@@ -240,16 +240,16 @@ TEST(Engine, NeverNegativeOrNaN) {
 }
 
 TEST(EngineCli, IssueExamplesRunAsWritten) {
-  const auto vllm = gpuplan::testing::run_cli(
-      "fit llama-3.1-8b --gpu rtx-3090 --runtime vllm --max-model-len 20000 --json");
+  const auto vllm =
+      gpuplan::testing::run_cli("fit llama-3.1-8b --gpu rtx-3090 --runtime vllm --max-model-len 20000 --json");
   ASSERT_EQ(vllm.status, 0) << vllm.err;
   const auto j = nlohmann::json::parse(vllm.out);
   for (const char* key : {"kv_cache_bytes", "kv_cache_tokens", "kv_cache_blocks", "max_concurrency", "gpu_layers",
                           "compute_buffer_bytes", "vram_bytes", "ram_bytes", "devices"}) {
     EXPECT_TRUE(j["engine"].contains(key)) << key;
   }
-  const auto old = gpuplan::testing::run_cli(
-      "fit llama-3.1-8b --gpu rtx-3090 --runtime vllm-0.6.4 --max-model-len 20000 --json");
+  const auto old =
+      gpuplan::testing::run_cli("fit llama-3.1-8b --gpu rtx-3090 --runtime vllm-0.6.4 --max-model-len 20000 --json");
   ASSERT_EQ(old.status, 0) << old.err;
   EXPECT_NEAR(nlohmann::json::parse(old.out)["engine"]["kv_cache_blocks"].get<double>(), 1952, 0.02 * 1952);
   const auto llama = gpuplan::testing::run_cli(
@@ -266,6 +266,7 @@ TEST(EngineCli, BadEngineInputGetsAClearError) {
   const auto lonely = gpuplan::testing::run_cli("fit llama-3.1-8b --gpu rtx-3090 --n-gpu-layers 10");
   EXPECT_EQ(lonely.status, 2);
   EXPECT_NE(lonely.err.find("need --runtime"), std::string::npos) << lonely.err;
-  const auto frac = gpuplan::testing::run_cli("fit llama-3.1-8b --gpu rtx-3090 --runtime vllm --gpu-memory-utilization 1.5");
+  const auto frac =
+      gpuplan::testing::run_cli("fit llama-3.1-8b --gpu rtx-3090 --runtime vllm --gpu-memory-utilization 1.5");
   EXPECT_EQ(frac.status, 2);
 }

@@ -25,10 +25,16 @@ namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kGiB = 1024.0 * kMiB;
 
-std::string ref(const char* file) { return std::string(GPUPLAN_REFERENCE_DIR) + "/" + file; }
-std::string fixture(const char* file) { return std::string(GPUPLAN_SOURCE_DIR) + "/tests/fixtures/engine_logs/" + file; }
+std::string ref(const char* file) {
+  return std::string(GPUPLAN_REFERENCE_DIR) + "/" + file;
+}
+std::string fixture(const char* file) {
+  return std::string(GPUPLAN_SOURCE_DIR) + "/tests/fixtures/engine_logs/" + file;
+}
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 // The one row of `rows` for which `match` holds (fails the test when there is not exactly one).
 const CsvRow& row(const std::vector<CsvRow>& rows, const std::function<bool(const CsvRow&)>& match, const char* what) {
@@ -87,7 +93,9 @@ struct Summary {
   }
 };
 
-const EngineSpec& engine(const char* id) { return *find_engine(gpuplan::testing::catalog(), id).value(); }
+const EngineSpec& engine(const char* id) {
+  return *find_engine(gpuplan::testing::catalog(), id).value();
+}
 
 Scenario paged(const char* model, const char* precision, const char* engine_id, double visible_gib, double fraction,
                double max_model_len, double tp = 1) {
@@ -157,10 +165,11 @@ TEST(EngineValidation, VllmAgainstLoggedKvCache) {
   // run leaves for weights + KV must give each quantised run its logged block count.
   const auto& bf16 = row(
       refrows, [](const CsvRow& x) { return x.at("dtype") == "bf16" && x.at("max_model_len") == "512"; }, "bf16 512");
-  const double weights_plus_kv = leading_number(bf16.at("weights_loaded")) * kGiB +
-                                 leading_number(bf16.at("num_gpu_blocks")) * 2.0 * kMiB;
+  const double weights_plus_kv =
+      leading_number(bf16.at("weights_loaded")) * kGiB + leading_number(bf16.at("num_gpu_blocks")) * 2.0 * kMiB;
   for (const char* quant : {"autoround-gptq", "gptq-4bit (gptq_marlin)", "awq-4bit"}) {
-    const auto& r = row(refrows, [&](const CsvRow& x) { return has(x.at("model"), quant); }, quant);
+    const auto& r = row(
+        refrows, [&](const CsvRow& x) { return has(x.at("model"), quant); }, quant);
     const char* precision = has(quant, "awq") ? "awq-int4" : "gptq-int4";
     Scenario s = paged("llama-3.1-8b", precision, "vllm-v0", 40, 0.9, 512);
     const EngineMemory m = engine_memory(s);
@@ -177,7 +186,8 @@ TEST(EngineValidation, VllmAgainstLoggedKvCache) {
     const std::string key = std::string(model).substr(0, 7) == "llama-3" ? "Llama-3.1-8B-Instruct" : model;
     const auto& r = row(
         logs, [&](const CsvRow& x) { return has(x.at("version"), "0.19.0") && has(x.at("model"), key); }, model);
-    Scenario s = paged(model, "bf16", "vllm", 79.19, std::stod(r.at("memory_fraction")), std::stod(r.at("max_model_len")));
+    Scenario s =
+        paged(model, "bf16", "vllm", 79.19, std::stod(r.at("memory_fraction")), std::stod(r.at("max_model_len")));
     const EngineMemory m = engine_memory(s);
     const bool fitted = std::string(model) == "llama-3.1-8b";
     const std::string what = std::string(model) + " H100 vLLM 0.19.0";
@@ -190,15 +200,16 @@ TEST(EngineValidation, VllmAgainstLoggedKvCache) {
   }
   // V1 on an L40S with defaults (PR #17122): KV tokens and concurrency at 32768.
   {
-    const auto& r = row(logs, [](const CsvRow& x) { return has(x.at("gpu"), "L40S"); }, "L40S");
+    const auto& r = row(
+        logs, [](const CsvRow& x) { return has(x.at("gpu"), "L40S"); }, "L40S");
     Scenario s = paged("llama-3.1-8b", "bf16", "vllm", 0, -1, std::stod(r.at("max_model_len")));
     s.gpu_memory_bytes = gpuplan::testing::gpu("l40s").memory_bytes;
     s.engine.visible_bytes = 0;  // derived: nominal x (1 - reserved)
     const EngineMemory m = engine_memory(s);
-    sum.add("Llama-3.1-8B L40S vLLM V1 defaults", "weights GiB", m.weights_bytes / kGiB, std::stod(r.at("weights_gib")));
+    sum.add("Llama-3.1-8B L40S vLLM V1 defaults", "weights GiB", m.weights_bytes / kGiB,
+            std::stod(r.at("weights_gib")));
     sum.add("Llama-3.1-8B L40S vLLM V1 defaults", "KV tokens", m.kv_cache_tokens, std::stod(r.at("kv_tokens")));
-    sum.add("Llama-3.1-8B L40S vLLM V1 defaults", "concurrency", m.max_concurrency,
-            std::stod(r.at("max_concurrency")));
+    sum.add("Llama-3.1-8B L40S vLLM V1 defaults", "concurrency", m.max_concurrency, std::stod(r.at("max_concurrency")));
   }
   // V0 after the profiling rewrite (PR #10511, 79.22 GiB card): fitted the V0 sampler constant.
   {
@@ -212,7 +223,8 @@ TEST(EngineValidation, VllmAgainstLoggedKvCache) {
   }
   // A run vLLM refused (v0.7.3, RTX 4060 8 GiB, bnb 4-bit Qwen2.5-7B, utilisation 0.7): no KV blocks.
   {
-    const auto& r = row(logs, [](const CsvRow& x) { return has(x.at("gpu"), "4060"); }, "4060");
+    const auto& r = row(
+        logs, [](const CsvRow& x) { return has(x.at("gpu"), "4060"); }, "4060");
     Scenario s = paged("qwen2.5-7b", "nf4", "vllm-v0", std::stod(r.at("total_gpu_mem_gib")),
                        std::stod(r.at("memory_fraction")), std::stod(r.at("max_model_len")));
     const EngineMemory m = engine_memory(s);
@@ -225,7 +237,8 @@ TEST(EngineValidation, VllmAgainstLoggedKvCache) {
   // Tensor parallel 4 (Qwen3-235B-A22B, 4 KV heads: one per rank): tokens per logged KV GiB, vLLM V1 and SGLang.
   {
     const auto& r = row(
-        logs, [](const CsvRow& x) { return x.at("engine") == "vllm" && has(x.at("model"), "Qwen3-235B"); }, "vllm 235B");
+        logs, [](const CsvRow& x) { return x.at("engine") == "vllm" && has(x.at("model"), "Qwen3-235B"); },
+        "vllm 235B");
     Scenario s = paged("qwen3-235b-a22b", "fp8", "vllm", 79.19, 0.9, 32768, 4);
     const EngineMemory m = engine_memory(s);
     sum.add("Qwen3-235B-A22B-FP8 4xH100 vLLM V1: tokens in the logged KV", "KV tokens",
@@ -259,10 +272,12 @@ TEST(EngineValidation, LlamaCppAgainstLoggedBuffers) {
     const auto& r = row(
         refrows,
         [&](const CsvRow& x) {
-          return x.at("quant") == c.quant && x.at("n_ctx") == c.n_ctx && has(x.at("compute_buffer_MiB"), c.compute_contains);
+          return x.at("quant") == c.quant && x.at("n_ctx") == c.n_ctx &&
+                 has(x.at("compute_buffer_MiB"), c.compute_contains);
         },
         c.quant);
-    Scenario s = llama("llama-2-7b", c.quant == std::string("Q4_K_M") ? "q4_k_m" : "q5_k_m", std::stod(c.n_ctx), false, 0);
+    Scenario s =
+        llama("llama-2-7b", c.quant == std::string("Q4_K_M") ? "q4_k_m" : "q5_k_m", std::stod(c.n_ctx), false, 0);
     s.engine.flash_attention = 0;
     const EngineMemory m = engine_memory(s);
     const std::string what = std::string("Llama-2-7B ") + c.quant + " CPU n_ctx " + c.n_ctx;
@@ -276,7 +291,8 @@ TEST(EngineValidation, LlamaCppAgainstLoggedBuffers) {
   }
   // Fully offloaded: llama 7B F16 on a V100 (CUDA0 buffer 12603.02 MiB, compute 164 + 12 host), Q4_0 on an Arc A770.
   {
-    const auto& r = row(refrows, [](const CsvRow& x) { return has(x.at("model"), "V100"); }, "V100");
+    const auto& r = row(
+        refrows, [](const CsvRow& x) { return has(x.at("model"), "V100"); }, "V100");
     const EngineMemory m = engine_memory(llama("llama-2-7b", "f16", 2048, false, 999));
     sum.add("llama 7B F16 V100", "model buffer MiB", device(m, false).weights_bytes / kMiB,
             leading_number(r.at("quant").substr(r.at("quant").find("buffer") + 7)));
@@ -288,7 +304,8 @@ TEST(EngineValidation, LlamaCppAgainstLoggedBuffers) {
             leading_number(cb.substr(cb.find('+') + 1)));
   }
   {
-    const auto& r = row(refrows, [](const CsvRow& x) { return has(x.at("model"), "Arc A770"); }, "A770");
+    const auto& r = row(
+        refrows, [](const CsvRow& x) { return has(x.at("model"), "Arc A770"); }, "A770");
     // The quant is not logged (the row guesses Q4_0): its model buffer is not compared.
     const EngineMemory m = engine_memory(llama("llama-2-7b", "q4_0", 4096, false, 999));
     sum.add("llama 7B ~Q4 Arc A770", "KV self MiB", m.kv_cache_bytes / kMiB, leading_number(r.at("kv_self_size_MiB")));
@@ -300,7 +317,8 @@ TEST(EngineValidation, LlamaCppAgainstLoggedBuffers) {
   }
   // Ollama runner, Llama 3 8B (~Q4), n_ctx 8192 over 4 sequences, flash attention off.
   {
-    const auto& r = row(refrows, [](const CsvRow& x) { return has(x.at("model"), "Ollama"); }, "Ollama");
+    const auto& r = row(
+        refrows, [](const CsvRow& x) { return has(x.at("model"), "Ollama"); }, "Ollama");
     Scenario s = llama("llama-3-8b", "q4_0", 2048, false, 999, "ollama");
     s.engine.n_seq = 4;
     const EngineMemory m = engine_memory(s);
@@ -317,7 +335,8 @@ TEST(EngineValidation, LlamaCppAgainstLoggedBuffers) {
   ASSERT_FALSE(logs.empty());
   // Mistral 7B, n_ctx 32000 without flash attention (issue #7450): KV, compute and host buffers.
   {
-    const auto& r = row(logs, [](const CsvRow& x) { return has(x.at("model"), "Mistral 7B"); }, "Mistral");
+    const auto& r = row(
+        logs, [](const CsvRow& x) { return has(x.at("model"), "Mistral 7B"); }, "Mistral");
     Scenario s = llama("mistral-7b", "q4_k_m", std::stod(r.at("n_ctx")), false, 999);
     s.engine.n_batch = std::stod(r.at("n_batch"));
     const EngineMemory m = engine_memory(s);
@@ -330,16 +349,19 @@ TEST(EngineValidation, LlamaCppAgainstLoggedBuffers) {
   }
   // Mixtral 8x7B IQ2_XXS on the CPU, n_ctx 512 (issue #5137): model buffer and KV.
   {
-    const auto& r = row(logs, [](const CsvRow& x) { return has(x.at("model"), "Mixtral"); }, "Mixtral");
+    const auto& r = row(
+        logs, [](const CsvRow& x) { return has(x.at("model"), "Mixtral"); }, "Mixtral");
     Scenario s = llama("mixtral-8x7b", "iq2_xxs", std::stod(r.at("n_ctx")), false, 0);
     const EngineMemory m = engine_memory(s);
     sum.add("Mixtral 8x7B IQ2_XXS CPU n_ctx 512", "model buffer MiB", device(m, true).weights_bytes / kMiB,
             std::stod(r.at("model_buffer_cpu_mib")));
-    sum.add("Mixtral 8x7B IQ2_XXS CPU n_ctx 512", "KV self MiB", m.kv_cache_bytes / kMiB, std::stod(r.at("kv_self_mib")));
+    sum.add("Mixtral 8x7B IQ2_XXS CPU n_ctx 512", "KV self MiB", m.kv_cache_bytes / kMiB,
+            std::stod(r.at("kv_self_mib")));
   }
   // Qwen3-30B-A3B, n_ctx 32768 with flash attention, split over two T4s (ik_llama.cpp): KV over both.
   {
-    const auto& r = row(logs, [](const CsvRow& x) { return has(x.at("model"), "Qwen3-30B-A3B"); }, "Qwen3-30B");
+    const auto& r = row(
+        logs, [](const CsvRow& x) { return has(x.at("model"), "Qwen3-30B-A3B"); }, "Qwen3-30B");
     Scenario s = llama("qwen3-30b-a3b", "q4_k_m", std::stod(r.at("n_ctx")), true, 999);
     s.engine.tp = 2;
     const EngineMemory m = engine_memory(s);

@@ -18,12 +18,12 @@ void add_engine_options(CLI::App* cmd, FitOptions& o) {
   cmd->add_option("--gpu-memory-utilization,--mem-fraction-static,--kv-cache-free-gpu-mem-fraction", o.memory_fraction,
                   "Paged engines: fraction of the card (vLLM 0.9, SGLang 0.79-0.88 by TP, TensorRT-LLM 0.9 of free)")
       ->group(group);
-  cmd->add_option("--block-size", o.block_size, "KV block (page) size in tokens (vLLM 16, TensorRT-LLM 32)")->group(group);
+  cmd->add_option("--block-size", o.block_size, "KV block (page) size in tokens (vLLM 16, TensorRT-LLM 32)")
+      ->group(group);
   cmd->add_option("--max-num-seqs", o.max_num_seqs, "vLLM: sequences in the profiling batch")->group(group);
   cmd->add_option("--max-num-batched-tokens", o.max_num_batched_tokens, "vLLM: tokens in the profiling batch")
       ->group(group);
-  cmd->add_option("--tensor-parallel-size", o.tensor_parallel_size,
-                  "Ranks sharing weights and KV (same as --gpus)")
+  cmd->add_option("--tensor-parallel-size", o.tensor_parallel_size, "Ranks sharing weights and KV (same as --gpus)")
       ->group(group);
   cmd->add_flag("--enforce-eager", o.enforce_eager, "vLLM: no CUDA graphs")->group(group);
   cmd->add_option("--n-gpu-layers,--gpu-layers", o.n_gpu_layers,
@@ -51,7 +51,8 @@ void add_model_options(CLI::App* cmd, FitOptions& o) {
                   "Weights precision: bf16, fp16, fp8, int8, gptq-int4, awq-int4, nf4, nf4-dq, mxfp4, "
                   "or a GGUF type (q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, iq4_xs, ...). Default: bf16 "
                   "(nf4-dq for qlora)");
-  cmd->add_option("--kv-dtype,--cache-type,--kv-cache-dtype", o.kv_dtype, "KV-cache type: f16, bf16, fp8, q8_0, q4_0, f32")
+  cmd->add_option("--kv-dtype,--cache-type,--kv-cache-dtype", o.kv_dtype,
+                  "KV-cache type: f16, bf16, fp8, q8_0, q4_0, f32")
       ->capture_default_str();
   cmd->add_flag("--no-flash-attention", o.no_flash_attention,
                 "Attention scores are materialised (older runtimes, eager transformers)");
@@ -70,7 +71,8 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
                   "Concurrent sequences (inference) or micro-batch per GPU (training). Default 1");
   cmd->add_option("--mode,-m", opts->mode, "inference | full-finetune | lora | qlora | pretrain")
       ->capture_default_str();
-  cmd->add_option("--ubatch,--ubatch-size,-u", opts->ubatch, "Prefill chunk in tokens (llama.cpp n_ubatch). Default 512");
+  cmd->add_option("--ubatch,--ubatch-size,-u", opts->ubatch,
+                  "Prefill chunk in tokens (llama.cpp n_ubatch). Default 512");
   add_engine_options(cmd, *opts);
   cmd->add_option("--optimizer", opts->optimizer,
                   "Training: adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion");
@@ -120,8 +122,8 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
     if (!r.warning.empty()) std::fprintf(stderr, "gpuplan fit: %s\n", r.warning.c_str());
     const Estimate e = estimate(r.scenario);
     // The generic advice speaks of the generic model: with an engine, only when it does not fit.
-    const auto suggestions = e.has_engine && e.fits ? std::vector<FitSuggestion>{}
-                                                    : fit_suggestions(r.scenario, e, catalog.value().gpus);
+    const auto suggestions =
+        e.has_engine && e.fits ? std::vector<FitSuggestion>{} : fit_suggestions(r.scenario, e, catalog.value().gpus);
     const io::FitReport report{r.model, r.architecture_assumed, r.gpu, r.scenario, e, suggestions};
     const std::string text = opts->json ? io::fit_json(report) + "\n" : io::fit_table(report);
     std::fwrite(text.data(), 1, text.size(), stdout);

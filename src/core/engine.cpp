@@ -19,8 +19,12 @@ constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kGiB = 1024.0 * kMiB;
 constexpr double kF32 = 4.0;  // llama.cpp compute buffers, logits and recurrent state are f32
 
-double positive(double x) { return std::isfinite(x) && x > 0 ? x : 0.0; }
-double round_up(double x, double to) { return to > 0 ? std::ceil(x / to) * to : x; }
+double positive(double x) {
+  return std::isfinite(x) && x > 0 ? x : 0.0;
+}
+double round_up(double x, double to) {
+  return to > 0 ? std::ceil(x / to) * to : x;
+}
 
 std::string gib(double bytes) {
   char buf[32];
@@ -56,7 +60,9 @@ KvWidth kv_width_per_rank(const ModelArch& a, double tp) {
   return {heads * a.head_dim, heads * a.head_dim};
 }
 
-double attention_layers(const ModelArch& a) { return std::max(0.0, a.num_layers - num_recurrent_layers(a)); }
+double attention_layers(const ModelArch& a) {
+  return std::max(0.0, a.num_layers - num_recurrent_layers(a));
+}
 
 // Per-token activation bytes of the profiling forward pass at its MLP peak: the hidden states
 // (residual, normed input, output: 3h), gate_up (2 x width) and act(gate) (width) per rank; a fused
@@ -90,13 +96,12 @@ EngineMemory paged_memory(const Scenario& s) {
   m.max_model_len = set.max_model_len > 0 ? set.max_model_len : (a.context_length > 0 ? a.context_length : 4096);
   const bool large_card = spec.large_card_bytes > 0 && s.gpu_memory_bytes >= spec.large_card_bytes;
   const double default_seqs = large_card && spec.max_num_seqs_large > 0 ? spec.max_num_seqs_large : spec.max_num_seqs;
-  const double default_batched = large_card && spec.max_num_batched_tokens_large > 0
-                                     ? spec.max_num_batched_tokens_large
-                                     : spec.max_num_batched_tokens;
+  const double default_batched = large_card && spec.max_num_batched_tokens_large > 0 ? spec.max_num_batched_tokens_large
+                                                                                     : spec.max_num_batched_tokens;
   m.max_num_seqs = set.max_num_seqs > 0 ? set.max_num_seqs : default_seqs;
   m.max_num_batched_tokens = set.max_num_batched_tokens > 0 ? set.max_num_batched_tokens
-                             : default_batched > 0           ? default_batched
-                                                             : std::max(m.max_model_len, 2048.0);
+                             : default_batched > 0          ? default_batched
+                                                            : std::max(m.max_model_len, 2048.0);
   m.weights_bytes = scenario_weights_bytes(s) / m.tp;
   m.non_torch_bytes = spec.non_torch_bytes + (m.tp > 1 ? spec.nccl_bytes : 0.0);
   m.cuda_graph_bytes = set.enforce_eager ? 0.0 : spec.cuda_graph_bytes;
@@ -120,8 +125,8 @@ EngineMemory paged_memory(const Scenario& s) {
       kv_available = m.budget_bytes - m.weights_bytes - m.non_torch_bytes;
       break;
     case BudgetRule::free_fraction:
-      kv_available = (m.visible_bytes - m.weights_bytes - m.activation_peak_bytes - m.non_torch_bytes) *
-                     m.memory_fraction;
+      kv_available =
+          (m.visible_bytes - m.weights_bytes - m.activation_peak_bytes - m.non_torch_bytes) * m.memory_fraction;
       m.budget_bytes = m.weights_bytes + m.activation_peak_bytes + m.non_torch_bytes + positive(kv_available);
       break;
   }
@@ -159,8 +164,7 @@ EngineMemory paged_memory(const Scenario& s) {
   if (seq_bytes > 0) m.max_concurrency = m.kv_cache_bytes / seq_bytes;
   if (slot_token_bytes > 0 && m.state_bytes_per_sequence <= 0) m.max_concurrency = m.kv_cache_tokens / m.max_model_len;
   const double max_len_fitting =
-      slot_token_bytes > 0 ? std::floor(positive(m.kv_cache_bytes - m.state_bytes_per_sequence) / slot_token_bytes)
-                           : 0;
+      slot_token_bytes > 0 ? std::floor(positive(m.kv_cache_bytes - m.state_bytes_per_sequence) / slot_token_bytes) : 0;
   m.longest_sequence = max_len_fitting;
 
   // The engine's verdict and its own words.
@@ -172,8 +176,9 @@ EngineMemory paged_memory(const Scenario& s) {
     if (spec.error_style == "sglang") {
       m.error = "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.";
     } else {
-      m.error = "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` "
-                "when initializing the engine.";
+      m.error =
+          "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` "
+          "when initializing the engine.";
     }
   } else if (m.max_concurrency < 1) {
     if (spec.error_style == "v0") {
@@ -288,7 +293,8 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
   const bool row = s.engine.split == SplitMode::row && n_dev > 1;
   std::vector<EngineDevice> gpus(n_dev);
   for (std::size_t i = 0; i < n_dev; ++i) {
-    gpus[i].name = (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : whole(static_cast<double>(i)));
+    gpus[i].name =
+        (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : whole(static_cast<double>(i)));
     gpus[i].capacity_bytes = p.capacity_bytes;
   }
   EngineDevice host;
@@ -339,7 +345,8 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
     }
     if (!s.unified_memory) {
       m.host_compute_buffer_bytes = llama_host_compute_bytes(a, p);
-      if (out_dev < 0) m.host_compute_buffer_bytes = std::max(m.host_compute_buffer_bytes, llama_compute_buffer_bytes(a, p, true));
+      if (out_dev < 0)
+        m.host_compute_buffer_bytes = std::max(m.host_compute_buffer_bytes, llama_compute_buffer_bytes(a, p, true));
       host.compute_buffer_bytes = m.host_compute_buffer_bytes;
     }
   } else {
@@ -415,10 +422,12 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (set.n_gpu_layers < 0 && spec.auto_layers) {
     ngl = std::max(0.0, fit_ngl);
     if (fit_ngl >= 0 && fit_ngl <= n_layer) {
-      m_notes_auto = spec.id == "ollama" ? "Ollama offloads the " + whole(std::min(fit_ngl, n_layer)) + " layers that fit"
-                                         : "n_gpu_layers " + whole(fit_ngl) +
-                                               " is what fits (llama.cpp's --fit picks it; builds without --fit "
-                                               "offload every layer and fail: pass -ngl " + whole(fit_ngl) + ")";
+      m_notes_auto = spec.id == "ollama"
+                         ? "Ollama offloads the " + whole(std::min(fit_ngl, n_layer)) + " layers that fit"
+                         : "n_gpu_layers " + whole(fit_ngl) +
+                               " is what fits (llama.cpp's --fit picks it; builds without --fit "
+                               "offload every layer and fail: pass -ngl " +
+                               whole(fit_ngl) + ")";
     }
   }
   EngineMemory m = llama_layout(s, p, lw, ngl);

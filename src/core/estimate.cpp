@@ -98,8 +98,8 @@ Estimate engine_estimate(const Scenario& s) {
     e.max_context =
         largest_fitting(model_limit * n_seq, [&](double c) { return llama_fits_with_layers(s, ngl, c, n_seq); });
     e.max_context_is_model_limit = e.max_context >= model_limit * n_seq;
-    e.max_batch = largest_fitting(
-        1024, [&](double b) { return llama_fits_with_layers(s, ngl, e.engine.max_model_len * b, b); });
+    e.max_batch =
+        largest_fitting(1024, [&](double b) { return llama_fits_with_layers(s, ngl, e.engine.max_model_len * b, b); });
     e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
   }
   if (s.with_speed) {

@@ -1,8 +1,8 @@
 #include "gpuplan/io/engine_report.hpp"
 
+#include <fmt/format.h>
 #include <cmath>
 #include <cstdint>
-#include <fmt/format.h>
 
 namespace gpuplan::io {
 namespace {
@@ -10,10 +10,18 @@ namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kGiB = 1024.0 * kMiB;
 
-std::int64_t as_int(double v) { return std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : 0; }
-double round2(double v) { return std::isfinite(v) ? std::round(v * 100.0) / 100.0 : 0.0; }
-std::string gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / kGiB); }
-std::string mib(double bytes) { return fmt::format("{:.2f} MiB", bytes / kMiB); }
+std::int64_t as_int(double v) {
+  return std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : 0;
+}
+double round2(double v) {
+  return std::isfinite(v) ? std::round(v * 100.0) / 100.0 : 0.0;
+}
+std::string gib(double bytes) {
+  return fmt::format("{:.2f} GiB", bytes / kGiB);
+}
+std::string mib(double bytes) {
+  return fmt::format("{:.2f} MiB", bytes / kMiB);
+}
 
 }  // namespace
 
@@ -36,7 +44,8 @@ nlohmann::ordered_json engine_json(const EngineSpec& spec, const EngineMemory& m
   j["state_bytes_per_sequence"] = as_int(m.state_bytes_per_sequence);
   j["gpu_layers"] = as_int(m.gpu_layers);
   j["total_layers"] = as_int(m.total_layers);
-  j["compute_buffer_bytes"] = as_int(m.family == EngineFamily::paged ? m.activation_peak_bytes : m.compute_buffer_bytes);
+  j["compute_buffer_bytes"] =
+      as_int(m.family == EngineFamily::paged ? m.activation_peak_bytes : m.compute_buffer_bytes);
   if (m.family == EngineFamily::paged) {
     j["visible_bytes"] = as_int(m.visible_bytes);
     j["memory_fraction"] = m.memory_fraction;
@@ -102,13 +111,13 @@ std::string engine_table(const EngineSpec& spec, const EngineMemory& m) {
   } else if (m.family == EngineFamily::llamacpp) {
     line(fmt::format("  n_ctx {} ({} sequence{}), n_ubatch {}, flash attention {}", m.n_ctx, m.n_seq,
                      m.n_seq > 1 ? "s" : "", m.n_ubatch, m.flash_attention ? "on" : "off"));
-    line(fmt::format("  n_gpu_layers {} of {} repeating layers on the GPU{}; the largest that fits: {}",
-                     m.gpu_layers, m.total_layers, m.output_on_gpu ? " (+ output)" : "", m.max_gpu_layers_that_fit));
+    line(fmt::format("  n_gpu_layers {} of {} repeating layers on the GPU{}; the largest that fits: {}", m.gpu_layers,
+                     m.total_layers, m.output_on_gpu ? " (+ output)" : "", m.max_gpu_layers_that_fit));
     line("  device     layers   model buffer      KV self   compute buf        other        total     capacity");
     for (const auto& d : m.devices) {
-      line(fmt::format("  {:<8} {:>8} {:>14} {:>12} {:>13} {:>12} {:>12} {:>12}", d.name, d.layers, mib(d.weights_bytes),
-                       mib(d.kv_cache_bytes), mib(d.compute_buffer_bytes), mib(d.other_bytes), mib(d.total_bytes),
-                       d.host ? std::string("RAM") : mib(d.capacity_bytes)));
+      line(fmt::format("  {:<8} {:>8} {:>14} {:>12} {:>13} {:>12} {:>12} {:>12}", d.name, d.layers,
+                       mib(d.weights_bytes), mib(d.kv_cache_bytes), mib(d.compute_buffer_bytes), mib(d.other_bytes),
+                       mib(d.total_bytes), d.host ? std::string("RAM") : mib(d.capacity_bytes)));
     }
     line(fmt::format("  VRAM total {}, RAM {}", gib(m.vram_bytes), gib(m.ram_bytes)));
   } else {
