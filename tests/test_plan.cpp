@@ -279,6 +279,7 @@ TEST(PlanFindings, KvCacheBinding) {
   q.serve.output_tokens = 2000;
   q.serve.users = 32;
   q.serve.ttft_target_s = 0;
+  q.serve.tpot_target_s = 0.2;  // latency allows more requests than the KV pool holds
   EXPECT_TRUE(has_finding(make_plan(q), "kv_cache_binding"));
   q.serve.context = 4096;
   q.serve.prompt_tokens = 500;

@@ -150,6 +150,16 @@ double cuda_visible_bytes(const EngineSpec& spec, double nominal_bytes);
 // gpus and engine settings). Never NaN or negative; `fits` false with `error` when it would fail.
 EngineMemory engine_memory(const Scenario& s);
 
+// llama.cpp family with `n_gpu_layers` fixed: the largest n_ctx (in total, over n_seq sequences,
+// up to ctx_upper) and the most sequences of ctx_per_seq tokens (up to seq_upper) that fit. The
+// layer placement is priced once, so the searches cost O(devices) per step.
+struct LlamaLimits {
+  double max_ctx = 0;
+  double max_seqs = 0;
+};
+LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_upper, double n_seq, double ctx_per_seq,
+                         double seq_upper);
+
 // Default fraction of the card for a paged engine at `tp` ranks.
 double default_memory_fraction(const EngineSpec& spec, double tp);
 

@@ -178,6 +178,8 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
                                double* evaluated = nullptr, const WeightBytes* weights = nullptr);
 // The scenario of a serving candidate at its concurrency and the average request length.
 Scenario candidate_scenario(const PlanRequest& r, const PlanCandidate& c);
+// Sets `batch` concurrent requests at the scenario's context (workload, speed and engine settings).
+void set_batch(Scenario& s, double batch);
 // Evaluates one training candidate: the layout search on one card type.
 PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Precision& p, double* evaluated = nullptr);
 

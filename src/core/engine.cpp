@@ -238,17 +238,6 @@ struct LlamaPlan {
   double capacity_bytes = 0;  // per GPU, what the engine may fill
 };
 
-// KV bytes of layer `il` for the whole context (all sequences), on whatever device holds it.
-double llama_layer_kv_bytes(const ModelArch& a, const LlamaPlan& p, double il) {
-  if (is_recurrent_layer(a, il)) return p.n_seq * recurrent_state_elements_per_layer(a) * kF32;
-  const KvWidth w = kv_width_per_rank(a, 1);
-  double cells = p.n_ctx;
-  if (is_sliding_layer(a, il)) {
-    cells = std::min(p.n_ctx, round_up(a.sliding_window * p.n_seq + p.n_ubatch, 256));
-  }
-  return cells * (w.k * p.k_bytes + w.v * p.v_bytes);
-}
-
 // The compute buffer one backend reserves for a ubatch: the f32 MLP intermediates and, without
 // flash attention, the f32 KQ matrix over the whole context (the worst-case graph llama.cpp
 // reserves). Checked against llama.cpp logs in tests/test_engine_validation.cpp.
@@ -268,9 +257,90 @@ double llama_host_compute_bytes(const ModelArch& a, const LlamaPlan& p) {
   return p.n_ubatch * a.hidden_size * kF32 + p.n_ctx * p.n_ubatch * (p.flash ? 2.0 : 4.0);
 }
 
+// Where the layers land for one n_gpu_layers: per device, the weights and the layers by KV kind.
+// This does not depend on n_ctx or n_seq, so a search over those reuses it.
+struct LlamaShare {
+  double weights = 0, layers = 0;
+  double full = 0, swa = 0, rec = 0;  // attention layers with full / sliding KV, recurrent layers
+};
+struct LlamaSplit {
+  std::vector<LlamaShare> gpus;
+  LlamaShare host;
+  int out_dev = -1;  // -1: the output head on the CPU
+  double ngl = 0;
+  double n_layer = 0;
+};
+
+LlamaSplit llama_split(const Scenario& s, const LayerWeightBytes& lw, double devices, double ngl) {
+  const ModelArch& a = s.arch;
+  LlamaSplit sp;
+  sp.n_layer = static_cast<double>(lw.layers.size());
+  sp.ngl = std::clamp(ngl, 0.0, sp.n_layer + 1);
+  const double i_gpu_start = std::max(sp.n_layer - sp.ngl, 0.0);
+  const double act_gpu_layers = std::min(sp.ngl, sp.n_layer + 1);
+  const auto n_dev = static_cast<std::size_t>(std::clamp(devices, 1.0, 64.0));
+  const bool row = s.engine.split == SplitMode::row && n_dev > 1;
+  sp.gpus.assign(n_dev, LlamaShare{});
+  // Device of "layer" il (il == n_layer: the output): even split (equal cards), as llama.cpp's
+  // default split by free memory gives for identical devices.
+  auto device_of = [&](double il) -> int {
+    if (il < i_gpu_start || (il - i_gpu_start) >= act_gpu_layers) return -1;
+    if (row) return 0;
+    const double frac = (il - i_gpu_start) / act_gpu_layers;
+    return std::min(static_cast<int>(n_dev) - 1, static_cast<int>(std::floor(frac * static_cast<double>(n_dev))));
+  };
+  sp.host.weights = lw.token_embedding;
+  for (std::size_t i = 0; i < lw.layers.size(); ++i) {
+    const double il = static_cast<double>(i);
+    const int dev = device_of(il);
+    LlamaShare& d = dev < 0 ? sp.host : sp.gpus[static_cast<std::size_t>(dev)];
+    if (dev >= 0 && row) {  // matrices split by rows over all devices; KV stays with the main device
+      for (auto& g : sp.gpus) g.weights += lw.layers[i] / static_cast<double>(n_dev);
+    } else {
+      d.weights += lw.layers[i];
+    }
+    d.layers += 1;
+    if (is_recurrent_layer(a, il)) {
+      d.rec += 1;
+    } else if (is_sliding_layer(a, il)) {
+      d.swa += 1;
+    } else {
+      d.full += 1;
+    }
+  }
+  sp.out_dev = device_of(sp.n_layer);
+  (sp.out_dev < 0 ? sp.host : sp.gpus[static_cast<std::size_t>(sp.out_dev)]).weights += lw.output;
+  return sp;
+}
+
+// KV self (and recurrent state) of a device's layers for the plan's n_ctx and n_seq.
+double share_kv_bytes(const ModelArch& a, const LlamaPlan& p, const LlamaShare& d) {
+  const KvWidth w = kv_width_per_rank(a, 1);
+  const double cell = w.k * p.k_bytes + w.v * p.v_bytes;
+  const double swa_cells = std::min(p.n_ctx, round_up(a.sliding_window * p.n_seq + p.n_ubatch, 256));
+  return d.full * p.n_ctx * cell + d.swa * swa_cells * cell +
+         d.rec * p.n_seq * recurrent_state_elements_per_layer(a) * kF32;
+}
+
+double gpu_compute_bytes(const ModelArch& a, const LlamaPlan& p, const LlamaSplit& sp, std::size_t i) {
+  return sp.ngl > 0 ? llama_compute_buffer_bytes(a, p, static_cast<int>(i) == sp.out_dev) : 0.0;
+}
+
+// Whether every GPU holds its buffers: O(devices), for searches over n_ctx and n_seq.
+bool llama_split_fits(const Scenario& s, const LlamaPlan& p, const LlamaSplit& sp) {
+  const double context = sp.ngl > 0 ? s.engine_spec.context_bytes : 0.0;
+  for (std::size_t i = 0; i < sp.gpus.size(); ++i) {
+    const double total =
+        sp.gpus[i].weights + share_kv_bytes(s.arch, p, sp.gpus[i]) + gpu_compute_bytes(s.arch, p, sp, i) + context;
+    if (total > p.capacity_bytes) return false;
+  }
+  return true;
+}
+
 EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeightBytes& lw, double ngl) {
   const EngineSpec& spec = s.engine_spec;
   const ModelArch& a = s.arch;
+  const LlamaSplit sp = llama_split(s, lw, p.devices, ngl);
   EngineMemory m;
   m.engine = spec.id;
   m.family = spec.family;
@@ -282,98 +352,59 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
   m.total_layers = a.num_layers;
   m.tp = p.devices;
   m.visible_bytes = s.gpu_memory_bytes;
-  const double n_layer = static_cast<double>(lw.layers.size());
-  ngl = std::clamp(ngl, 0.0, n_layer + 1);
-  const double i_gpu_start = std::max(n_layer - ngl, 0.0);
-  const double act_gpu_layers = std::min(ngl, n_layer + 1);
-  m.gpu_layers = std::min(ngl, n_layer);
-  m.output_on_gpu = ngl > n_layer;
+  m.gpu_layers = std::min(sp.ngl, sp.n_layer);
+  m.output_on_gpu = sp.out_dev >= 0;
+  const bool any_gpu = sp.ngl > 0;
+  const std::size_t n_dev = sp.gpus.size();
 
-  const auto n_dev = static_cast<std::size_t>(std::clamp(p.devices, 1.0, 64.0));
-  const bool row = s.engine.split == SplitMode::row && n_dev > 1;
-  std::vector<EngineDevice> gpus(n_dev);
-  for (std::size_t i = 0; i < n_dev; ++i) {
-    gpus[i].name =
-        (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : whole(static_cast<double>(i)));
-    gpus[i].capacity_bytes = p.capacity_bytes;
-  }
-  EngineDevice host;
-  host.name = "CPU";
-  host.host = true;
-  // Device of "layer" il (il == n_layer: the output): even split (equal cards), as llama.cpp's
-  // default split by free memory gives for identical devices.
-  auto device_of = [&](double il) -> int {
-    if (il < i_gpu_start || (il - i_gpu_start) >= act_gpu_layers) return -1;
-    if (row) return 0;
-    const double frac = (il - i_gpu_start) / act_gpu_layers;
-    return std::min(static_cast<int>(n_dev) - 1, static_cast<int>(std::floor(frac * static_cast<double>(n_dev))));
-  };
-  host.weights_bytes = lw.token_embedding;
-  for (std::size_t i = 0; i < lw.layers.size(); ++i) {
-    const double il = static_cast<double>(i);
-    const int dev = device_of(il);
-    const double kv = llama_layer_kv_bytes(a, p, il);
-    if (dev < 0) {
-      host.weights_bytes += lw.layers[i];
-      host.kv_cache_bytes += kv;
-      host.layers += 1;
-      continue;
-    }
-    if (row) {  // matrices split by rows over all devices; KV stays with the main device
-      for (auto& g : gpus) g.weights_bytes += lw.layers[i] / static_cast<double>(n_dev);
-    } else {
-      gpus[static_cast<std::size_t>(dev)].weights_bytes += lw.layers[i];
-    }
-    gpus[static_cast<std::size_t>(dev)].kv_cache_bytes += kv;
-    gpus[static_cast<std::size_t>(dev)].layers += 1;
-  }
-  const int out_dev = device_of(n_layer);
-  if (out_dev < 0) {
-    host.weights_bytes += lw.output;
-  } else {
-    gpus[static_cast<std::size_t>(out_dev)].weights_bytes += lw.output;
-  }
-
-  const bool any_gpu = ngl > 0;
   m.output_buffer_bytes = p.n_seq * a.vocab_size * kF32;
-  host.other_bytes = m.output_buffer_bytes;
-  if (any_gpu) {
-    for (std::size_t i = 0; i < gpus.size(); ++i) {
-      gpus[i].compute_buffer_bytes = llama_compute_buffer_bytes(a, p, static_cast<int>(i) == out_dev);
-      gpus[i].other_bytes = spec.context_bytes;
-      m.compute_buffer_bytes = std::max(m.compute_buffer_bytes, gpus[i].compute_buffer_bytes);
-    }
-    if (!s.unified_memory) {
-      m.host_compute_buffer_bytes = llama_host_compute_bytes(a, p);
-      if (out_dev < 0)
-        m.host_compute_buffer_bytes = std::max(m.host_compute_buffer_bytes, llama_compute_buffer_bytes(a, p, true));
-      host.compute_buffer_bytes = m.host_compute_buffer_bytes;
-    }
-  } else {
-    host.compute_buffer_bytes = llama_compute_buffer_bytes(a, p, true);
-    m.host_compute_buffer_bytes = host.compute_buffer_bytes;
-  }
-  if (s.unified_memory) {  // one pool: the host buffers live in the same RAM but outside the GPU's share
-    for (auto& g : gpus) g.other_bytes = spec.context_bytes;
-  }
-
   m.fits = true;
-  for (auto& g : gpus) {
+  for (std::size_t i = 0; i < n_dev; ++i) {
+    EngineDevice g;
+    g.name =
+        (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : whole(static_cast<double>(i)));
+    g.capacity_bytes = p.capacity_bytes;
+    g.layers = sp.gpus[i].layers;
+    g.weights_bytes = sp.gpus[i].weights;
+    g.kv_cache_bytes = share_kv_bytes(a, p, sp.gpus[i]);
+    g.compute_buffer_bytes = gpu_compute_bytes(a, p, sp, i);
+    g.other_bytes = any_gpu ? spec.context_bytes : 0.0;
     g.total_bytes = g.weights_bytes + g.kv_cache_bytes + g.compute_buffer_bytes + g.other_bytes;
+    m.compute_buffer_bytes = std::max(m.compute_buffer_bytes, g.compute_buffer_bytes);
     m.vram_bytes += g.total_bytes;
     m.weights_bytes += g.weights_bytes;
     m.kv_cache_bytes += g.kv_cache_bytes;
     if (g.total_bytes > g.capacity_bytes) m.fits = false;
+    m.devices.push_back(g);
   }
+  EngineDevice host;
+  host.name = "CPU";
+  host.host = true;
+  host.layers = sp.host.layers;
+  host.weights_bytes = sp.host.weights;
+  host.kv_cache_bytes = share_kv_bytes(a, p, sp.host);
+  host.other_bytes = m.output_buffer_bytes;
+  if (!any_gpu) {
+    host.compute_buffer_bytes = llama_compute_buffer_bytes(a, p, true);
+  } else if (!s.unified_memory) {
+    host.compute_buffer_bytes = llama_host_compute_bytes(a, p);
+    if (sp.out_dev < 0)
+      host.compute_buffer_bytes = std::max(host.compute_buffer_bytes, llama_compute_buffer_bytes(a, p, true));
+  }
+  m.host_compute_buffer_bytes = host.compute_buffer_bytes;
   host.total_bytes = host.weights_bytes + host.kv_cache_bytes + host.compute_buffer_bytes + host.other_bytes;
   m.kv_cache_bytes += host.kv_cache_bytes;  // KV self over all devices, as llama.cpp logs it
   m.weights_bytes += host.weights_bytes;
   m.ram_bytes = host.total_bytes;
-  m.devices = gpus;
   m.devices.push_back(host);
-  double kv_all = 0;
-  for (double il = 0; il < n_layer; ++il) kv_all += llama_layer_kv_bytes(a, p, il);
-  m.kv_bytes_per_token = p.n_ctx > 0 ? kv_all / p.n_ctx : 0;
+  LlamaShare all;
+  all.full = sp.host.full;
+  all.swa = sp.host.swa;
+  for (const auto& g : sp.gpus) {
+    all.full += g.full;
+    all.swa += g.swa;
+  }
+  m.kv_bytes_per_token = p.n_ctx > 0 ? share_kv_bytes(a, p, all) / p.n_ctx : 0;
   m.state_bytes_per_sequence = num_recurrent_layers(a) * recurrent_state_elements_per_layer(a) * kF32;
   m.kv_cache_tokens = p.n_ctx;
   m.max_concurrency = p.n_seq;
@@ -381,23 +412,32 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
   return m;
 }
 
-EngineMemory llamacpp_memory(const Scenario& s) {
+// The plan's numbers for n_ctx tokens (in total, before padding) over n_seq sequences.
+LlamaPlan make_llama_plan(const Scenario& s, double ctx, double n_seq) {
   const EngineSpec& spec = s.engine_spec;
   const EngineSettings& set = s.engine;
-  const ModelArch& a = s.arch;
   LlamaPlan p;
   p.flash = set.flash_attention < 0 ? spec.flash_attention : set.flash_attention > 0;
-  p.n_seq = std::max(1.0, set.n_seq > 0 ? set.n_seq : spec.n_parallel);
-  double ctx = set.max_model_len > 0 ? set.max_model_len : spec.default_ctx;
-  if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
-  if (spec.id == "ollama" && set.max_model_len > 0) ctx = set.max_model_len * p.n_seq;  // num_ctx per sequence
-  p.n_ctx = round_up(ctx, p.flash ? spec.ctx_pad_flash : spec.ctx_pad);
+  p.n_seq = std::max(1.0, n_seq);
+  p.n_ctx = round_up(std::max(1.0, ctx), p.flash ? spec.ctx_pad_flash : spec.ctx_pad);
   const double n_batch = std::min(set.n_batch > 0 ? set.n_batch : spec.n_batch, p.n_ctx);
   p.n_ubatch = std::min(set.n_ubatch > 0 ? set.n_ubatch : spec.n_ubatch, n_batch);
   p.k_bytes = set.type_k_bytes;
   p.v_bytes = set.type_v_bytes;
   p.devices = std::max(1.0, set.tp);
   p.capacity_bytes = std::max(0.0, s.gpu_memory_bytes - spec.gpu_minimum_bytes);
+  return p;
+}
+
+EngineMemory llamacpp_memory(const Scenario& s) {
+  const EngineSpec& spec = s.engine_spec;
+  const EngineSettings& set = s.engine;
+  const ModelArch& a = s.arch;
+  const double n_seq = std::max(1.0, set.n_seq > 0 ? set.n_seq : spec.n_parallel);
+  double ctx = set.max_model_len > 0 ? set.max_model_len : spec.default_ctx;
+  if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
+  if (spec.id == "ollama" && set.max_model_len > 0) ctx = set.max_model_len * n_seq;  // num_ctx per sequence
+  const LlamaPlan p = make_llama_plan(s, ctx, n_seq);
   const LayerWeightBytes lw = layer_weight_bytes(a, s.precision);
   const double n_layer = static_cast<double>(lw.layers.size());
 
@@ -405,15 +445,16 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   std::string m_notes_auto;
   double fit_ngl = -1;  // bisection: fewer layers on the GPUs never need more VRAM
   const bool search = set.search_layers || (set.n_gpu_layers < 0 && spec.auto_layers);
-  if (search && llama_layout(s, p, lw, 0).fits) {
+  auto fits_with = [&](double ngl) { return llama_split_fits(s, p, llama_split(s, lw, p.devices, ngl)); };
+  if (search && fits_with(0)) {
     double lo = 0;
     double hi = n_layer + 1;
-    if (llama_layout(s, p, lw, hi).fits) {
+    if (fits_with(hi)) {
       lo = hi;
     } else {
       while (hi - lo > 1) {
         const double mid = std::floor((lo + hi) / 2);
-        (llama_layout(s, p, lw, mid).fits ? lo : hi) = mid;
+        (fits_with(mid) ? lo : hi) = mid;
       }
     }
     fit_ngl = lo;
@@ -517,6 +558,19 @@ double default_memory_fraction(const EngineSpec& spec, double tp) {
   std::size_t i = 0;
   for (double t = 1; t * 2 <= tp && i + 1 < spec.fraction_by_tp.size(); t *= 2) ++i;
   return spec.fraction_by_tp[i];
+}
+
+LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_upper, double n_seq, double ctx_per_seq,
+                         double seq_upper) {
+  LlamaLimits out;
+  if (s.engine_spec.family != EngineFamily::llamacpp) return out;
+  const LayerWeightBytes lw = layer_weight_bytes(s.arch, s.precision);
+  const LlamaSplit sp = llama_split(s, lw, std::max(1.0, s.engine.tp), n_gpu_layers);
+  out.max_ctx =
+      largest_fitting(ctx_upper, [&](double c) { return llama_split_fits(s, make_llama_plan(s, c, n_seq), sp); });
+  out.max_seqs = largest_fitting(
+      seq_upper, [&](double b) { return llama_split_fits(s, make_llama_plan(s, ctx_per_seq * b, b), sp); });
+  return out;
 }
 
 EngineMemory engine_memory(const Scenario& s) {

@@ -63,18 +63,6 @@ MemoryBreakdown engine_breakdown(const EngineMemory& em) {
   return m;
 }
 
-// llama.cpp family: whether n_ctx tokens over n_seq sequences fit with the plan's own layer split.
-bool llama_fits_with_layers(const Scenario& s, double n_gpu_layers, double n_ctx, double n_seq) {
-  Scenario t = s;
-  t.engine.max_model_len = n_ctx;
-  t.engine.n_seq = n_seq;
-  t.engine.n_gpu_layers = n_gpu_layers;
-  t.engine.search_layers = false;
-  t.engine_spec.auto_layers = false;
-  if (t.engine_spec.id == "ollama") t.engine.max_model_len = n_ctx / std::max(1.0, n_seq);  // num_ctx per sequence
-  return engine_memory(t).fits;
-}
-
 Estimate engine_estimate(const Scenario& s) {
   Estimate e;
   e.params = count_params(s.arch);
@@ -95,11 +83,11 @@ Estimate engine_estimate(const Scenario& s) {
   } else {
     const double n_seq = std::max(1.0, e.engine.n_seq);
     const double ngl = e.engine.gpu_layers + (e.engine.output_on_gpu ? 1.0 : 0.0);
-    e.max_context =
-        largest_fitting(model_limit * n_seq, [&](double c) { return llama_fits_with_layers(s, ngl, c, n_seq); });
+    const LlamaLimits limits =
+        llama_limits(s, ngl, model_limit * n_seq, n_seq, std::max(1.0, e.engine.max_model_len), 1024);
+    e.max_context = limits.max_ctx;
     e.max_context_is_model_limit = e.max_context >= model_limit * n_seq;
-    e.max_batch =
-        largest_fitting(1024, [&](double b) { return llama_fits_with_layers(s, ngl, e.engine.max_model_len * b, b); });
+    e.max_batch = limits.max_seqs;
     e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
   }
   if (s.with_speed) {

@@ -116,15 +116,39 @@ Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, con
   s.speed.output_tokens = r.serve.output_tokens;
   s.speed.gpus = gpus;
   s.speed.split = split;
+  // Memory as the serving engine allocates it (the same engine plan as `fit --runtime`): vLLM's
+  // fraction of the card and its KV pool, llama.cpp's buffers with every layer on the GPUs.
+  if (auto engine = find_engine(*r.catalog, rt.runtime)) {
+    s.engine_spec = *engine.value();
+    s.engine_spec.auto_layers = false;  // the speed model assumes every layer on the GPUs
+    s.engine = EngineSettings{};
+    s.engine.tp = gpus;
+    s.engine.search_layers = false;
+    s.engine.type_k_bytes = s.engine.type_v_bytes = s.workload.kv_bytes;
+    s.engine.type_k = s.engine.type_v = s.workload.kv_dtype;
+    s.unified_memory = gpu.unified_memory;
+    for (const auto& [id, bytes] : r.catalog->cuda_visible_bytes) {
+      if (id == gpu.id) s.engine.visible_bytes = bytes;
+    }
+  }
   return s;
 }
 
+}  // namespace
+
+// Batch (concurrent requests) at the scenario's context; the engine's terms follow: llama.cpp
+// shares n_ctx among n_seq sequences, the paged engines size their pool for max_model_len.
 void set_batch(Scenario& s, double batch) {
   s.workload.batch = batch;
   s.speed.concurrency = batch;
+  if (s.engine_spec.family == EngineFamily::llamacpp) {
+    s.engine.n_seq = batch;
+    s.engine.max_model_len = s.workload.context * batch;
+    if (s.engine_spec.id == "ollama") s.engine.max_model_len = s.workload.context;  // num_ctx per sequence
+  } else if (s.engine_spec.family == EngineFamily::paged) {
+    s.engine.max_model_len = s.workload.context;
+  }
 }
-
-}  // namespace
 
 const char* to_string(PlanKind kind) {
   return kind == PlanKind::serve ? "serve" : "train";

@@ -55,8 +55,9 @@ Maybe sized_for_average_context(const Ctx& x) {
   Scenario s = candidate_scenario(x.r, x.top);
   s.with_speed = false;
   s.workload.context = x.r.serve.context;
+  set_batch(s, x.top.batch);
   const Estimate e = estimate(s);
-  if (e.fits) return {};
+  if (e.fits && e.max_batch >= x.top.batch) return {};
   return Finding{
       "warning", "sized_for_average_context",
       "memory holds " + num(x.top.batch, 0) + " requests of " + num(average, 0) + " tokens per replica but only " +
@@ -200,7 +201,9 @@ Maybe spread_across_nodes(const Ctx& x) {
 // The KV cache, not the weights, limits how many users a replica serves.
 Maybe kv_cache_binding(const Ctx& x) {
   if (!x.serve()) return {};
-  const bool binding = x.top.estimate.binding == "kv_cache" ||
+  // A paged engine's pool fills the card by design: its size alone says nothing; how many requests it holds does.
+  const bool pool = x.top.estimate.has_engine && x.top.estimate.engine.family == EngineFamily::paged;
+  const bool binding = (!pool && x.top.estimate.binding == "kv_cache") ||
                        (x.top.max_concurrency_memory < x.r.serve.users && x.top.batch >= x.top.max_concurrency_memory);
   if (!binding) return {};
   std::string fix = "fewer tokens per request, or more memory per replica";
