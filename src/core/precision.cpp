@@ -374,15 +374,33 @@ double simple_tensor_bytes(const Precision& p, const WeightTensor& w) {
   return w.elements * p.linear_bits / 8.0;
 }
 
+// Bytes of one weight tensor in precision `p`; GGUF mixes follow llama.cpp's per-tensor rules.
+class TensorPricer {
+ public:
+  TensorPricer(const ModelArch& arch, const Precision& p)
+      : p_(p),
+        mix_{ftype_of(p.name), arch.num_layers, arch.num_kv_heads > 0 ? arch.num_heads / arch.num_kv_heads : 1.0,
+             arch.num_experts, arch.num_layers == 80 && arch.hidden_size == 8192} {}
+  double operator()(const WeightTensor& w, double layer) const {
+    return p_.kind == QuantKind::gguf_mix ? gguf_tensor_bytes(mix_, p_.base_type, w, layer)
+                                          : simple_tensor_bytes(p_, w);
+  }
+
+ private:
+  const Precision& p_;
+  MixContext mix_;
+};
+
+// The five predicates llama.cpp's per-layer rules see (attn_v / attn_kv_b / ffn_down), as bits.
+unsigned layer_rule_key(double layer, double n) {
+  return (use_more_bits(layer, n) ? 1u : 0u) | (layer < 2 ? 2u : 0u) | (layer < 4 ? 4u : 0u) |
+         (layer < n / 16 ? 8u : 0u) | (layer < n / 8 ? 16u : 0u);
+}
+
 }  // namespace
 
 WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
-  const MixContext mix{ftype_of(p.name), arch.num_layers,
-                       arch.num_kv_heads > 0 ? arch.num_heads / arch.num_kv_heads : 1.0, arch.num_experts,
-                       arch.num_layers == 80 && arch.hidden_size == 8192};
-  auto bytes_of = [&](const WeightTensor& w, double layer) {
-    return p.kind == QuantKind::gguf_mix ? gguf_tensor_bytes(mix, p.base_type, w, layer) : simple_tensor_bytes(p, w);
-  };
+  const TensorPricer bytes_of(arch, p);
   WeightBytes out;
   auto add = [&out](TensorRole role, double bytes) {
     out.total += bytes;
@@ -416,8 +434,7 @@ WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
       memo.fill(-1);
       const double n = arch.num_layers;
       for (double layer = first; layer < end; ++layer) {
-        const unsigned key = (use_more_bits(layer, n) ? 1u : 0u) | (layer < 2 ? 2u : 0u) | (layer < 4 ? 4u : 0u) |
-                             (layer < n / 16 ? 8u : 0u) | (layer < n / 8 ? 16u : 0u);
+        const unsigned key = layer_rule_key(layer, n);
         if (memo[key] < 0) memo[key] = bytes_of(w, layer);
         add(w.role, memo[key]);
       }
@@ -431,12 +448,7 @@ WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p) {
 }
 
 LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p) {
-  const MixContext mix{ftype_of(p.name), arch.num_layers,
-                       arch.num_kv_heads > 0 ? arch.num_heads / arch.num_kv_heads : 1.0, arch.num_experts,
-                       arch.num_layers == 80 && arch.hidden_size == 8192};
-  auto bytes_of = [&](const WeightTensor& w, double layer) {
-    return p.kind == QuantKind::gguf_mix ? gguf_tensor_bytes(mix, p.base_type, w, layer) : simple_tensor_bytes(p, w);
-  };
+  const TensorPricer bytes_of(arch, p);
   LayerWeightBytes out;
   const LayerTensors outer = outer_tensors(arch);
   for (std::size_t i = 0; i < outer.count; ++i) {
@@ -464,9 +476,8 @@ LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p) {
   const double n = arch.num_layers;
   for (std::size_t i = 0; i < layers; ++i) {
     const double layer = static_cast<double>(i);
-    const unsigned key = (use_more_bits(layer, n) ? 1u : 0u) | (layer < 2 ? 2u : 0u) | (layer < 4 ? 4u : 0u) |
-                         (layer < n / 16 ? 8u : 0u) | (layer < n / 8 ? 16u : 0u) |
-                         (is_moe_layer(arch, layer) ? 32u : 0u) | (is_recurrent_layer(arch, layer) ? 64u : 0u);
+    const unsigned key = layer_rule_key(layer, n) | (is_moe_layer(arch, layer) ? 32u : 0u) |
+                         (is_recurrent_layer(arch, layer) ? 64u : 0u);
     if (memo[key] < 0) {
       const LayerTensors t = layer_tensors(arch, layer);
       double bytes = 0;
