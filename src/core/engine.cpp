@@ -204,6 +204,13 @@ EngineMemory paged_memory(const Scenario& s) {
     m.notes.push_back("CUDA graphs (~" + gib(m.cuda_graph_bytes) + ") may not fit in the " + gib(outside) +
                       " left outside the memory fraction: lower the fraction or use --enforce-eager");
   }
+  if (a.vision_params > 0) {
+    m.notes.push_back("the vision tower's weights are counted; its profile run with dummy images (a larger "
+                      "activation peak for multimodal models) is not modelled");
+  }
+  if (a.mtp_layers > 0) {
+    m.notes.push_back("multi-token-prediction layers load only with speculative decoding; not counted");
+  }
   if (spec.error_style != "v1" && a.sliding_window > 0) {  // V0 / SGLang pools: every layer full length
     m.notes.push_back("sliding-window layers are given full-length KV here, as this engine version allocates them");
   }
@@ -493,6 +500,7 @@ EngineMemory llamacpp_memory(const Scenario& s) {
                       " layers run on the CPU from system RAM: decode slows to the RAM bandwidth for those layers");
   }
   if (p.n_ctx != ctx) m.notes.push_back("n_ctx padded from " + whole(ctx) + " to " + whole(p.n_ctx));
+  if (a.vision_params > 0) m.notes.push_back("the vision tower is a separate mmproj file for llama.cpp; not counted");
   return m;
 }
 
