@@ -5,6 +5,7 @@
 
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/plan.hpp"
+#include "plan_request.hpp"
 
 using namespace gpuplan;
 
@@ -16,15 +17,7 @@ const Catalog& plan_catalog() {
 }
 
 PlanRequest request(const char* model_name) {
-  const Model& m = *find_model(plan_catalog(), model_name).value();
-  PlanRequest q;
-  q.catalog = &plan_catalog();
-  q.model_id = m.id;
-  q.model_name = m.name;
-  q.base.arch = m.arch;
-  q.base.precision = find_precision("bf16").value();
-  q.api = api_price(plan_catalog().prices, m, plan_catalog().models);
-  return q;
+  return testing::serve_request(plan_catalog(), *find_model(plan_catalog(), model_name).value());
 }
 
 void run(benchmark::State& state, const PlanRequest& q) {
@@ -57,14 +50,7 @@ void BM_PlanServeDeepSeekDatacenter(benchmark::State& state) {
 }
 
 void BM_PlanTrainQLoRA8B(benchmark::State& state) {
-  PlanRequest q = request("llama-3.1-8b");
-  q.kind = PlanKind::train;
-  q.train.method = Mode::qlora;
-  q.base.workload.mode = Mode::qlora;
-  q.train.tokens = 50e6;
-  q.train.deadline_s = 2 * 86400;
-  q.filters.max_gpus = 4096;
-  run(state, q);
+  run(state, testing::train_request(request("llama-3.1-8b"), Mode::qlora, 50e6, 2));
 }
 
 }  // namespace

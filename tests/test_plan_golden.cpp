@@ -7,59 +7,17 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "catalog_fixture.hpp"
 #include "cli_run.hpp"
 #include "gpuplan/plan.hpp"
+#include "plan_fixture.hpp"
 
 using namespace gpuplan;
-using gpuplan::testing::catalog;
+using gpuplan::testing::expect_serving_sane;
 using gpuplan::testing::run_cli;
+using gpuplan::testing::serve_request;
+using gpuplan::testing::train_request;
 
 namespace {
-
-PlanRequest serve_request(const char* model_name) {
-  const Model& m = gpuplan::testing::model(model_name);
-  PlanRequest q;
-  q.catalog = &catalog();
-  q.model_id = m.id;
-  q.model_name = m.name;
-  q.base.arch = m.arch;
-  q.base.precision = find_precision("bf16").value();
-  q.api = api_price(catalog().prices, m, catalog().models);
-  if (m.arch.context_length > 0) q.serve.context = std::min(q.serve.context, m.arch.context_length);
-  return q;
-}
-
-PlanRequest train_request(const char* model_name, Mode method, double tokens, double deadline_days) {
-  PlanRequest q = serve_request(model_name);
-  q.kind = PlanKind::train;
-  q.train.method = method;
-  q.train.tokens = tokens;
-  q.train.deadline_s = deadline_days * 86400;
-  q.base.workload.mode = method;
-  q.filters.max_gpus = 4096;
-  return q;
-}
-
-// The serving invariants every feasible candidate must hold.
-void expect_serving_sane(const PlanRequest& q, const PlanCandidate& c) {
-  ASSERT_TRUE(c.feasible) << c.reason;
-  EXPECT_TRUE(c.fits);
-  EXPECT_LE(c.memory_per_gpu_bytes, c.capacity_per_gpu_bytes);
-  if (q.serve.tpot_target_s > 0) {
-    EXPECT_LE(c.tpot_s, q.serve.tpot_target_s);
-  }
-  if (q.serve.ttft_target_s > 0) {
-    EXPECT_LE(c.ttft_s, q.serve.ttft_target_s);
-  }
-  EXPECT_GE(c.replicas * c.batch, q.serve.users);  // every peak user has a slot
-  EXPECT_EQ(c.fleet_gpus, c.replicas * c.gpus);
-  EXPECT_LE(c.fleet_gpus, q.filters.max_gpus);
-  EXPECT_GT(c.monthly_usd, 0);
-  EXPECT_TRUE(std::isfinite(c.monthly_usd));
-  EXPECT_GE(c.utilization, 0);
-  EXPECT_LE(c.utilization, 1);
-}
 
 void print_top(const char* what, const Plan& p) {
   const PlanCandidate* b = p.top();

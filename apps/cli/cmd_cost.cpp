@@ -13,6 +13,7 @@
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/names.hpp"
+#include "gpuplan/plan.hpp"
 #include "gpuplan/units.hpp"
 #include "options.hpp"
 
@@ -78,15 +79,7 @@ struct Setup {
 std::string fill_prices(const Catalog& catalog, const CostOptions& o, const Gpu& gpu, Setup& s) {
   const PriceBook& book = catalog.prices;
   Prices& p = s.prices;
-  p.power_usd_per_kwh = book.power_usd_per_kwh.value;
-  p.pue = book.pue.value;
-  p.hosting_usd_per_kw_month = book.hosting_usd_per_kw_month.value;
-  p.server_power_factor = book.server_power_factor.value;
-  p.gpu_tdp_w = gpu.tdp_w;
-  p.rent_usd_per_gpu_hour = gpu.rent_usd_per_hour;
-  p.committed_usd_per_gpu_hour = gpu.rent_usd_per_hour * (1.0 - book.committed_discount.value);
-  if (book.committed_discount.value <= 0) p.committed_usd_per_gpu_hour = 0;
-  p.purchase_usd_per_gpu = gpu.launch_price_usd;
+  p = gpu_prices(gpu, book);
   p.api_input_usd_per_million = s.api.usd_per_million_input;
   p.api_output_usd_per_million = s.api.usd_per_million_output;
   for (const auto& [text, what, target, max] :

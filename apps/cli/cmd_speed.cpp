@@ -5,6 +5,7 @@
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/io/speed_report.hpp"
 #include "gpuplan/names.hpp"
+#include "gpuplan/plan.hpp"
 #include "gpuplan/units.hpp"
 #include "options.hpp"
 
@@ -29,10 +30,11 @@ Result<double> whole(const std::string& text, const char* what, double min) {
   return v;
 }
 
-// Default runtime: llama.cpp for GGUF types, Apple and consumer cards; vLLM for datacenter cards.
+// Default runtime: the plan's (llama.cpp for GGUF types and Apple, vLLM otherwise), and llama.cpp on
+// consumer and workstation cards too.
 std::string default_runtime(const Gpu& gpu, const Precision& p) {
-  if (p.kind == QuantKind::gguf_mix || gpu.vendor == "apple" || gpu.tier != Tier::datacenter) return "llama.cpp";
-  return "vllm";
+  if (gpu.tier != Tier::datacenter) return "llama.cpp";
+  return default_serving_runtime(gpu, p);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "gpuplan/names.hpp"
+#include "gpuplan/plan.hpp"
 #include "gpuplan/training.hpp"
 #include "gpuplan/units.hpp"
 #include "options.hpp"
@@ -147,37 +148,21 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     job.seq = seq.value();
     job.tokens = tokens.value() * epochs.value();
     job.global_batch_seqs = gb.value() >= job.seq ? std::max(1.0, std::round(gb.value() / job.seq)) : gb.value();
-    Cluster c;
-    c.gpus_per_node = std::atof(o->gpus_per_node.c_str());
-    if (c.gpus_per_node < 1 || c.gpus_per_node > 1024) return fail("--gpus-per-node: 1 to 1024");
+    const double gpus_per_node = std::atof(o->gpus_per_node.c_str());
+    if (gpus_per_node < 1 || gpus_per_node > 1024) return fail("--gpus-per-node: 1 to 1024");
     const Gpu& g = r.gpu;
-    c.peak_flops = g.dense_flops.bf16 > 0 ? g.dense_flops.bf16
-                                          : (g.dense_flops.fp16 > 0 ? g.dense_flops.fp16 : g.dense_flops.fp32);
-    c.memory_bytes = r.scenario.gpu_memory_bytes;
-    c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
-    c.tdp_w = g.tdp_w;
-    auto named = [&catalog](const std::string& id) -> const Catalog::NamedLink* {
-      for (const auto& l : catalog.links) {
-        if (l.id == id) return &l;
-      }
-      return nullptr;
-    };
-    const Catalog::NamedLink* intra = named(g.peer_link);
-    if (intra == nullptr) intra = named(g.host_link.empty() ? "pcie4-x16" : g.host_link);
-    if (intra == nullptr) intra = named("pcie4-x16");
     const std::string net = o->network.empty() ? "ib-ndr-400" : canonical_name(o->network);
-    const Catalog::NamedLink* inter = named(net);
+    const Catalog::NamedLink* inter = find_link(catalog, net);
     if (inter == nullptr) {
       std::vector<std::string> ids;
       for (const auto& l : catalog.links) ids.push_back(l.id);
       return fail("unknown --network '" + o->network + "'" + suggestion_suffix(o->network, ids));
     }
-    c.intra = Link{intra->bytes_per_s, intra->latency_s};
-    c.inter = Link{inter->bytes_per_s, inter->latency_s};
-    c.compute_efficiency = 0.76;  // data/runtimes.json megatron-training, when the catalog lacks it
-    for (const auto& rt : catalog.runtimes) {
-      if (rt.id == "megatron-training") c.compute_efficiency = rt.compute_efficiency_float;
-    }
+    const Catalog::NamedLink* intra = intra_node_link(g, catalog);
+    Cluster c = training_cluster(g, catalog, net, gpus_per_node);
+    // The plan's cluster, with the scenario's memory (--gpu-memory included) and the memory-bound ops modelled.
+    c.memory_bytes = r.scenario.gpu_memory_bytes;
+    c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
     if (!o->efficiency.empty()) {
       auto e = parse_positive(o->efficiency, "--efficiency");
       if (!e || e.value() > 1) return fail("--efficiency: a fraction in (0, 1]");

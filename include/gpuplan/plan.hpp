@@ -163,6 +163,11 @@ struct Plan {
 std::string default_serving_runtime(const Gpu& gpu, const Precision& p);
 // Prices of one card from the catalog and the price book (rent, purchase, power, hosting).
 Prices gpu_prices(const Gpu& gpu, const PriceBook& book);
+// A link of the catalog (data/links.json) by id; nullptr when it has none.
+const Catalog::NamedLink* find_link(const Catalog& catalog, const std::string& id);
+// The link inside a node of a card: its peer link (NVLink, Infinity Fabric), else its host link
+// (pcie4-x16 when unknown); nullptr when the catalog has neither.
+const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog);
 // The training cluster of a card: its node link, the network, dense bf16 peak, efficiency.
 Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node);
 

@@ -3,32 +3,21 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
 #include "gpuplan/memory.hpp"
 #include "gpuplan/names.hpp"
 #include "gpuplan/units.hpp"
+#include "plan_text.hpp"
 
 namespace gpuplan {
 namespace {
 
 constexpr double kSecondsPerMonth = kHoursPerMonth * 3600.0;
 
-std::string num(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-// "$1234" (snprintf: GCC 12 warns falsely (-Wrestrict) on "$" + std::string at -O2).
-std::string dollars(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "$%.*f", decimals, v);
-  return buf;
-}
-std::string ms(double seconds) {
-  return num(seconds * 1e3, seconds < 0.1 ? 1 : 0) + " ms";
-}
+using plan_text::dollars;
+using plan_text::ms;
+using plan_text::num;
 
 bool is_gguf(const Precision& p) {
   return p.kind == QuantKind::gguf_mix;
@@ -184,13 +173,21 @@ Prices gpu_prices(const Gpu& gpu, const PriceBook& book) {
   return p;
 }
 
+const Catalog::NamedLink* find_link(const Catalog& catalog, const std::string& id) {
+  for (const auto& l : catalog.links) {
+    if (l.id == id) return &l;
+  }
+  return nullptr;
+}
+
+const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog) {
+  const Catalog::NamedLink* intra = find_link(catalog, gpu.peer_link);
+  if (intra == nullptr) intra = find_link(catalog, gpu.host_link.empty() ? "pcie4-x16" : gpu.host_link);
+  if (intra == nullptr) intra = find_link(catalog, "pcie4-x16");
+  return intra;
+}
+
 Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node) {
-  auto named = [&catalog](const std::string& id) -> const Catalog::NamedLink* {
-    for (const auto& l : catalog.links) {
-      if (l.id == id) return &l;
-    }
-    return nullptr;
-  };
   Cluster c;
   c.gpus_per_node = gpus_per_node;
   c.peak_flops = gpu.dense_flops.bf16 > 0   ? gpu.dense_flops.bf16
@@ -198,13 +195,11 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
                                             : gpu.dense_flops.fp32;
   c.memory_bytes = usable_memory_bytes(gpu);
   c.tdp_w = gpu.tdp_w;
-  const Catalog::NamedLink* intra = named(gpu.peer_link);
-  if (intra == nullptr) intra = named(gpu.host_link.empty() ? "pcie4-x16" : gpu.host_link);
-  if (intra == nullptr) intra = named("pcie4-x16");
-  const Catalog::NamedLink* inter = named(network);
+  const Catalog::NamedLink* intra = intra_node_link(gpu, catalog);
+  const Catalog::NamedLink* inter = find_link(catalog, network);
   if (intra != nullptr) c.intra = Link{intra->bytes_per_s, intra->latency_s};
   if (inter != nullptr) c.inter = Link{inter->bytes_per_s, inter->latency_s};
-  c.compute_efficiency = 0.745;
+  c.compute_efficiency = 0.76;  // data/runtimes.json megatron-training, when the catalog lacks it
   for (const auto& rt : catalog.runtimes) {
     if (rt.id == "megatron-training") c.compute_efficiency = rt.compute_efficiency_float;
   }

@@ -2,37 +2,21 @@
 // and a one-line fix. One small function per finding; each returns nothing when it does not apply.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 
 #include "gpuplan/plan.hpp"
 #include "gpuplan/units.hpp"
+#include "plan_text.hpp"
 
 namespace gpuplan {
 namespace {
 
 using Maybe = std::optional<Finding>;
 
-std::string num(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-// "$1234" (snprintf: GCC 12 warns falsely (-Wrestrict) on "$" + std::string at -O2).
-std::string dollars(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "$%.*f", decimals, v);
-  return buf;
-}
-std::string usd(double v) {
-  return dollars(v, v >= 100 ? 0 : 2);
-}
-std::string pct(double fraction) {
-  return num(100 * fraction, 0) + "%";
-}
-std::string ms(double s) {
-  return num(s * 1e3, s < 0.1 ? 1 : 0) + " ms";
-}
+using plan_text::ms;
+using plan_text::num;
+using plan_text::pct;
+using plan_text::usd;
 std::string cost_text(const PlanCandidate& c) {
   return c.monthly_usd > 0 ? usd(c.monthly_usd) + "/month" : usd(c.job_usd) + " for the job";
 }

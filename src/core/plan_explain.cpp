@@ -1,31 +1,18 @@
 // --explain: the arithmetic behind the top choice, step by step, with the catalog figures and
 // their sources, so a budget owner can check it by hand.
 #include <cmath>
-#include <cstdio>
 
 #include "gpuplan/memory.hpp"
 #include "gpuplan/plan.hpp"
 #include "gpuplan/units.hpp"
+#include "plan_text.hpp"
 
 namespace gpuplan {
 namespace {
 
-std::string num(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-// "$1234" (snprintf: GCC 12 warns falsely (-Wrestrict) on "$" + std::string at -O2).
-std::string dollars(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "$%.*f", decimals, v);
-  return buf;
-}
-std::string sci(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
+using plan_text::dollars;
+using plan_text::num;
+using plan_text::sci;
 
 // "MLE; EPOCH (as of 2022-09)" plus the first source's description from the catalog.
 std::string source_of(const Catalog& catalog, const Gpu& g, const char* field) {
