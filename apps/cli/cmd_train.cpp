@@ -160,9 +160,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     }
     const Catalog::NamedLink* intra = intra_node_link(g, catalog);
     Cluster c = training_cluster(g, catalog, net, gpus_per_node);
-    // The plan's cluster, with the scenario's memory (--gpu-memory included) and the memory-bound ops modelled.
+    // The plan's cluster, with the scenario's memory (--gpu-memory included).
     c.memory_bytes = r.scenario.gpu_memory_bytes;
-    c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
     if (!o->efficiency.empty()) {
       auto e = parse_positive(o->efficiency, "--efficiency");
       if (!e || e.value() > 1) return fail("--efficiency: a fraction in (0, 1]");

@@ -195,6 +195,7 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
                                             : gpu.dense_flops.fp32;
   c.memory_bytes = usable_memory_bytes(gpu);
   c.tdp_w = gpu.tdp_w;
+  c.memory_bytes_per_s = gpu.memory_bandwidth_bytes_per_s;  // memory-bound ops, as `gpuplan train`
   const Catalog::NamedLink* intra = intra_node_link(gpu, catalog);
   const Catalog::NamedLink* inter = find_link(catalog, network);
   if (intra != nullptr) c.intra = Link{intra->bytes_per_s, intra->latency_s};
