@@ -270,3 +270,18 @@ TEST(EngineCli, BadEngineInputGetsAClearError) {
       gpuplan::testing::run_cli("fit llama-3.1-8b --gpu rtx-3090 --runtime vllm --gpu-memory-utilization 1.5");
   EXPECT_EQ(frac.status, 2);
 }
+
+TEST(Engine, LlamaCppModelBuffersFollowTheFilesTensorTable) {
+  Scenario s = with_engine("llama-3.1-8b", "q4_k_m", "rtx-4090", "llama.cpp");
+  s.engine.max_model_len = 4096;
+  const double arithmetic = engine_memory(s).weights_bytes;
+  // The file's tensor table says the same: nothing changes; 10% larger (a custom mix): every buffer follows.
+  s.measured_weights = weight_bytes_breakdown(s.arch, s.precision);
+  EXPECT_NEAR(engine_memory(s).weights_bytes, arithmetic, 1e-6 * arithmetic);
+  s.measured_weights.total *= 1.1;
+  const EngineMemory m = engine_memory(s);
+  EXPECT_NEAR(m.weights_bytes, 1.1 * arithmetic, 1e-6 * arithmetic);
+  s.engine.n_gpu_layers = 16;
+  const EngineMemory half = engine_memory(s);
+  EXPECT_NEAR(half.devices[0].weights_bytes + half.devices[1].weights_bytes, 1.1 * arithmetic, 1e-6 * arithmetic);
+}

@@ -205,8 +205,9 @@ EngineMemory paged_memory(const Scenario& s) {
                       " left outside the memory fraction: lower the fraction or use --enforce-eager");
   }
   if (a.vision_params > 0) {
-    m.notes.push_back("the vision tower's weights are counted; its profile run with dummy images (a larger "
-                      "activation peak for multimodal models) is not modelled");
+    m.notes.push_back(
+        "the vision tower's weights are counted; its profile run with dummy images (a larger "
+        "activation peak for multimodal models) is not modelled");
   }
   if (a.mtp_layers > 0) {
     m.notes.push_back("multi-token-prediction layers load only with speculative decoding; not counted");
@@ -419,6 +420,20 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
   return m;
 }
 
+// A GGUF file's own tensor table wins: the per-layer arithmetic is scaled to the file's measured
+// total (without a vision tower, which llama.cpp keeps in a separate mmproj file).
+LayerWeightBytes file_scaled(LayerWeightBytes lw, const WeightBytes& measured) {
+  const double file_bytes = measured.total - measured.vision;
+  double computed = lw.token_embedding + lw.output;
+  for (double b : lw.layers) computed += b;
+  if (file_bytes <= 0 || computed <= 0) return lw;
+  const double k = file_bytes / computed;
+  lw.token_embedding *= k;
+  lw.output *= k;
+  for (double& b : lw.layers) b *= k;
+  return lw;
+}
+
 // The plan's numbers for n_ctx tokens (in total, before padding) over n_seq sequences.
 LlamaPlan make_llama_plan(const Scenario& s, double ctx, double n_seq) {
   const EngineSpec& spec = s.engine_spec;
@@ -445,7 +460,7 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
   if (spec.id == "ollama" && set.max_model_len > 0) ctx = set.max_model_len * n_seq;  // num_ctx per sequence
   const LlamaPlan p = make_llama_plan(s, ctx, n_seq);
-  const LayerWeightBytes lw = layer_weight_bytes(a, s.precision);
+  const LayerWeightBytes lw = file_scaled(layer_weight_bytes(a, s.precision), s.measured_weights);
   const double n_layer = static_cast<double>(lw.layers.size());
 
   // The largest n_gpu_layers whose buffers fit on every GPU (monotone: fewer layers, less VRAM).
@@ -572,7 +587,7 @@ LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_uppe
                          double seq_upper) {
   LlamaLimits out;
   if (s.engine_spec.family != EngineFamily::llamacpp) return out;
-  const LayerWeightBytes lw = layer_weight_bytes(s.arch, s.precision);
+  const LayerWeightBytes lw = file_scaled(layer_weight_bytes(s.arch, s.precision), s.measured_weights);
   const LlamaSplit sp = llama_split(s, lw, std::max(1.0, s.engine.tp), n_gpu_layers);
   out.max_ctx =
       largest_fitting(ctx_upper, [&](double c) { return llama_split_fits(s, make_llama_plan(s, c, n_seq), sp); });
