@@ -284,4 +284,10 @@ TEST(Engine, LlamaCppModelBuffersFollowTheFilesTensorTable) {
   s.engine.n_gpu_layers = 16;
   const EngineMemory half = engine_memory(s);
   EXPECT_NEAR(half.devices[0].weights_bytes + half.devices[1].weights_bytes, 1.1 * arithmetic, 1e-6 * arithmetic);
+  // A tied embedding: llama.cpp loads it twice (input on the CPU, output on the GPU); the file holds it once.
+  Scenario tied = with_engine("llama-3.2-1b", "q8_0", "rtx-4090", "llama.cpp");
+  const double loaded = engine_memory(tied).weights_bytes;
+  tied.measured_weights = weight_bytes_breakdown(tied.arch, tied.precision);
+  EXPECT_GT(loaded, tied.measured_weights.total);
+  EXPECT_NEAR(engine_memory(tied).weights_bytes, loaded, 1e-6 * loaded);
 }

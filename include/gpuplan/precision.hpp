@@ -68,6 +68,7 @@ WeightBytes weight_bytes_breakdown(const ModelArch& arch, const Precision& p);
 struct LayerWeightBytes {
   double token_embedding = 0;
   double output = 0;
+  double tied_copy = 0;  // part of `output`: the copy of a tied embedding (not a tensor of the file)
   std::vector<double> layers;
 };
 LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p);

@@ -424,10 +424,10 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
 // total (without a vision tower, which llama.cpp keeps in a separate mmproj file).
 LayerWeightBytes file_scaled(LayerWeightBytes lw, const WeightBytes& measured) {
   const double file_bytes = measured.total - measured.vision;
-  double computed = lw.token_embedding + lw.output;
+  double computed = lw.token_embedding + lw.output - lw.tied_copy;
   for (double b : lw.layers) computed += b;
   if (file_bytes <= 0 || computed <= 0) return lw;
-  const double k = file_bytes / computed;
+  const double k = file_bytes / computed;  // a tied embedding's copy scales with it
   lw.token_embedding *= k;
   lw.output *= k;
   for (double& b : lw.layers) b *= k;

@@ -465,7 +465,8 @@ LayerWeightBytes layer_weight_bytes(const ModelArch& arch, const Precision& p) {
   if (arch.tie_word_embeddings) {
     // llama.cpp duplicates a tied embedding as the output tensor on the output device.
     const WeightTensor head{TensorRole::output, arch.vocab_size * arch.hidden_size, arch.hidden_size};
-    out.output += bytes_of(head, 0);
+    out.tied_copy = bytes_of(head, 0);
+    out.output += out.tied_copy;
   }
   const auto layers = static_cast<std::size_t>(std::max(0.0, std::min(arch.num_layers, 1e5)));
   out.layers.assign(layers, 0.0);
