@@ -27,7 +27,7 @@ void add_engine_options(CLI::App* cmd, FitOptions& o) {
       ->group(group);
   cmd->add_flag("--enforce-eager", o.enforce_eager, "vLLM: no CUDA graphs")->group(group);
   cmd->add_option("--n-gpu-layers,--gpu-layers", o.n_gpu_layers,
-                  "llama.cpp: layers offloaded to the GPU (default all; Ollama: as many as fit)")
+                  "llama.cpp: layers offloaded to the GPU, or all (default: as many as fit, as --fit picks)")
       ->group(group);
   cmd->add_option("--batch-size", o.n_batch, "llama.cpp: logical batch n_batch (default 2048)")->group(group);
   cmd->add_option("--parallel", o.parallel, "llama.cpp: sequences sharing n_ctx (n_seq_max)")->group(group);

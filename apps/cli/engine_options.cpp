@@ -82,12 +82,12 @@ Result<bool> apply_engine_options(const Catalog& catalog, const FitOptions& o, R
                           {o.n_batch, "--batch-size", 1e7, &e.n_batch},
                           {o.parallel, "--parallel", 1e5, &e.n_seq}};
   for (const auto& w : wholes) {
-    if (w.text.empty()) continue;
+    if (w.text.empty() || (w.out == &e.n_gpu_layers && canonical_name(w.text) == "all")) continue;
     auto v = parse_count_option(w.text, w.what, w.max);
     if (!v) return v.error();
     *w.out = v.value();
   }
-  if (!o.n_gpu_layers.empty() && canonical_name(o.n_gpu_layers) == "all") e.n_gpu_layers = -1;
+  if (!o.n_gpu_layers.empty() && canonical_name(o.n_gpu_layers) == "all") e.n_gpu_layers = 1e5;  // every layer
   if (e.block_size < 0 || (!o.block_size.empty() && e.block_size < 1)) {
     return make_error(ErrorCode::out_of_range, "--block-size must be at least 1");
   }
