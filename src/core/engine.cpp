@@ -11,6 +11,7 @@
 #include "gpuplan/memory.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/scenario.hpp"
+#include "gpuplan/units.hpp"
 
 namespace gpuplan {
 namespace {
@@ -26,11 +27,6 @@ double round_up(double x, double to) {
   return to > 0 ? std::ceil(x / to) * to : x;
 }
 
-std::string gib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / kGiB);
-  return buf;
-}
 std::string mib(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / kMiB);
@@ -170,8 +166,8 @@ EngineMemory paged_memory(const Scenario& s) {
   // The engine's verdict and its own words.
   const double vram = m.weights_bytes + m.non_torch_bytes + m.activation_peak_bytes;
   if (m.weights_bytes > m.visible_bytes) {
-    m.error = "torch.OutOfMemoryError: CUDA out of memory while loading the weights (" + gib(m.weights_bytes) +
-              " per GPU on a " + gib(m.visible_bytes) + " card)";
+    m.error = "torch.OutOfMemoryError: CUDA out of memory while loading the weights (" + format_gib(m.weights_bytes) +
+              " per GPU on a " + format_gib(m.visible_bytes) + " card)";
   } else if (m.kv_cache_bytes <= 0 || (m.block_bytes > 0 && m.kv_cache_blocks < 1)) {
     if (spec.error_style == "sglang") {
       m.error = "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.";
@@ -189,9 +185,10 @@ EngineMemory paged_memory(const Scenario& s) {
                 "engine.";
     } else if (spec.error_style == "v1") {
       m.error = "ValueError: To serve at least one request with the models's max seq len (" + whole(m.max_model_len) +
-                "), (" + gib(seq_bytes) + " KV cache is needed, which is larger than the available KV cache memory (" +
-                gib(m.kv_cache_bytes) + "). Based on the available memory, the estimated maximum model length is " +
-                whole(max_len_fitting) +
+                "), (" + format_gib(seq_bytes) +
+                " KV cache is needed, which is larger than the available KV cache memory (" +
+                format_gib(m.kv_cache_bytes) +
+                "). Based on the available memory, the estimated maximum model length is " + whole(max_len_fitting) +
                 ". Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
     } else {
       m.error = "max_model_len " + whole(m.max_model_len) + " exceeds the KV cache capacity of " +
@@ -201,7 +198,8 @@ EngineMemory paged_memory(const Scenario& s) {
   m.fits = m.error.empty();
   const double outside = m.visible_bytes - m.budget_bytes;
   if (m.fits && m.cuda_graph_bytes > outside && spec.budget != BudgetRule::free_fraction) {
-    m.notes.push_back("CUDA graphs (~" + gib(m.cuda_graph_bytes) + ") may not fit in the " + gib(outside) +
+    m.notes.push_back("CUDA graphs (~" + format_gib(m.cuda_graph_bytes) + ") may not fit in the " +
+                      format_gib(outside) +
                       " left outside the memory fraction: lower the fraction or use --enforce-eager");
   }
   if (a.vision_params > 0) {
@@ -468,20 +466,8 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   double fit_ngl = -1;  // bisection: fewer layers on the GPUs never need more VRAM
   const bool search = set.search_layers || (set.n_gpu_layers < 0 && spec.auto_layers);
   auto fits_with = [&](double ngl) { return llama_split_fits(s, p, llama_split(s, lw, p.devices, ngl)); };
-  if (search && fits_with(0)) {
-    double lo = 0;
-    double hi = n_layer + 1;
-    if (fits_with(hi)) {
-      lo = hi;
-    } else {
-      while (hi - lo > 1) {
-        const double mid = std::floor((lo + hi) / 2);
-        (fits_with(mid) ? lo : hi) = mid;
-      }
-    }
-    fit_ngl = lo;
-  }
-  double ngl = set.n_gpu_layers >= 0 ? set.n_gpu_layers : n_layer + 1;  // llama.cpp: -ngl 999 / auto = all
+  if (search && fits_with(0)) fit_ngl = largest_fitting(n_layer + 1, fits_with);  // 0 when even one layer fails
+  double ngl = set.n_gpu_layers >= 0 ? set.n_gpu_layers : n_layer + 1;            // llama.cpp: -ngl 999 / auto = all
   if (set.n_gpu_layers < 0 && spec.auto_layers) {
     ngl = std::max(0.0, fit_ngl);
     if (fit_ngl >= 0 && fit_ngl <= n_layer) {
@@ -543,8 +529,8 @@ EngineMemory eager_memory(const Scenario& s) {
   m.kv_cache_tokens = s.workload.context * s.workload.batch;
   m.fits = mem.total_bytes <= s.gpu_memory_bytes;
   if (!m.fits) {
-    m.error = "torch.OutOfMemoryError: CUDA out of memory (" + gib(mem.total_bytes) + " needed per GPU, " +
-              gib(s.gpu_memory_bytes) + " on the card)";
+    m.error = "torch.OutOfMemoryError: CUDA out of memory (" + format_gib(mem.total_bytes) + " needed per GPU, " +
+              format_gib(s.gpu_memory_bytes) + " on the card)";
   }
   EngineDevice d;
   d.name = "CUDA0";

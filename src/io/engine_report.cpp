@@ -1,23 +1,21 @@
 #include "gpuplan/io/engine_report.hpp"
 
 #include <fmt/format.h>
+
 #include <cmath>
 #include <cstdint>
+#include "gpuplan/units.hpp"
 
 namespace gpuplan::io {
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
-constexpr double kGiB = 1024.0 * kMiB;
 
 std::int64_t as_int(double v) {
   return std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : 0;
 }
 double round2(double v) {
   return std::isfinite(v) ? std::round(v * 100.0) / 100.0 : 0.0;
-}
-std::string gib(double bytes) {
-  return fmt::format("{:.2f} GiB", bytes / kGiB);
 }
 std::string mib(double bytes) {
   return fmt::format("{:.2f} MiB", bytes / kMiB);
@@ -94,16 +92,16 @@ std::string engine_table(const EngineSpec& spec, const EngineMemory& m) {
   auto line = [&](const std::string& text) { out += text + "\n"; };
   line(fmt::format("Engine     {} — versions {}", spec.name, spec.versions));
   if (m.family == EngineFamily::paged) {
-    line(fmt::format("  memory the engine sees   {} per GPU; x {:.2f} = {} budget{}", gib(m.visible_bytes),
-                     m.memory_fraction, gib(m.budget_bytes),
+    line(fmt::format("  memory the engine sees   {} per GPU; x {:.2f} = {} budget{}", format_gib(m.visible_bytes),
+                     m.memory_fraction, format_gib(m.budget_bytes),
                      m.tp > 1 ? fmt::format(" (tensor parallel {} ranks)", m.tp) : ""));
-    line(fmt::format("  weights                  {}", gib(m.weights_bytes)));
-    line(fmt::format("  non-torch memory         {}", gib(m.non_torch_bytes)));
+    line(fmt::format("  weights                  {}", format_gib(m.weights_bytes)));
+    line(fmt::format("  non-torch memory         {}", format_gib(m.non_torch_bytes)));
     line(fmt::format("  activation peak          {}  (profile run: {} tokens, {} sequences)",
-                     gib(m.activation_peak_bytes), m.max_num_batched_tokens, m.max_num_seqs));
-    line(fmt::format("  KV cache                 {} = {} blocks of {} tokens = {} tokens", gib(m.kv_cache_bytes),
+                     format_gib(m.activation_peak_bytes), m.max_num_batched_tokens, m.max_num_seqs));
+    line(fmt::format("  KV cache                 {} = {} blocks of {} tokens = {} tokens", format_gib(m.kv_cache_bytes),
                      m.kv_cache_blocks, m.block_size, m.kv_cache_tokens));
-    line(fmt::format("  CUDA graphs (outside)    {}", gib(m.cuda_graph_bytes)));
+    line(fmt::format("  CUDA graphs (outside)    {}", format_gib(m.cuda_graph_bytes)));
     line(fmt::format("  max concurrency          {:.2f}x at max_model_len {}", m.max_concurrency, m.max_model_len));
     if (m.state_bytes_per_sequence > 0) {
       line(fmt::format("  recurrent state          {} per sequence", mib(m.state_bytes_per_sequence)));
@@ -119,10 +117,10 @@ std::string engine_table(const EngineSpec& spec, const EngineMemory& m) {
                        mib(d.weights_bytes), mib(d.kv_cache_bytes), mib(d.compute_buffer_bytes), mib(d.other_bytes),
                        mib(d.total_bytes), d.host ? std::string("RAM") : mib(d.capacity_bytes)));
     }
-    line(fmt::format("  VRAM total {}, RAM {}", gib(m.vram_bytes), gib(m.ram_bytes)));
+    line(fmt::format("  VRAM total {}, RAM {}", format_gib(m.vram_bytes), format_gib(m.ram_bytes)));
   } else {
-    line(fmt::format("  weights {}, KV cache {}, forward pass {}, context {}", gib(m.weights_bytes),
-                     gib(m.kv_cache_bytes), gib(m.activation_peak_bytes), gib(m.non_torch_bytes)));
+    line(fmt::format("  weights {}, KV cache {}, forward pass {}, context {}", format_gib(m.weights_bytes),
+                     format_gib(m.kv_cache_bytes), format_gib(m.activation_peak_bytes), format_gib(m.non_torch_bytes)));
   }
   if (!m.error.empty()) line("  engine error: " + m.error);
   for (const auto& n : m.notes) line("  note: " + n);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gpuplan/io/gguf.hpp"
@@ -47,6 +48,9 @@ struct HubSpec {
 };
 Result<HubSpec> parse_hub_spec(const std::string& spec);
 std::unique_ptr<Repo> hub_repo(const HubSpec& spec, const SourceOptions& options);
+
+// %XX-escapes every byte that is not alphanumeric or in `keep` (URL paths, cache file names).
+std::string percent_encode(const std::string& s, std::string_view keep);
 
 // ---- cache: <cache_dir>/<org>/<name>/<revision>/<file>[@<begin>-<end>] ----
 std::string cache_path(const SourceOptions& o, const HubSpec& s, const std::string& file, const std::string& suffix);

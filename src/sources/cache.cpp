@@ -19,22 +19,27 @@ namespace fs = std::filesystem;
 // One path component: the characters Hub names use; anything else is percent-encoded, so a
 // revision like "refs/pr/1" or a file in a subfolder cannot climb out of the cache.
 std::string component(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@') {
-      out += static_cast<char>(c);
-    } else {
-      static const char* hex = "0123456789ABCDEF";
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
+  std::string out = percent_encode(s, "-_.@");
   if (out.empty() || out == "." || out == "..") out = "%2E" + out;
   return out;
 }
 
 }  // namespace
+
+std::string percent_encode(const std::string& s, std::string_view keep) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 
 std::string cache_path(const SourceOptions& o, const HubSpec& s, const std::string& file, const std::string& suffix) {
   if (o.cache_dir.empty()) return {};
