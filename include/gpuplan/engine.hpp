@@ -160,6 +160,9 @@ struct LlamaLimits {
 LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_upper, double n_seq, double ctx_per_seq,
                          double seq_upper);
 
+// transformers (eager family) as the generic model: the whole prompt in one pass, the engine's overhead.
+Scenario eager_as_generic(const Scenario& s);
+
 // Default fraction of the card for a paged engine at `tp` ranks.
 double default_memory_fraction(const EngineSpec& spec, double tp);
 

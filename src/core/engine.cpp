@@ -510,11 +510,7 @@ EngineMemory llamacpp_memory(const Scenario& s) {
 // transformers generate(): weights, a DynamicCache that grows with the tokens, the prompt's
 // forward pass at once (no chunking), plus the CUDA context; the generic model's terms.
 EngineMemory eager_memory(const Scenario& s) {
-  Scenario t = s;
-  t.workload.ubatch = std::max(1.0, s.workload.context * s.workload.batch);
-  t.runtime_overhead_bytes = s.engine_spec.overhead_bytes;
-  t.engine_spec.family = EngineFamily::none;
-  const MemoryBreakdown mem = estimate_memory(t);
+  const MemoryBreakdown mem = estimate_memory(eager_as_generic(s));
   EngineMemory m;
   m.engine = s.engine_spec.id;
   m.family = s.engine_spec.family;
@@ -556,6 +552,14 @@ const char* to_string(EngineFamily family) {
     case EngineFamily::eager: return "eager";
   }
   return "generic";
+}
+
+Scenario eager_as_generic(const Scenario& s) {
+  Scenario t = s;
+  t.workload.ubatch = std::max(1.0, s.workload.context * s.workload.batch);
+  t.runtime_overhead_bytes = s.engine_spec.overhead_bytes;
+  t.engine_spec.family = EngineFamily::none;
+  return t;
 }
 
 double cuda_visible_bytes(const EngineSpec& spec, double nominal_bytes) {

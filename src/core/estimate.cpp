@@ -105,11 +105,7 @@ Estimate estimate(const Scenario& s) {
     return engine_estimate(s);
   }
   if (!is_training(s.workload.mode) && s.engine_spec.family == EngineFamily::eager) {
-    Scenario t = s;  // transformers: the whole prompt in one pass, its own overhead
-    t.workload.ubatch = std::max(1.0, s.workload.context * s.workload.batch);
-    t.runtime_overhead_bytes = s.engine_spec.overhead_bytes;
-    t.engine_spec.family = EngineFamily::none;
-    Estimate e = estimate(t);
+    Estimate e = estimate(eager_as_generic(s));
     e.engine = engine_memory(s);
     e.has_engine = true;
     return e;
