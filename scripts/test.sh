@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite twice: Release, then AddressSanitizer + UBSan.
-# Labels: unit, golden, validation, fuzz-smoke. The validation tests read ../shared/reference.
+# Labels: unit, golden, validation, fuzz-smoke. The validation tests read ../shared/reference
+# (or its copy in tests/fixtures/shared_reference when the clone has no ../shared beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
