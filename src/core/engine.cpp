@@ -17,7 +17,6 @@ namespace gpuplan {
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
-constexpr double kGiB = 1024.0 * kMiB;
 constexpr double kF32 = 4.0;  // llama.cpp compute buffers, logits and recurrent state are f32
 
 double positive(double x) {
