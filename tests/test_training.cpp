@@ -16,7 +16,7 @@ namespace {
 
 Link link(const char* id) {
   for (const auto& l : gpuplan::testing::catalog().links) {
-    if (l.id == id) return Link{l.bytes_per_s, l.latency_s};
+    if (l.id == id) return Link{l.bytes_per_s, l.latency_s, l.bus_efficiency};
   }
   throw std::runtime_error(std::string("no link ") + id);
 }

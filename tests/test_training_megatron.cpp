@@ -78,7 +78,7 @@ ModelArch gpt_arch(const MegatronRow& r) {
 
 Link catalog_link(const char* id) {
   for (const auto& l : gpuplan::testing::catalog().links) {
-    if (l.id == id) return Link{l.bytes_per_s, l.latency_s};
+    if (l.id == id) return Link{l.bytes_per_s, l.latency_s, l.bus_efficiency};
   }
   throw std::runtime_error(std::string("no link ") + id);
 }

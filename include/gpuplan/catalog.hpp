@@ -25,6 +25,7 @@ struct Catalog {
   struct NamedLink {
     std::string id, kind, source, as_of;  // kind: intra | inter
     double bytes_per_s = 0, latency_s = 0;
+    double bus_efficiency = 1;  // achieved collective bus bandwidth / link rate (nccl-tests busbw)
   };
   std::vector<NamedLink> links;
   std::vector<EngineSpec> engines;  // data/engines.json

@@ -13,8 +13,11 @@
 namespace gpuplan {
 
 struct Link {
-  double bytes_per_s = 0;  // per GPU, per direction
+  double bytes_per_s = 0;  // per GPU, per direction, the link's rate
   double latency_s = 0;    // per message
+  // Achieved NCCL bus bandwidth over the link rate for large collectives (nccl-tests busbw /
+  // rate); data/links.json carries the measurement and its source.
+  double bus_efficiency = 1;
 };
 
 struct Cluster {
@@ -74,7 +77,9 @@ struct TrainModel {
   // parallelism), the MLP activation function (over tp), the attention scores (over tp; 0 when fused).
   double elementwise_hidden_bytes = 0, elementwise_mlp_bytes = 0, elementwise_scores_bytes = 0;
   double hidden = 0, layers = 0, heads = 0, kv_heads = 0, experts = 0, experts_per_token = 0;
-  double kv_width = 0;  // K+V elements per token per layer
+  double kv_width = 0;   // K+V elements per token per layer
+  double mlp_width = 0;  // MLP activation elements per token per layer (active experts)
+  double seq = 0;        // the job's sequence length
   double trainable_params = 0;
 };
 TrainModel prepare_train_model(const Scenario& base, const TrainJob& job);

@@ -198,8 +198,8 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
   c.memory_bytes_per_s = gpu.memory_bandwidth_bytes_per_s;  // memory-bound ops, as `gpuplan train`
   const Catalog::NamedLink* intra = intra_node_link(gpu, catalog);
   const Catalog::NamedLink* inter = find_link(catalog, network);
-  if (intra != nullptr) c.intra = Link{intra->bytes_per_s, intra->latency_s};
-  if (inter != nullptr) c.inter = Link{inter->bytes_per_s, inter->latency_s};
+  if (intra != nullptr) c.intra = Link{intra->bytes_per_s, intra->latency_s, intra->bus_efficiency};
+  if (inter != nullptr) c.inter = Link{inter->bytes_per_s, inter->latency_s, inter->bus_efficiency};
   c.compute_efficiency = 0.76;  // data/runtimes.json megatron-training, when the catalog lacks it
   for (const auto& rt : catalog.runtimes) {
     if (rt.id == "megatron-training") c.compute_efficiency = rt.compute_efficiency_float;

@@ -23,19 +23,24 @@ bool divides(double whole, double part) {
   return part >= 1 && std::fmod(whole, part) == 0;
 }
 
-// Achieved bus bandwidth of NCCL collectives between nodes as a fraction of the per-direction
-// link rate: about 85-96 GB/s of the 100 GB/s that 4 x HDR 200 Gb/s give 8 A100s
-// (NVIDIA/nccl-tests issue #119). Inside a node the link rate is kept: NVLink SHARP all-reduces
-// on H100 NVSwitch reach a bus bandwidth at or above it (480 GB/s, NVIDIA/nccl issue #1374),
-// while A100 rings reach about 0.7 of it (200-210 of 300 GB/s, NVIDIA/nccl-tests issues #149,
-// #178); one factor per link generation would need a field in data/links.json.
-constexpr double kInterBusEfficiency = 0.9;
-// Memory-bound kernels on tensors of tens of MB reach about 90 % of HBM bandwidth
-// (calculon-ai/calculon examples/a100.json, mem1 MB_efficiency: 0.90 at 10 MB, 0.95 at 100 MB).
-constexpr double kHbmEfficiency = 0.9;
+// Memory-bound kernels reach a share of HBM bandwidth that grows with the tensor they stream:
+// 0.6 at 1 MB, 0.75 at 10 MB, 0.9 at 100 MB and above (calculon-ai/calculon examples/a100.json,
+// mem1 MB_efficiency; Calculon steps between the points, here log-linear between them).
+double hbm_efficiency(double op_bytes) {
+  constexpr double kPoints[][2] = {{1e6, 0.6}, {1e7, 0.75}, {1e8, 0.9}};
+  if (op_bytes <= kPoints[0][0]) return kPoints[0][1];
+  for (int i = 1; i < 3; ++i) {
+    if (op_bytes < kPoints[i][0]) {
+      const double t = std::log(op_bytes / kPoints[i - 1][0]) / std::log(kPoints[i][0] / kPoints[i - 1][0]);
+      return kPoints[i - 1][1] + t * (kPoints[i][1] - kPoints[i - 1][1]);
+    }
+  }
+  return kPoints[2][1];
+}
 
-Link derated(Link link, double efficiency) {
-  link.bytes_per_s *= efficiency;
+// A link at the bus bandwidth NCCL achieves on it (data/links.json bus_efficiency).
+Link achieved(Link link) {
+  link.bytes_per_s *= link.bus_efficiency > 0 ? link.bus_efficiency : 1.0;
   return link;
 }
 
@@ -115,6 +120,8 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   const double gated = a.mlp == MlpKind::gated ? 3.0 : 2.0;
   m.elementwise_hidden_bytes = act_bytes * 11.0 * a.hidden_size;
   m.elementwise_mlp_bytes = act_bytes * gated * mlp_activation_width(a);
+  m.mlp_width = mlp_activation_width(a);
+  m.seq = job.seq;
   m.elementwise_scores_bytes = job.fused_attention ? 0 : act_bytes * 4.5 * a.num_heads * job.seq;
   return m;
 }
@@ -154,16 +161,24 @@ namespace {
 
 // HBM time of the memory-bound ops for `token_layers` (tokens x layers) on one GPU: forward, a
 // backward that moves twice the forward's bytes, and the recomputed forward (all of it with full
-// recomputation, the attention scores with selective).
-double elementwise_s(const TrainModel& m, const Layout& l, double token_layers, const Cluster& c) {
+// recomputation, the attention scores with selective). Each op streams a tensor of one
+// micro-batch (`tokens_mb` tokens), whose size sets the share of HBM bandwidth it reaches.
+double elementwise_s(const TrainModel& m, const Layout& l, double token_layers, double tokens_mb, const Cluster& c) {
   if (c.memory_bytes_per_s <= 0) return 0;
   const bool full = l.recompute == Recompute::full;
   const double passes = full ? 4.0 : 3.0;
   const double score_passes = l.recompute == Recompute::none ? 3.0 : 4.0;
-  const double hidden = m.elementwise_hidden_bytes / (l.sequence_parallel ? l.tp : 1.0);
-  const double bytes =
-      passes * (hidden + m.elementwise_mlp_bytes / l.tp) + score_passes * m.elementwise_scores_bytes / l.tp;
-  return token_layers * bytes / (c.memory_bytes_per_s * kHbmEfficiency);
+  const double hidden_shards = l.sequence_parallel ? l.tp : 1.0;
+  // Per-token bytes / efficiency at the size of one op's tensor (bf16 activations).
+  const auto weighted = [&](double bytes_per_token, double elements_per_token, double shards) {
+    if (bytes_per_token <= 0) return 0.0;
+    return bytes_per_token / shards / hbm_efficiency(tokens_mb * elements_per_token * 2.0 / shards);
+  };
+  const double per_token_layer =
+      passes * (weighted(m.elementwise_hidden_bytes, m.hidden, hidden_shards) +
+                weighted(m.elementwise_mlp_bytes, m.mlp_width, l.tp)) +
+      score_passes * weighted(m.elementwise_scores_bytes, m.heads * m.seq, l.tp);
+  return token_layers * per_token_layer / c.memory_bytes_per_s;
 }
 
 }  // namespace
@@ -208,18 +223,22 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   if (l.recompute == Recompute::full) hw_flops_per_token += (m.model_flops_per_token - m.head_flops_per_token) / 3.0;
   if (l.recompute == Recompute::selective) hw_flops_per_token += m.attention_fwd_flops_per_token;
   const double flops_per_s = c.peak_flops * c.compute_efficiency;
-  // The busiest pipeline stage (ceil(L/pp) layers) sets the pace of the whole pipeline.
+  // The busiest pipeline stage sets the pace: ceil(L/pp) layers, or the last stage's layers plus
+  // the LM head and loss, which Megatron-LM runs there (Narayanan et al. 2021).
   const double layers_here = std::ceil(m.layers / l.pp);
-  const double stage_imbalance = l.pp > 1 ? layers_here * l.pp / m.layers : 1.0;
-  e.compute_s = e.tokens_per_step * hw_flops_per_token / c.gpus / flops_per_s * stage_imbalance;
-  e.elementwise_s = elementwise_s(m, l, e.tokens_per_step / (l.dp * l.cp) * layers_here, c);
+  const double last_layers = std::max(0.0, m.layers - (l.pp - 1) * layers_here);
+  const double layer_flops = (hw_flops_per_token - m.head_flops_per_token) / m.layers;
+  const double stage_flops = std::max(layers_here * layer_flops, last_layers * layer_flops + m.head_flops_per_token);
+  const double tokens_per_pipeline = e.tokens_per_step / (l.dp * l.cp);  // through this pipeline, per step
+  e.compute_s = tokens_per_pipeline * stage_flops / l.tp / flops_per_s;
+  e.elementwise_s = elementwise_s(m, l, tokens_per_pipeline * layers_here, tokens_mb, c);
   e.compute_s += e.elementwise_s;
   e.bubble_s = e.compute_s * (l.pp - 1) / (l.vpp * e.micro_batches);
   const double compute_per_mb = e.compute_s / e.micro_batches;
 
   const double node = c.gpus_per_node;
-  const Link& intra = c.intra;
-  const Link inter = derated(c.inter, kInterBusEfficiency);
+  const Link intra = achieved(c.intra);
+  const Link inter = achieved(c.inter);
   const Link& tp_link = intra;
   const Link& pp_link = l.tp * l.cp * l.pp <= node ? intra : inter;
   const Link& dp_link = l.tp * l.cp * l.pp * l.dp <= node ? intra : inter;
@@ -263,7 +282,7 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   // read the gradients, over the shard this GPU updates.
   if (c.memory_bytes_per_s > 0) {
     e.optimizer_s =
-        (2.0 * e.optimizer_bytes + e.gradients_bytes + 2.0 * e.weights_bytes) / (c.memory_bytes_per_s * kHbmEfficiency);
+        (2.0 * e.optimizer_bytes + e.gradients_bytes + 2.0 * e.weights_bytes) / (c.memory_bytes_per_s * hbm_efficiency(e.optimizer_bytes));
   }
   const double comm = e.tp_s + e.pp_s + e.dp_s + e.cp_s + e.ep_s;
   e.step_s = e.compute_s + e.bubble_s + e.optimizer_s + comm;

@@ -498,9 +498,11 @@ Result<bool> parse_links_json(std::string_view text, Catalog& catalog) {
       l.kind = r.string(list[i], "kind", true);
       l.bytes_per_s = r.number(list[i], "gbps", 0, true, 1e5) * 1e9;
       l.latency_s = r.number(list[i], "latency_us", 0, true, 1e6) * 1e-6;
+      l.bus_efficiency = r.number(list[i], "bus_efficiency", 1, false, 1.2);
       l.source = r.string(list[i], "source", true);
       l.as_of = r.string(list[i], "as_of", true);
       if (r.error.empty() && l.bytes_per_s <= 0) r.fail("gbps", "must be positive");
+      if (r.error.empty() && l.bus_efficiency <= 0) r.fail("bus_efficiency", "must be positive");
       if (!r.error.empty()) return make_error(ErrorCode::parse_error, r.error);
       catalog.links.push_back(std::move(l));
     }
