@@ -111,11 +111,12 @@ void BM_TrainSearch(benchmark::State& state, const char* model, double gpus) {
   const TrainModel m = prepare_train_model(s, job);
   Cluster c;
   c.gpus_per_node = 8;
-  c.intra = Link{450e9, 3e-6};
-  c.inter = Link{50e9, 8e-6};
+  c.intra = Link{450e9, 3e-6, 1.0};  // NVLink 4 (data/links.json)
+  c.inter = Link{50e9, 8e-6, 0.9};   // InfiniBand NDR 400
   c.peak_flops = 989e12;
-  c.compute_efficiency = 0.745;
+  c.compute_efficiency = 0.76;
   c.memory_bytes = 80.0 * 1024 * 1024 * 1024;
+  c.memory_bytes_per_s = 3.35e12;  // memory-bound ops and the optimizer step are modelled
   SearchLimits limits;
   limits.max_gpus = gpus;
   double evaluated = 0;

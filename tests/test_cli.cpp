@@ -260,6 +260,25 @@ TEST(CliTrain, IssueExamplesAndJson) {
   EXPECT_NEAR(mfu, 0.43, 0.43 * 0.2);
 }
 
+TEST(CliTrain, GradientReductionSettings) {
+  // Data parallelism across 4 nodes: the gradient all-reduce is exposed in full without overlap,
+  // and doubles in fp32.
+  const char* base = "train llama-3.1-8b --tokens 1T --gpu a100-80gb --layout tp=1,pp=1,dp=32,mb=2 --zero 1 "
+                     "--network ib-hdr-200 --seq 2048 --global-batch 512 --recompute full --json";
+  const auto dp_s = [&](const std::string& extra) {
+    const CliRun r = run(std::string(base) + extra);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    return j["train"]["dp_comm_s"].get<double>();
+  };
+  const double overlapped = dp_s("");
+  const double exposed = dp_s(" --no-overlap-grad-reduce");
+  const double exposed_fp32 = dp_s(" --no-overlap-grad-reduce --fp32-grad-reduce");
+  EXPECT_LT(overlapped, exposed);
+  EXPECT_GT(exposed, 0);
+  EXPECT_NEAR(exposed_fp32 / exposed, 2.0, 0.05);
+}
+
 TEST(CliTrain, BadInput) {
   struct Case {
     const char* args;

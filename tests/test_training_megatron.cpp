@@ -6,6 +6,8 @@
 // efficiency comes from data/runtimes.json "megatron-training", fitted on the Llama 3 H100 rows
 // only (tests/test_training.cpp), so these rows stay out of the fit. Calculon reports a mean
 // |error| of about 4 % on the same eight rows (calculon-ai/calculon calculon/megatron/validation.py).
+// A second set, Narayanan et al. 2021 (tests/fixtures/megatron_narayanan2021.csv), adds data
+// parallelism across nodes: 16 runs of 32 to 3072 A100s, throughput in the paper's own FLOP count.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -108,7 +110,7 @@ Cluster a100_cluster(double gpus) {
 
 // As cmd_train does for a given --layout: allow_uneven_pipeline, ZeRO 0 (Megatron 2022 had no
 // distributed optimizer in these runs), the published micro-batch and recomputation.
-TrainEstimate predict(const MegatronRow& r) {
+TrainEstimate predict(const MegatronRow& r, bool overlap_grad_reduce = true) {
   Scenario s;
   s.arch = gpt_arch(r);
   s.precision = find_precision("bf16").value();  // fp16 in the paper: same bytes and peak on A100
@@ -122,6 +124,8 @@ TrainEstimate predict(const MegatronRow& r) {
   job.tokens = r.global_batch * r.seq;  // one iteration
   job.allow_uneven_pipeline = true;
   job.fused_attention = false;  // Megatron-LM 2022: scores materialised (the paper's 5as/h term)
+  job.overlap_grad_reduce = overlap_grad_reduce;
+  job.grad_reduce_bytes = 2;  // fp16 runs: fp16 gradient buffers
   const TrainModel m = prepare_train_model(s, job);
   Layout l{r.tp, r.pp, r.dp, 1, 1, r.vpp, 0, r.micro_batch, r.recompute};
   l.sequence_parallel = r.sequence_parallel;
@@ -157,6 +161,106 @@ TEST(TrainingMegatronValidation, Korthikanti2022IterationTimes) {
   const double mean_abs = sum_abs / static_cast<double>(rows.size());
   std::printf("mean |error| %.1f%%, max |error| %.1f%% over %zu rows (Calculon: about 4%% mean)\n", 100 * mean_abs,
               100 * max_abs, rows.size());
-  EXPECT_LT(mean_abs, 0.25);
-  EXPECT_LT(max_abs, 0.40);
+  // Regression guards, not the claim: the printed table is.
+  EXPECT_LT(mean_abs, 0.06);
+  EXPECT_LT(max_abs, 0.12);
+}
+
+namespace {
+
+// Narayanan et al. 2021 (arXiv 2104.04473): Megatron-LM on up to 3072 A100s, full recomputation,
+// no sequence parallelism, unfused attention scores, data parallelism across nodes. The paper
+// reports throughput as TFLOP/s per GPU counted with its own formula (equation 3, which includes
+// the recomputed forward pass): 96 B s l h^2 (1 + s/6h + V/16lh) per iteration.
+struct NarayananRow {
+  int table = 0;
+  MegatronRow layout;
+  double published_tflops = 0;
+};
+
+std::vector<NarayananRow> narayanan_rows() {
+  std::vector<NarayananRow> rows;
+  const std::string path = std::string(GPUPLAN_SOURCE_DIR) + "/tests/fixtures/megatron_narayanan2021.csv";
+  for (const auto& r : gpuplan::testing::read_csv(path)) {
+    NarayananRow row;
+    const auto num = [&r](const char* key) { return r.at(key).empty() ? 0.0 : std::stod(r.at(key)); };
+    row.table = static_cast<int>(num("table"));
+    MegatronRow& m = row.layout;
+    m.model = r.at("model");
+    m.heads = num("heads");
+    m.hidden = num("hidden");
+    m.layers = num("layers");
+    m.seq = num("seq");
+    m.vocab = num("vocab");
+    m.tp = num("tp");
+    m.pp = num("pp");
+    m.gpus = num("gpus");
+    m.dp = m.gpus / (m.tp * m.pp);
+    m.global_batch = num("global_batch");
+    m.micro_batch = num("micro_batch");  // 0: not published
+    m.recompute = Recompute::full;
+    m.sequence_parallel = false;
+    row.published_tflops = num("published_tflops_per_gpu");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// The paper's FLOP count per iteration (equation 3).
+double paper_flops_per_iteration(const MegatronRow& r) {
+  const double h = r.hidden, l = r.layers, s = r.seq, v = r.vocab;
+  return 96.0 * r.global_batch * s * l * h * h * (1 + s / (6 * h) + v / (16 * l * h));
+}
+
+// Settings the tables leave out take Megatron-LM's defaults of the time: the non-interleaved
+// 1F1B schedule, local DDP that all-reduces fp16 gradients after the last micro-batch. Table 1
+// does not give the micro-batch either: the fastest of 1, 2, 4, 8 is taken, as a practitioner
+// would tune it.
+TrainEstimate predict_2021(const MegatronRow& r) {
+  TrainEstimate best;
+  for (double mb : {1.0, 2.0, 4.0, 8.0}) {
+    if (r.micro_batch > 0 && mb != r.micro_batch) continue;
+    MegatronRow candidate = r;
+    candidate.vpp = 1;
+    candidate.micro_batch = mb;
+    const TrainEstimate e = predict(candidate, /*overlap_grad_reduce=*/false);
+    if (e.valid && (!best.valid || e.step_s < best.step_s)) best = e;
+  }
+  return best;
+}
+
+}  // namespace
+
+TEST(TrainingMegatronValidation, Narayanan2021ThroughputAtScale) {
+  const auto rows = narayanan_rows();
+  ASSERT_EQ(rows.size(), 16u) << "tests/fixtures/megatron_narayanan2021.csv";
+  std::printf(
+      "Narayanan et al. 2021 (A100, data parallelism over InfiniBand HDR), GEMM efficiency %.4f (Llama 3 fit)\n"
+      "| table | model | GPUs | tp x pp x dp | mb | predicted TFLOP/s | published | error |\n"
+      "|---|---|---:|---|---:|---:|---:|---:|\n",
+      stored_efficiency());
+  double sum_abs[3] = {0, 0, 0};
+  int count[3] = {0, 0, 0};
+  double max_abs = 0;
+  for (const NarayananRow& row : rows) {
+    const TrainEstimate e = predict_2021(row.layout);
+    ASSERT_TRUE(e.valid) << row.layout.model << " on " << row.layout.gpus;
+    const double tflops = paper_flops_per_iteration(row.layout) / (e.step_s * row.layout.gpus) / 1e12;
+    const double err = tflops / row.published_tflops - 1;
+    sum_abs[row.table] += std::fabs(err);
+    ++count[row.table];
+    max_abs = std::max(max_abs, std::fabs(err));
+    std::printf("| %d | %s | %g | %gx%gx%g | %s | %.0f | %.0f | %+.1f%% |\n", row.table, row.layout.model.c_str(),
+                row.layout.gpus, row.layout.tp, row.layout.pp, row.layout.dp,
+                row.layout.micro_batch > 0 ? std::to_string(static_cast<int>(row.layout.micro_batch)).c_str()
+                                           : "best",
+                tflops, row.published_tflops, 100 * err);
+    std::printf("    step %.2f s: compute %.2f (memory-bound %.2f), bubble %.2f, TP %.2f, PP %.2f, DP %.2f\n", e.step_s,
+                e.compute_s, e.elementwise_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s);
+  }
+  std::printf("Table 2 (layout published): mean |error| %.1f%% over %d rows; Table 1 (micro-batch tuned): %.1f%% over %d "
+              "rows; max %.1f%%\n",
+              100 * sum_abs[2] / count[2], count[2], 100 * sum_abs[1] / count[1], count[1], 100 * max_abs);
+  EXPECT_LT(sum_abs[2] / count[2], 0.15);
+  EXPECT_LT(sum_abs[1] / count[1], 0.15);
 }

@@ -31,6 +31,8 @@ struct TrainOptions {
   std::string micro_batch;
   std::string optimizer;
   bool offload = false;
+  bool no_overlap_grad_reduce = false;
+  bool fp32_grad_reduce = false;
   std::string network;
   std::string gpus_per_node = "8";
   std::string budget;
@@ -93,6 +95,10 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
   cmd->add_option("--micro-batch", o->micro_batch, "Sequences per micro-batch (default: searched, or 1)");
   cmd->add_option("--optimizer", o->optimizer, "adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion");
   cmd->add_flag("--offload-optimizer", o->offload, "Optimizer states in CPU RAM");
+  cmd->add_flag("--no-overlap-grad-reduce", o->no_overlap_grad_reduce,
+                "Gradients all-reduced after the last micro-batch, not behind the backward pass (Megatron-LM local DDP)");
+  cmd->add_flag("--fp32-grad-reduce", o->fp32_grad_reduce,
+                "Gradients reduced in fp32 (Megatron-LM --accumulate-allreduce-grads-in-fp32, its bf16 default)");
   cmd->add_option("--network", o->network,
                   "Between nodes: ib-ndr-400 (default), ib-hdr-200, roce-400, ib-xdr-800, eth-100, ...");
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node")->capture_default_str();
@@ -147,6 +153,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     TrainJob job;
     job.seq = seq.value();
     job.tokens = tokens.value() * epochs.value();
+    job.overlap_grad_reduce = !o->no_overlap_grad_reduce;
+    job.grad_reduce_bytes = o->fp32_grad_reduce ? 4 : 2;
     job.global_batch_seqs = gb.value() >= job.seq ? std::max(1.0, std::round(gb.value() / job.seq)) : gb.value();
     const double gpus_per_node = std::atof(o->gpus_per_node.c_str());
     if (gpus_per_node < 1 || gpus_per_node > 1024) return fail("--gpus-per-node: 1 to 1024");
@@ -281,6 +289,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
             {"tokens", job.tokens},
             {"seq", job.seq},
             {"global_batch_seqs", job.global_batch_seqs},
+            {"overlap_grad_reduce", job.overlap_grad_reduce},
+            {"grad_reduce_bytes", job.grad_reduce_bytes},
             {"step_s", est.step_s},
             {"compute_s", est.compute_s},
             {"bubble_s", est.bubble_s},

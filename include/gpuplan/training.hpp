@@ -53,6 +53,12 @@ struct TrainJob {
   // Fused (flash) attention: scores never leave the chip. false: the score matrix is written,
   // softmaxed and dropped out in HBM (Megatron-LM in 2022), which costs memory time and activations.
   bool fused_attention = true;
+  // Gradient reduction overlapped with the backward pass (PyTorch DDP/FSDP buckets, DeepSpeed,
+  // Megatron-core --overlap-grad-reduce). false: all-reduced after the last micro-batch, as
+  // Megatron-LM's local DDP did in 2021-22 (training.py: allreduce_gradients() after
+  // forward_backward_func).
+  bool overlap_grad_reduce = true;
+  double grad_reduce_bytes = 2;  // per element: 2 for bf16/fp16 buckets, 4 for fp32 (Megatron bf16 default)
 };
 
 // Everything about the model that the layout does not change, computed once for a search.

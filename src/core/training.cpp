@@ -260,11 +260,12 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
     const double hop = pp_link.latency_s + act_bytes / l.tp / pp_link.bytes_per_s;
     e.pp_s = 2.0 * (e.micro_batches + l.pp - 1) * hop * l.vpp;
   }
-  // Data parallel: gradients reduced once per step; only the last micro-batch's backward hides it.
-  const double grad_bytes_gpu = m.trainable_params * expert_share / mp * 2.0;  // bf16 gradient buckets
+  // Data parallel: gradients reduced once per step; overlapped, only the last micro-batch's
+  // backward hides it; not overlapped, all of it is exposed.
+  const double grad_bytes_gpu = m.trainable_params * expert_share / mp * job.grad_reduce_bytes;
   double dp_comm = all_reduce_s(l.dp * l.cp, grad_bytes_gpu, dp_link);
   if (l.zero >= 3) dp_comm += 2.0 * all_gather_s(l.dp * l.cp, e.weights_bytes * l.dp * l.cp, dp_link) * e.micro_batches;
-  e.dp_s = std::max(0.0, dp_comm - compute_per_mb * 2.0 / 3.0);
+  e.dp_s = job.overlap_grad_reduce ? std::max(0.0, dp_comm - compute_per_mb * 2.0 / 3.0) : dp_comm;
   // Context parallel (ring attention): KV blocks circulate; hidden behind attention compute.
   if (l.cp > 1) {
     const double kv_bytes = tokens_mb * m.kv_width * 2.0 / l.tp;
