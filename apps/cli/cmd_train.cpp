@@ -40,6 +40,7 @@ struct TrainOptions {
   std::string max_gpus;
   std::string price;
   std::string efficiency;
+  std::string framework = "megatron";
 };
 
 Result<Layout> parse_layout(const std::string& text) {
@@ -107,6 +108,9 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
   cmd->add_option("--max-gpus", o->max_gpus,
                   "Search: largest GPU count (default 4096 for datacenter cards, one node otherwise)");
   cmd->add_option("--price-per-gpu-hour", o->price, "USD per GPU-hour (default: the catalog's rental price)");
+  cmd->add_option("--framework", o->framework,
+                  "Training stack whose measured efficiency to use: megatron (Megatron-LM/-core) or fsdp (PyTorch FSDP)")
+      ->capture_default_str();
   cmd->add_option("--efficiency", o->efficiency, "Override the GEMM efficiency (fraction of dense peak)");
   cmd->footer(
       "Examples:\n"
@@ -167,7 +171,11 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
       return fail("unknown --network '" + o->network + "'" + suggestion_suffix(o->network, ids));
     }
     const Catalog::NamedLink* intra = intra_node_link(g, catalog);
-    Cluster c = training_cluster(g, catalog, net, gpus_per_node);
+    const std::string framework = canonical_name(o->framework);
+    if (framework != "megatron" && framework != "fsdp") {
+      return fail("unknown --framework '" + o->framework + "'" + suggestion_suffix(o->framework, {"megatron", "fsdp"}));
+    }
+    Cluster c = training_cluster(g, catalog, net, gpus_per_node, framework);
     // The plan's cluster, with the scenario's memory (--gpu-memory included).
     c.memory_bytes = r.scenario.gpu_memory_bytes;
     if (!o->efficiency.empty()) {
@@ -286,6 +294,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
             {"recompute", to_string(chosen.recompute)}}},
           {"train",
            {{"method", to_string(r.scenario.workload.mode)},
+            {"framework", framework},
+            {"gemm_efficiency", c.compute_efficiency},
             {"tokens", job.tokens},
             {"seq", job.seq},
             {"global_batch_seqs", job.global_batch_seqs},
@@ -327,6 +337,11 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
                      format_count(model.trainable_params), to_string(r.scenario.workload.mode)));
     line(fmt::format("Hardware   {} x {} ({} per node over {}, nodes over {})", c.gpus, g.name, c.gpus_per_node,
                      intra->id, inter->id));
+    line(fmt::format("Stack      {}: GEMMs at {:.0f}% of dense peak{}{}", framework, 100 * c.compute_efficiency,
+                     c.attention_efficiency > 0
+                         ? fmt::format(", fused attention at {:.0f}%", 100 * c.attention_efficiency)
+                         : std::string(),
+                     framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)" : ""));
     line(fmt::format("Layout     {}{}", to_string(chosen),
                      o->layout.empty() ? fmt::format("  (searched {} configurations)", found.evaluated) : ""));
     line(fmt::format("Job        {} tokens, sequence {}, {} sequences per step", format_count(job.tokens),

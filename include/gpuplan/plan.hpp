@@ -168,8 +168,11 @@ const Catalog::NamedLink* find_link(const Catalog& catalog, const std::string& i
 // The link inside a node of a card: its peer link (NVLink, Infinity Fabric), else its host link
 // (pcie4-x16 when unknown); nullptr when the catalog has neither.
 const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog);
-// The training cluster of a card: its node link, the network, dense bf16 peak, efficiency.
-Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node);
+// The training cluster of a card: its node link, the network, dense bf16 peak, and the GEMM and
+// attention efficiency of a training stack, data/runtimes.json "<framework>-training":
+// megatron (Megatron-LM / Megatron-core, the default) or fsdp (PyTorch FSDP).
+Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node,
+                         const std::string& framework = "megatron");
 
 // GPU counts per replica or job: 1, 2, 4, 8 within a node, then whole nodes up to max_gpus.
 std::vector<double> gpu_counts(double gpus_per_node, double max_gpus);

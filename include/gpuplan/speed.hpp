@@ -27,6 +27,7 @@ struct RuntimeModel {
   double prefill_ratio_low = 0.6, prefill_ratio_high = 1.3;
   double ubatch = 512;                  // tokens per prefill pass
   std::string default_split = "layer";  // layer (pipeline, llama.cpp) or tensor (vLLM, TensorRT-LLM)
+  double attention_efficiency = 0;      // training: fused attention core, achieved / dense peak; 0 = as GEMMs
 };
 
 enum class Split { layer, tensor };

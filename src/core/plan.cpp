@@ -187,7 +187,8 @@ const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog
   return intra;
 }
 
-Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node) {
+Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node,
+                         const std::string& framework) {
   Cluster c;
   c.gpus_per_node = gpus_per_node;
   c.peak_flops = gpu.dense_flops.bf16 > 0   ? gpu.dense_flops.bf16
@@ -202,7 +203,10 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
   if (inter != nullptr) c.inter = Link{inter->bytes_per_s, inter->latency_s, inter->bus_efficiency};
   c.compute_efficiency = 0.76;  // data/runtimes.json megatron-training, when the catalog lacks it
   for (const auto& rt : catalog.runtimes) {
-    if (rt.id == "megatron-training") c.compute_efficiency = rt.compute_efficiency_float;
+    if (rt.id == framework + "-training") {
+      c.compute_efficiency = rt.compute_efficiency_float;
+      c.attention_efficiency = rt.attention_efficiency;
+    }
   }
   return c;
 }

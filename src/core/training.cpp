@@ -44,6 +44,19 @@ Link achieved(Link link) {
   return link;
 }
 
+// The link a collective over `size` ranks spaced `stride` apart runs at. Inside a node: the
+// intra-node link. Across nodes, NCCL runs one ring per NIC, so a group with r ranks on each node
+// moves its inter-node traffic over r NICs at once: r x the per-GPU network rate, up to the
+// intra-node link (nccl-tests busbw across nodes is the node's aggregate NIC rate: 85-96 GB/s
+// for 4 x HDR 200 Gb/s per 8 A100s, NVIDIA/nccl-tests issue #119).
+Link group_link(double stride, double size, double node, const Link& intra, const Link& inter) {
+  if (stride * size <= node) return intra;
+  const double ranks_per_node = std::clamp(std::floor(node / stride), 1.0, size);
+  Link link = inter;
+  link.bytes_per_s = std::min(intra.bytes_per_s, inter.bytes_per_s * ranks_per_node);
+  return link;
+}
+
 double mlp_activation_width(const ModelArch& a) {
   return is_moe(a) ? a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size
                    : a.intermediate_size;
@@ -223,11 +236,18 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   if (l.recompute == Recompute::full) hw_flops_per_token += (m.model_flops_per_token - m.head_flops_per_token) / 3.0;
   if (l.recompute == Recompute::selective) hw_flops_per_token += m.attention_fwd_flops_per_token;
   const double flops_per_s = c.peak_flops * c.compute_efficiency;
+  // A fused attention kernel runs at its own efficiency; unfused, its batched GEMMs run as GEMMs.
+  double attention_flops = 3.0 * m.attention_fwd_flops_per_token;
+  if (l.recompute != Recompute::none) attention_flops += m.attention_fwd_flops_per_token;
+  const double attention_slowdown = job.fused_attention && c.attention_efficiency > 0
+                                        ? c.compute_efficiency / c.attention_efficiency - 1.0
+                                        : 0.0;  // extra GEMM-equivalent FLOPs per attention FLOP
   // The busiest pipeline stage sets the pace: ceil(L/pp) layers, or the last stage's layers plus
   // the LM head and loss, which Megatron-LM runs there (Narayanan et al. 2021).
   const double layers_here = std::ceil(m.layers / l.pp);
   const double last_layers = std::max(0.0, m.layers - (l.pp - 1) * layers_here);
-  const double layer_flops = (hw_flops_per_token - m.head_flops_per_token) / m.layers;
+  const double layer_flops =
+      (hw_flops_per_token - m.head_flops_per_token + attention_slowdown * attention_flops) / m.layers;
   const double stage_flops = std::max(layers_here * layer_flops, last_layers * layer_flops + m.head_flops_per_token);
   const double tokens_per_pipeline = e.tokens_per_step / (l.dp * l.cp);  // through this pipeline, per step
   e.compute_s = tokens_per_pipeline * stage_flops / l.tp / flops_per_s;
@@ -241,9 +261,9 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   const Link inter = achieved(c.inter);
   const Link& tp_link = intra;
   const Link& pp_link = l.tp * l.cp * l.pp <= node ? intra : inter;
-  const Link& dp_link = l.tp * l.cp * l.pp * l.dp <= node ? intra : inter;
-  const Link& cp_link = l.tp * l.cp <= node ? intra : inter;
-  const Link& ep_link = l.tp * l.ep <= node ? intra : inter;
+  const Link dp_link = group_link(l.tp * l.cp * l.pp, l.dp, node, intra, inter);
+  const Link cp_link = group_link(l.tp, l.cp, node, intra, inter);
+  const Link ep_link = group_link(l.tp, l.ep, node, intra, inter);
   const double act_bytes = tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
 
   // Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).

@@ -409,6 +409,7 @@ Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog) {
       m.layer_overhead_s = r.number(j, "layer_overhead_s", 0, true, 1.0);
       m.compute_efficiency_float = r.number(j, "compute_efficiency_float", 0, true, 1.5);
       m.compute_efficiency_quant = r.number(j, "compute_efficiency_quant", 0, true, 1.5);
+      m.attention_efficiency = r.number(j, "attention_efficiency", 0, false, 1.0);
       m.decode_ratio_low = r.number(j, "decode_ratio_low", 0, true, 10);
       m.decode_ratio_high = r.number(j, "decode_ratio_high", 0, true, 10);
       m.prefill_ratio_low = r.number(j, "prefill_ratio_low", 0, true, 10);
