@@ -263,8 +263,9 @@ TEST(CliTrain, IssueExamplesAndJson) {
 TEST(CliTrain, GradientReductionSettings) {
   // Data parallelism across 4 nodes: the gradient all-reduce is exposed in full without overlap,
   // and doubles in fp32.
-  const char* base = "train llama-3.1-8b --tokens 1T --gpu a100-80gb --layout tp=1,pp=1,dp=32,mb=2 --zero 1 "
-                     "--network ib-hdr-200 --seq 2048 --global-batch 512 --recompute full --json";
+  const char* base =
+      "train llama-3.1-8b --tokens 1T --gpu a100-80gb --layout tp=1,pp=1,dp=32,mb=2 --zero 1 "
+      "--network ib-hdr-200 --seq 2048 --global-batch 512 --recompute full --json";
   const auto dp_s = [&](const std::string& extra) {
     const CliRun r = run(std::string(base) + extra);
     EXPECT_EQ(r.status, 0) << r.err;

@@ -88,8 +88,7 @@ double stored_efficiency(const char* id) {
 }
 
 // Step time with the memory check lifted (reported separately): the rows did run.
-TrainEstimate predict(const MptRow& r, double efficiency, double attention_efficiency,
-                      double* memory_bytes = nullptr) {
+TrainEstimate predict(const MptRow& r, double efficiency, double attention_efficiency, double* memory_bytes = nullptr) {
   const Gpu& g = gpuplan::testing::gpu("h100-sxm");
   Scenario s;
   s.arch = mpt_arch(r);
@@ -174,8 +173,8 @@ TEST(TrainingFsdpValidation, MosaicMlMptOnH100) {
   std::printf(
       "fsdp calibration: fitted rows mean |error| %.1f%% (%d), held-out rows %.1f%% (%d, max %.1f%%); megatron "
       "calibration on all rows %.1f%%; memory model above 80 GB on %d of %zu rows that ran\n",
-      100 * sum_fit / n_fit, n_fit, 100 * sum_held / n_held, n_held, 100 * max_held, 100 * sum_megatron / static_cast<double>(rows.size()),
-      over_memory, rows.size());
+      100 * sum_fit / n_fit, n_fit, 100 * sum_held / n_held, n_held, 100 * max_held,
+      100 * sum_megatron / static_cast<double>(rows.size()), over_memory, rows.size());
   EXPECT_NEAR(fsdp, best_e, 0.003) << "update data/runtimes.json fsdp-training to the fit";
   EXPECT_LT(sum_held / n_held, 0.20);
 }

@@ -252,15 +252,15 @@ TEST(TrainingMegatronValidation, Narayanan2021ThroughputAtScale) {
     max_abs = std::max(max_abs, std::fabs(err));
     std::printf("| %d | %s | %g | %gx%gx%g | %s | %.0f | %.0f | %+.1f%% |\n", row.table, row.layout.model.c_str(),
                 row.layout.gpus, row.layout.tp, row.layout.pp, row.layout.dp,
-                row.layout.micro_batch > 0 ? std::to_string(static_cast<int>(row.layout.micro_batch)).c_str()
-                                           : "best",
+                row.layout.micro_batch > 0 ? std::to_string(static_cast<int>(row.layout.micro_batch)).c_str() : "best",
                 tflops, row.published_tflops, 100 * err);
     std::printf("    step %.2f s: compute %.2f (memory-bound %.2f), bubble %.2f, TP %.2f, PP %.2f, DP %.2f\n", e.step_s,
                 e.compute_s, e.elementwise_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s);
   }
-  std::printf("Table 2 (layout published): mean |error| %.1f%% over %d rows; Table 1 (micro-batch tuned): %.1f%% over %d "
-              "rows; max %.1f%%\n",
-              100 * sum_abs[2] / count[2], count[2], 100 * sum_abs[1] / count[1], count[1], 100 * max_abs);
+  std::printf(
+      "Table 2 (layout published): mean |error| %.1f%% over %d rows; Table 1 (micro-batch tuned): %.1f%% over %d "
+      "rows; max %.1f%%\n",
+      100 * sum_abs[2] / count[2], count[2], 100 * sum_abs[1] / count[1], count[1], 100 * max_abs);
   EXPECT_LT(sum_abs[2] / count[2], 0.15);
   EXPECT_LT(sum_abs[1] / count[1], 0.15);
 }

@@ -96,8 +96,9 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
   cmd->add_option("--micro-batch", o->micro_batch, "Sequences per micro-batch (default: searched, or 1)");
   cmd->add_option("--optimizer", o->optimizer, "adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion");
   cmd->add_flag("--offload-optimizer", o->offload, "Optimizer states in CPU RAM");
-  cmd->add_flag("--no-overlap-grad-reduce", o->no_overlap_grad_reduce,
-                "Gradients all-reduced after the last micro-batch, not behind the backward pass (Megatron-LM local DDP)");
+  cmd->add_flag(
+      "--no-overlap-grad-reduce", o->no_overlap_grad_reduce,
+      "Gradients all-reduced after the last micro-batch, not behind the backward pass (Megatron-LM local DDP)");
   cmd->add_flag("--fp32-grad-reduce", o->fp32_grad_reduce,
                 "Gradients reduced in fp32 (Megatron-LM --accumulate-allreduce-grads-in-fp32, its bf16 default)");
   cmd->add_option("--network", o->network,
@@ -108,8 +109,9 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
   cmd->add_option("--max-gpus", o->max_gpus,
                   "Search: largest GPU count (default 4096 for datacenter cards, one node otherwise)");
   cmd->add_option("--price-per-gpu-hour", o->price, "USD per GPU-hour (default: the catalog's rental price)");
-  cmd->add_option("--framework", o->framework,
-                  "Training stack whose measured efficiency to use: megatron (Megatron-LM/-core) or fsdp (PyTorch FSDP)")
+  cmd->add_option(
+         "--framework", o->framework,
+         "Training stack whose measured efficiency to use: megatron (Megatron-LM/-core) or fsdp (PyTorch FSDP)")
       ->capture_default_str();
   cmd->add_option("--efficiency", o->efficiency, "Override the GEMM efficiency (fraction of dense peak)");
   cmd->footer(

@@ -28,7 +28,7 @@ struct Catalog {
     double bus_efficiency = 1;  // achieved collective bus bandwidth / link rate (nccl-tests busbw)
   };
   std::vector<NamedLink> links;
-  std::vector<EngineSpec> engines;  // data/engines.json
+  std::vector<EngineSpec> engines;                                 // data/engines.json
   std::vector<std::pair<std::string, double>> cuda_visible_bytes;  // GPU id -> memory CUDA reports (engine logs)
 };
 

@@ -187,10 +187,9 @@ double elementwise_s(const TrainModel& m, const Layout& l, double token_layers, 
     if (bytes_per_token <= 0) return 0.0;
     return bytes_per_token / shards / hbm_efficiency(tokens_mb * elements_per_token * 2.0 / shards);
   };
-  const double per_token_layer =
-      passes * (weighted(m.elementwise_hidden_bytes, m.hidden, hidden_shards) +
-                weighted(m.elementwise_mlp_bytes, m.mlp_width, l.tp)) +
-      score_passes * weighted(m.elementwise_scores_bytes, m.heads * m.seq, l.tp);
+  const double per_token_layer = passes * (weighted(m.elementwise_hidden_bytes, m.hidden, hidden_shards) +
+                                           weighted(m.elementwise_mlp_bytes, m.mlp_width, l.tp)) +
+                                 score_passes * weighted(m.elementwise_scores_bytes, m.heads * m.seq, l.tp);
   return token_layers * per_token_layer / c.memory_bytes_per_s;
 }
 
@@ -302,8 +301,8 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   // Optimizer step (memory-bound, once per step): read and write the states and the weights,
   // read the gradients, over the shard this GPU updates.
   if (c.memory_bytes_per_s > 0) {
-    e.optimizer_s =
-        (2.0 * e.optimizer_bytes + e.gradients_bytes + 2.0 * e.weights_bytes) / (c.memory_bytes_per_s * hbm_efficiency(e.optimizer_bytes));
+    e.optimizer_s = (2.0 * e.optimizer_bytes + e.gradients_bytes + 2.0 * e.weights_bytes) /
+                    (c.memory_bytes_per_s * hbm_efficiency(e.optimizer_bytes));
   }
   const double comm = e.tp_s + e.pp_s + e.dp_s + e.cp_s + e.ep_s;
   e.step_s = e.compute_s + e.bubble_s + e.optimizer_s + comm;
