@@ -113,7 +113,7 @@ TrainEstimate predict(const MptRow& r, double efficiency, double attention_effic
   job.grad_reduce_bytes = 4;  // Composer's DEFAULT FSDP mixed precision reduces in fp32
   const TrainModel m = prepare_train_model(s, job);
   const Layout l{1, 1, r.gpus, 1, 1, 1, 3, r.micro_batch, r.recompute};
-  const TrainEstimate e = evaluate_layout(m, l, job, c);
+  TrainEstimate e = evaluate_layout(m, l, job, c);
   if (memory_bytes != nullptr) *memory_bytes = e.memory_bytes;
   return e;
 }

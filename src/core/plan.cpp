@@ -475,6 +475,7 @@ SearchOut search(const PlanRequest& r) {
   SearchOut out;
   const std::vector<Precision> precisions = plan_precisions(r);
   std::vector<WeightBytes> weights;
+  weights.reserve(precisions.size());
   for (const Precision& p : precisions) weights.push_back(weight_bytes_breakdown(r.base.arch, p));
   for (const Gpu& g : r.catalog->gpus) {
     if (!tier_allowed(r, g)) continue;
