@@ -280,6 +280,23 @@ TEST(CliTrain, GradientReductionSettings) {
   EXPECT_NEAR(exposed_fp32 / exposed, 2.0, 0.05);
 }
 
+TEST(CliTrain, FrameworkFollowsTheMethodUnlessGiven) {
+  const auto framework_of = [&](const std::string& args) {
+    const CliRun r = run(args + " --json");
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    return std::make_pair(j["train"]["framework"].get<std::string>(), j["train"]["mfu"].get<double>());
+  };
+  const auto lora = framework_of("train mistral-7b --method lora --tokens 200M --gpu rtx-4090");
+  const auto lora_megatron =
+      framework_of("train mistral-7b --method lora --tokens 200M --gpu rtx-4090 --framework megatron");
+  const auto pretrain = framework_of("train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus 64");
+  EXPECT_EQ(lora.first, "fsdp");
+  EXPECT_EQ(lora_megatron.first, "megatron");
+  EXPECT_EQ(pretrain.first, "megatron");
+  EXPECT_LT(lora.second, lora_megatron.second);  // the FSDP stack's measured efficiency is lower
+}
+
 TEST(CliTrain, BadInput) {
   struct Case {
     const char* args;
@@ -293,6 +310,7 @@ TEST(CliTrain, BadInput) {
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --network infiniband", "--network"},
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --deadline 1h --max-gpus 8", "no layout meets"},
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --method inference", "--method"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --framework deepspeed", "--framework"},
       {"train llama-3.1-8b --tokens=-1T --gpu h100-sxm", "positive"},
   };
   for (const auto& c : cases) {

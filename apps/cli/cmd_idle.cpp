@@ -6,9 +6,9 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "gpuplan/units.hpp"
 #include "gpuplan/idle.hpp"
 #include "gpuplan/io/telemetry.hpp"
+#include "gpuplan/units.hpp"
 
 namespace gpuplan::cli {
 namespace {

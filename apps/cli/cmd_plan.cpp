@@ -41,6 +41,7 @@ struct PlanOptions {
   std::string deadline;
   std::string budget;
   std::string network = "ib-ndr-400";
+  std::string framework = "auto";
   bool json = false;
   bool csv = false;
   bool explain = false;
@@ -185,6 +186,11 @@ std::string build_request(const Catalog& catalog, const PlanOptions& o, Resolved
       if (!known) return "unknown --network '" + o.network + "'" + suggestion_suffix(o.network, ids);
       q.network = o.network;
     }
+    const std::string framework = canonical_name(o.framework);
+    if (framework != "megatron" && framework != "fsdp" && framework != "auto") {
+      return "unknown --framework '" + o.framework + "'" + suggestion_suffix(o.framework, {"megatron", "fsdp", "auto"});
+    }
+    q.framework = framework;
     return {};
   }
 
@@ -269,6 +275,10 @@ std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global
   cmd->add_option("--deadline", o->deadline, "Training: finish within, e.g. 2d, 12h");
   cmd->add_option("--budget", o->budget, "Training: at most this many USD");
   cmd->add_option("--network", o->network, "Training: network between nodes (data/links.json)")->capture_default_str();
+  cmd->add_option("--framework", o->framework,
+                  "Training stack: megatron (Megatron-LM/-core), fsdp (PyTorch FSDP) or auto (megatron to pre-train, "
+                  "fsdp to fine-tune)")
+      ->capture_default_str();
   cmd->add_option("--tier", o->tier, "Only consumer | workstation | datacenter cards");
   cmd->add_option("--max-gpus", o->max_gpus, "Most GPUs in the fleet or job (default 64 serving, 4096 training)");
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node")->capture_default_str();

@@ -40,7 +40,7 @@ struct TrainOptions {
   std::string max_gpus;
   std::string price;
   std::string efficiency;
-  std::string framework = "megatron";
+  std::string framework = "auto";
 };
 
 Result<Layout> parse_layout(const std::string& text) {
@@ -109,9 +109,9 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
   cmd->add_option("--max-gpus", o->max_gpus,
                   "Search: largest GPU count (default 4096 for datacenter cards, one node otherwise)");
   cmd->add_option("--price-per-gpu-hour", o->price, "USD per GPU-hour (default: the catalog's rental price)");
-  cmd->add_option(
-         "--framework", o->framework,
-         "Training stack whose measured efficiency to use: megatron (Megatron-LM/-core) or fsdp (PyTorch FSDP)")
+  cmd->add_option("--framework", o->framework,
+                  "Training stack whose measured efficiency to use: megatron (Megatron-LM/-core), fsdp (PyTorch FSDP) "
+                  "or auto (megatron to pre-train, fsdp to fine-tune)")
       ->capture_default_str();
   cmd->add_option("--efficiency", o->efficiency, "Override the GEMM efficiency (fraction of dense peak)");
   cmd->footer(
@@ -173,10 +173,12 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
       return fail("unknown --network '" + o->network + "'" + suggestion_suffix(o->network, ids));
     }
     const Catalog::NamedLink* intra = intra_node_link(g, catalog);
-    const std::string framework = canonical_name(o->framework);
-    if (framework != "megatron" && framework != "fsdp") {
-      return fail("unknown --framework '" + o->framework + "'" + suggestion_suffix(o->framework, {"megatron", "fsdp"}));
+    const std::string framework_name = canonical_name(o->framework);
+    if (framework_name != "megatron" && framework_name != "fsdp" && framework_name != "auto") {
+      return fail("unknown --framework '" + o->framework + "'" +
+                  suggestion_suffix(o->framework, {"megatron", "fsdp", "auto"}));
     }
+    const std::string framework = training_framework(framework_name, r.scenario.workload.mode);
     Cluster c = training_cluster(g, catalog, net, gpus_per_node, framework);
     // The plan's cluster, with the scenario's memory (--gpu-memory included).
     c.memory_bytes = r.scenario.gpu_memory_bytes;
@@ -343,7 +345,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
                      c.attention_efficiency > 0
                          ? fmt::format(", fused attention at {:.0f}%", 100 * c.attention_efficiency)
                          : std::string(),
-                     framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)" : ""));
+                     framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)"
+                                             : " (--framework megatron for Megatron-LM)"));
     line(fmt::format("Layout     {}{}", to_string(chosen),
                      o->layout.empty() ? fmt::format("  (searched {} configurations)", found.evaluated) : ""));
     line(fmt::format("Job        {} tokens, sequence {}, {} sequences per step", format_count(job.tokens),

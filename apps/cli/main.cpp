@@ -12,9 +12,8 @@ namespace {
 
 std::string engine_flag_alias(const std::string& arg) {
   static const std::pair<const char*, const char*> kAliases[] = {
-      {"-ngl", "--n-gpu-layers"}, {"-tp", "--tensor-parallel-size"}, {"-np", "--parallel"},
-      {"-fa", "--flash-attn"},    {"-sm", "--split-mode"},            {"-ctk", "--cache-type-k"},
-      {"-ctv", "--cache-type-v"}};
+      {"-ngl", "--n-gpu-layers"}, {"-tp", "--tensor-parallel-size"}, {"-np", "--parallel"},     {"-fa", "--flash-attn"},
+      {"-sm", "--split-mode"},    {"-ctk", "--cache-type-k"},        {"-ctv", "--cache-type-v"}};
   for (const auto& [from, to] : kAliases) {
     if (arg == from) return to;
   }

@@ -67,7 +67,10 @@ struct PlanRequest {
   double own_utilization = 0.5;  // training: lifetime utilisation of owned cards (their idle hours are paid too)
   double gpus_per_node = 8;
   std::string network = "ib-ndr-400";  // between nodes (data/links.json)
-  ApiPrice api;                        // managed-API prices of the model (for the API comparison)
+  // Training stack whose measured efficiency applies (data/runtimes.json <framework>-training):
+  // megatron | fsdp; auto = megatron for pre-training, fsdp (PyTorch) for fine-tuning.
+  std::string framework = "auto";
+  ApiPrice api;  // managed-API prices of the model (for the API comparison)
 };
 
 // Input + output tokens a month when none is given: half the peak users in flight on average,
@@ -173,6 +176,8 @@ const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog
 // megatron (Megatron-LM / Megatron-core, the default) or fsdp (PyTorch FSDP).
 Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node,
                          const std::string& framework = "megatron");
+// "auto" resolved: megatron for pre-training, fsdp for full fine-tuning, LoRA and QLoRA.
+std::string training_framework(const std::string& framework, Mode mode);
 
 // GPU counts per replica or job: 1, 2, 4, 8 within a node, then whole nodes up to max_gpus.
 std::vector<double> gpu_counts(double gpus_per_node, double max_gpus);

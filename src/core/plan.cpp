@@ -211,6 +211,11 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
   return c;
 }
 
+std::string training_framework(const std::string& framework, Mode mode) {
+  if (framework != "auto") return framework;
+  return mode == Mode::pretrain ? "megatron" : "fsdp";
+}
+
 std::vector<double> gpu_counts(double gpus_per_node, double max_gpus) {
   std::vector<double> out;
   for (double n = 1; n <= std::min(gpus_per_node, max_gpus); n *= 2) out.push_back(n);
@@ -357,7 +362,8 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   PlanCandidate c;
   c.gpu = &gpu;
   c.precision = p;
-  c.runtime = "megatron-training";
+  const std::string framework = training_framework(r.framework, r.train.method);
+  c.runtime = framework + "-training";
   c.prices = gpu_prices(gpu, r.catalog->prices);
   c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
   auto reject = [&c](std::string why) -> PlanCandidate& {
@@ -388,7 +394,7 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   job.tokens = t.tokens;
   job.seq = t.seq;
   job.global_batch_seqs = std::max(1.0, std::round(t.global_batch_tokens / t.seq));
-  const Cluster cluster = training_cluster(gpu, *r.catalog, r.network, r.gpus_per_node);
+  const Cluster cluster = training_cluster(gpu, *r.catalog, r.network, r.gpus_per_node, framework);
   const TrainModel model = prepare_train_model(s, job);
 
   // Price per GPU-hour: rent on demand, or owned cards (idle hours paid through the utilisation).
