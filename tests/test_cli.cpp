@@ -297,6 +297,29 @@ TEST(CliTrain, FrameworkFollowsTheMethodUnlessGiven) {
   EXPECT_LT(lora.second, lora_megatron.second);  // the FSDP stack's measured efficiency is lower
 }
 
+TEST(CliTrain, Fp8GemmsAreFasterAndNeedFp8TensorCores) {
+  const auto run_json = [&](const std::string& args) {
+    const CliRun r = run(args + " --json");
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const std::string base =
+      "train llama-3.1-70b --tokens 2T --gpu h100-sxm --layout tp=4,pp=8,dp=2,vpp=5 --seq 8192 "
+      "--global-batch 128 --recompute none --zero 1";
+  const auto bf16 = run_json(base);
+  const auto fp8 = run_json(base + " --precision fp8");
+  EXPECT_EQ(fp8["train"]["gemm_dtype"], "fp8");
+  EXPECT_EQ(bf16["train"]["gemm_dtype"], "bf16");
+  const double speedup = fp8["train"]["tokens_per_s"].get<double>() / bf16["train"]["tokens_per_s"].get<double>();
+  std::printf("Llama 3 70B, Megatron-Bridge H100 layout: FP8 / BF16 throughput %.2f\n", speedup);
+  EXPECT_GT(speedup, 1.0);
+  EXPECT_LT(speedup, 2.0);  // only the GEMMs speed up
+  EXPECT_EQ(fp8["memory"]["total_bytes"], bf16["memory"]["total_bytes"]);
+  const CliRun a100 = run("train llama-3.1-8b --tokens 1T --gpu a100-80gb --gpus 8 --precision fp8");
+  EXPECT_EQ(a100.status, 2);
+  EXPECT_NE(a100.err.find("FP8"), std::string::npos) << a100.err;
+}
+
 TEST(CliTrain, BadInput) {
   struct Case {
     const char* args;

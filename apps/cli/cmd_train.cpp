@@ -148,6 +148,16 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     if (!o->optimizer.empty()) f.optimizer = o->optimizer;
     f.offload_optimizer = o->offload;
     if (f.gpu.empty()) f.gpu = "h100-sxm";
+    // FP8 training (Transformer Engine): GEMMs in FP8, weights, gradients and optimizer states kept
+    // as in BF16 training, so memory is planned as BF16.
+    bool fp8 = false;
+    if (!f.quant.empty() && method != "qlora") {
+      auto p = find_precision(f.quant);
+      if (p && p.value().name == "fp8") {
+        fp8 = true;
+        f.quant = "bf16";
+      }
+    }
     const bool fixed_gpus = f.gpus != "1" || !o->layout.empty();
     const std::string gpus_text = f.gpus;
     f.gpus = "1";
@@ -179,7 +189,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
                   suggestion_suffix(o->framework, {"megatron", "fsdp", "auto"}));
     }
     const std::string framework = training_framework(framework_name, r.scenario.workload.mode);
-    Cluster c = training_cluster(g, catalog, net, gpus_per_node, framework);
+    if (fp8 && g.dense_flops.fp8 <= 0) return fail(g.name + " has no FP8 tensor cores: train in bf16");
+    Cluster c = training_cluster(g, catalog, net, gpus_per_node, framework, fp8);
     // The plan's cluster, with the scenario's memory (--gpu-memory included).
     c.memory_bytes = r.scenario.gpu_memory_bytes;
     if (!o->efficiency.empty()) {
@@ -300,6 +311,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
            {{"method", to_string(r.scenario.workload.mode)},
             {"framework", framework},
             {"gemm_efficiency", c.compute_efficiency},
+            {"gemm_dtype", fp8 ? "fp8" : "bf16"},
+            {"peak_flops", c.peak_flops},
             {"tokens", job.tokens},
             {"seq", job.seq},
             {"global_batch_seqs", job.global_batch_seqs},
@@ -341,12 +354,13 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
                      format_count(model.trainable_params), to_string(r.scenario.workload.mode)));
     line(fmt::format("Hardware   {} x {} ({} per node over {}, nodes over {})", c.gpus, g.name, c.gpus_per_node,
                      intra->id, inter->id));
-    line(fmt::format("Stack      {}: GEMMs at {:.0f}% of dense peak{}{}", framework, 100 * c.compute_efficiency,
-                     c.attention_efficiency > 0
-                         ? fmt::format(", fused attention at {:.0f}%", 100 * c.attention_efficiency)
-                         : std::string(),
-                     framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)"
-                                             : " (--framework megatron for Megatron-LM)"));
+    line(fmt::format(
+        "Stack      {}: {}GEMMs at {:.0f}% of dense peak{}{}", framework, fp8 ? "FP8 " : "", 100 * c.compute_efficiency,
+        c.attention_efficiency > 0
+            ? fmt::format(", {}attention at {:.0f}%", fp8 ? "BF16 " : "fused ", 100 * c.attention_efficiency)
+            : std::string(),
+        framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)"
+                                : " (--framework megatron for Megatron-LM)"));
     line(fmt::format("Layout     {}{}", to_string(chosen),
                      o->layout.empty() ? fmt::format("  (searched {} configurations)", found.evaluated) : ""));
     line(fmt::format("Job        {} tokens, sequence {}, {} sequences per step", format_count(job.tokens),

@@ -109,5 +109,4 @@ struct IdleReport {
 // or non-finite readings count as not reported. Every figure of the report is finite and >= 0.
 IdleReport analyze_idle(const TelemetryLog& log, const IdleOptions& options);
 
-
 }  // namespace gpuplan

@@ -174,8 +174,11 @@ const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog
 // The training cluster of a card: its node link, the network, dense bf16 peak, and the GEMM and
 // attention efficiency of a training stack, data/runtimes.json "<framework>-training":
 // megatron (Megatron-LM / Megatron-core, the default) or fsdp (PyTorch FSDP).
+// fp8: FP8 GEMMs (Transformer Engine recipes) at the card's dense FP8 peak and the stack's FP8
+// GEMM efficiency (compute_efficiency_quant), attention and the rest as in BF16; ignored on cards
+// without FP8 tensor cores.
 Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node,
-                         const std::string& framework = "megatron");
+                         const std::string& framework = "megatron", bool fp8 = false);
 // "auto" resolved: megatron for pre-training, fsdp for full fine-tuning, LoRA and QLoRA.
 std::string training_framework(const std::string& framework, Mode mode);
 

@@ -28,8 +28,11 @@ struct Cluster {
   double peak_flops = 0;            // dense, training dtype
   double compute_efficiency = 0.6;  // achievable fraction of dense peak in the GEMMs
   double attention_efficiency = 0;  // fused (flash) attention core's fraction of dense peak; 0 = as the GEMMs
-  double memory_bytes_per_s = 0;    // HBM bandwidth per GPU for the memory-bound ops; 0 = not modelled
-  double memory_bytes = 0;          // usable per GPU
+  // Peak the attention core runs at when it differs from the GEMMs' (FP8 GEMMs: attention stays
+  // BF16); 0 = peak_flops. With it set, attention_efficiency applies to it, fused or not.
+  double attention_peak_flops = 0;
+  double memory_bytes_per_s = 0;  // HBM bandwidth per GPU for the memory-bound ops; 0 = not modelled
+  double memory_bytes = 0;        // usable per GPU
   double tdp_w = 0;
 };
 

@@ -188,7 +188,7 @@ const Catalog::NamedLink* intra_node_link(const Gpu& gpu, const Catalog& catalog
 }
 
 Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::string& network, double gpus_per_node,
-                         const std::string& framework) {
+                         const std::string& framework, bool fp8) {
   Cluster c;
   c.gpus_per_node = gpus_per_node;
   c.peak_flops = gpu.dense_flops.bf16 > 0   ? gpu.dense_flops.bf16
@@ -206,6 +206,12 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
     if (rt.id == framework + "-training") {
       c.compute_efficiency = rt.compute_efficiency_float;
       c.attention_efficiency = rt.attention_efficiency;
+      if (fp8 && gpu.dense_flops.fp8 > 0) {
+        c.attention_peak_flops = c.peak_flops;
+        if (c.attention_efficiency <= 0) c.attention_efficiency = rt.compute_efficiency_float;
+        c.peak_flops = gpu.dense_flops.fp8;
+        c.compute_efficiency = rt.compute_efficiency_quant;
+      }
     }
   }
   return c;

@@ -238,9 +238,12 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   // A fused attention kernel runs at its own efficiency; unfused, its batched GEMMs run as GEMMs.
   double attention_flops = 3.0 * m.attention_fwd_flops_per_token;
   if (l.recompute != Recompute::none) attention_flops += m.attention_fwd_flops_per_token;
-  const double attention_slowdown = job.fused_attention && c.attention_efficiency > 0
-                                        ? c.compute_efficiency / c.attention_efficiency - 1.0
-                                        : 0.0;  // extra GEMM-equivalent FLOPs per attention FLOP
+  double attention_slowdown = 0;  // extra GEMM-equivalent FLOPs per attention FLOP
+  if (c.attention_peak_flops > 0 || (job.fused_attention && c.attention_efficiency > 0)) {
+    const double attention_flops_per_s = (c.attention_peak_flops > 0 ? c.attention_peak_flops : c.peak_flops) *
+                                         (c.attention_efficiency > 0 ? c.attention_efficiency : c.compute_efficiency);
+    attention_slowdown = flops_per_s / attention_flops_per_s - 1.0;
+  }
   // The busiest pipeline stage sets the pace: ceil(L/pp) layers, or the last stage's layers plus
   // the LM head and loss, which Megatron-LM runs there (Narayanan et al. 2021).
   const double layers_here = std::ceil(m.layers / l.pp);
