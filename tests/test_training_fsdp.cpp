@@ -25,9 +25,9 @@ struct MptRow {
   double measured_tokens_per_s_per_gpu = 0;
 };
 
-std::vector<MptRow> mpt_rows() {
+std::vector<MptRow> mpt_rows(const char* file = "mosaicml_llm_foundry_h100_bf16.csv") {
   std::vector<MptRow> rows;
-  const std::string path = std::string(GPUPLAN_SOURCE_DIR) + "/tests/fixtures/mosaicml_llm_foundry_h100_bf16.csv";
+  const std::string path = std::string(GPUPLAN_SOURCE_DIR) + "/tests/fixtures/" + file;
   for (const auto& r : gpuplan::testing::read_csv(path)) {
     MptRow row;
     const auto num = [&r](const char* key) { return std::stod(r.at(key)); };
@@ -88,7 +88,8 @@ double stored_efficiency(const char* id) {
 }
 
 // Step time with the memory check lifted (reported separately): the rows did run.
-TrainEstimate predict(const MptRow& r, double efficiency, double attention_efficiency, double* memory_bytes = nullptr) {
+TrainEstimate predict(const MptRow& r, double efficiency, double attention_efficiency, double* memory_bytes = nullptr,
+                      bool fp8 = false) {
   const Gpu& g = gpuplan::testing::gpu("h100-sxm");
   Scenario s;
   s.arch = mpt_arch(r);
@@ -103,6 +104,10 @@ TrainEstimate predict(const MptRow& r, double efficiency, double attention_effic
   c.peak_flops = g.dense_flops.bf16;
   c.compute_efficiency = efficiency;
   c.attention_efficiency = attention_efficiency;
+  if (fp8) {  // FP8 GEMMs (Transformer Engine), attention in BF16
+    c.attention_peak_flops = c.peak_flops;
+    c.peak_flops = g.dense_flops.fp8;
+  }
   c.memory_bytes = 1e15;
   c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
   s.gpu_memory_bytes = usable_memory_bytes(g);
@@ -177,4 +182,47 @@ TEST(TrainingFsdpValidation, MosaicMlMptOnH100) {
       100 * sum_megatron / static_cast<double>(rows.size()), over_memory, rows.size());
   EXPECT_NEAR(fsdp, best_e, 0.003) << "update data/runtimes.json fsdp-training to the fit";
   EXPECT_LT(sum_held / n_held, 0.20);
+}
+
+TEST(TrainingFsdpValidation, MosaicMlMptFp8OnH100) {
+  // Composer's amp_fp8 (Transformer Engine) rows: the FP8 GEMM efficiency of fsdp-training
+  // (compute_efficiency_quant) fitted on the 4 rows at sequences up to 2048; the 6 longer ones are
+  // held out.
+  const auto rows = mpt_rows("mosaicml_llm_foundry_h100_fp8.csv");
+  ASSERT_EQ(rows.size(), 10u);
+  const double attention = stored_attention_efficiency("fsdp-training");
+  const auto err_of = [&](const MptRow& r, double e) {
+    const TrainEstimate est = predict(r, e, attention, nullptr, /*fp8=*/true);
+    return est.tokens_per_s / r.gpus / r.measured_tokens_per_s_per_gpu - 1;
+  };
+  double best_e = 0, best_err = INFINITY;
+  for (double e = 0.10; e <= 0.95; e += 0.0025) {
+    double err = 0;
+    for (const auto& r : rows) {
+      if (r.seq <= 2048) err += std::pow(err_of(r, e), 2);
+    }
+    if (err < best_err) {
+      best_err = err;
+      best_e = e;
+    }
+  }
+  double stored = 0;
+  for (const auto& rt : gpuplan::testing::catalog().runtimes) {
+    if (rt.id == "fsdp-training") stored = rt.compute_efficiency_quant;
+  }
+  std::printf("fsdp-training FP8 GEMM efficiency %.4f of dense FP8 peak (fit %.4f)\n", stored, best_e);
+  std::printf("| model | seq | recompute | measured tok/s/GPU | error |\n|---|---:|---|---:|---:|\n");
+  double sum_held = 0, sum_fit = 0;
+  int n_held = 0, n_fit = 0;
+  for (const MptRow& r : rows) {
+    const double err = err_of(r, stored);
+    (r.seq <= 2048 ? sum_fit : sum_held) += std::fabs(err);
+    ++(r.seq <= 2048 ? n_fit : n_held);
+    std::printf("| %s | %g | %s | %.0f | %+.1f%%%s |\n", r.model.c_str(), r.seq, to_string(r.recompute),
+                r.measured_tokens_per_s_per_gpu, 100 * err, r.seq <= 2048 ? " (fit)" : "");
+  }
+  std::printf("FP8: fitted rows mean |error| %.1f%% (%d), held-out rows %.1f%% (%d)\n", 100 * sum_fit / n_fit, n_fit,
+              100 * sum_held / n_held, n_held);
+  EXPECT_NEAR(stored, best_e, 0.003) << "update data/runtimes.json fsdp-training compute_efficiency_quant";
+  EXPECT_LT(sum_held / n_held, 0.30);
 }
