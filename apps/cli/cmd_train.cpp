@@ -287,6 +287,17 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
       if (n == c.gpus) break;
     }
 
+    // MoE: how far measured MoE runs fall below this model (data/runtimes.json, not fitted in).
+    double moe_low = 0, moe_median = 0, moe_high = 0;
+    if (model.experts > 0) {
+      for (const auto& rt : catalog.runtimes) {
+        if (rt.id != framework + "-training") continue;
+        moe_low = rt.moe_ratio_low;
+        moe_median = rt.moe_ratio_median;
+        moe_high = rt.moe_ratio_high;
+      }
+    }
+
     if (fit->json) {
       ordered_json sc = ordered_json::array();
       for (const auto& s : scale) sc.push_back({{"gpus", s.gpus}, {"fits", s.fits}, {"mfu", s.mfu}});
@@ -345,6 +356,11 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
             {"activations_bytes", est.activations_bytes}}},
           {"scale_out", sc},
           {"search", {{"evaluated", found.evaluated}, {"rejected", rej}}}};
+      if (moe_median > 0) {
+        out["train"]["moe_measured_ratio"] = {{"low", moe_low}, {"median", moe_median}, {"high", moe_high}};
+        out["train"]["days_at_moe_median"] = est.wall_s * moe_median / 86400.0;
+        out["train"]["cost_usd_at_moe_median"] = cost * moe_median;
+      }
       std::printf("%s\n", out.dump(2).c_str());
       return 0;
     }
@@ -381,6 +397,13 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
                      catalog.prices.server_power_factor.value, catalog.prices.pue.value));
     line(price > 0 ? fmt::format("Cost       ${:.0f} at ${:.2f} per GPU-hour", cost, price)
                    : "Cost       no rental price for this card: give --price-per-gpu-hour");
+    if (moe_median > 0) {
+      line(
+          fmt::format("MoE        measured token-dropless MoE runs were {:.2f}-{:.2f}x slower than this model predicts "
+                      "(median {:.2f}x; routing, permutation and grouped GEMMs are not modelled): at the median, "
+                      "{} days, ${:.0f}",
+                      moe_low, moe_high, moe_median, days(est.wall_s * moe_median), cost * moe_median));
+    }
     if (o->layout.empty()) {
       line(fmt::format("Fastest    {} on {} GPUs: {} days, ${:.0f}", to_string(found.fastest), found.gpus_fastest,
                        days(found.fastest_estimate.wall_s), found.fastest_estimate.gpu_hours * price));

@@ -28,6 +28,8 @@ struct RuntimeModel {
   double ubatch = 512;                  // tokens per prefill pass
   std::string default_split = "layer";  // layer (pipeline, llama.cpp) or tensor (vLLM, TensorRT-LLM)
   double attention_efficiency = 0;      // training: fused attention core, achieved / dense peak; 0 = as GEMMs
+  // Training: predicted / measured throughput of MoE runs (min, median, max; 0 = none on file).
+  double moe_ratio_low = 0, moe_ratio_median = 0, moe_ratio_high = 0;
 };
 
 enum class Split { layer, tensor };

@@ -158,7 +158,11 @@ std::string rule_ep_divides_experts(const Layout& l, const TrainModel& m) {
   if (l.ep <= 1) return {};
   if (m.experts <= 0) return "expert parallelism on a dense model";
   if (!divides(m.experts, l.ep)) return "expert parallelism does not divide the experts";
-  return divides(l.dp * l.cp, l.ep) ? "" : "expert parallelism must divide the data-parallel group";
+  // Expert ranks come from the data-parallel group, or, with Megatron-core's MoE parallel folding
+  // (expert tensor parallelism 1), from tensor x data x context ranks.
+  return divides(l.dp * l.cp, l.ep) || divides(l.tp * l.dp * l.cp, l.ep)
+             ? ""
+             : "expert parallelism must divide the data-parallel (or tensor x data-parallel) group";
 }
 std::string rule_cp_divides_sequence(const Layout& l, const TrainJob& j) {
   return divides(j.seq, 2 * l.cp) || l.cp == 1 ? "" : "context parallelism does not divide the sequence";
@@ -210,7 +214,9 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   }
   // Memory per GPU: model states sharded by tp x pp (experts also by ep), ZeRO shards over dp.
   const double mp = l.tp * l.pp;
-  const double expert_share = m.expert_fraction / l.ep + (1 - m.expert_fraction);
+  // Folded (ep does not divide dp x cp): experts whole on each of their ranks, not split by tp.
+  const bool folded_ep = l.ep > 1 && !divides(l.dp * l.cp, l.ep);
+  const double expert_share = m.expert_fraction / l.ep * (folded_ep ? l.tp : 1.0) + (1 - m.expert_fraction);
   const double dp_shard = l.dp * l.cp;  // ZeRO shards across the data-parallel (and context) ranks
   e.weights_bytes = m.weights_bytes * expert_share / mp / (l.zero >= 3 ? dp_shard : 1);
   e.gradients_bytes = m.gradients_bytes * expert_share / mp / (l.zero >= 2 ? dp_shard : 1);
@@ -265,7 +271,7 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   const Link& pp_link = l.tp * l.cp * l.pp <= node ? intra : inter;
   const Link dp_link = group_link(l.tp * l.cp * l.pp, l.dp, node, intra, inter);
   const Link cp_link = group_link(l.tp, l.cp, node, intra, inter);
-  const Link ep_link = group_link(l.tp, l.ep, node, intra, inter);
+  const Link ep_link = group_link(folded_ep ? 1.0 : l.tp, l.ep, node, intra, inter);
   const double act_bytes = tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
 
   // Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).

@@ -410,6 +410,9 @@ Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog) {
       m.compute_efficiency_float = r.number(j, "compute_efficiency_float", 0, true, 1.5);
       m.compute_efficiency_quant = r.number(j, "compute_efficiency_quant", 0, true, 1.5);
       m.attention_efficiency = r.number(j, "attention_efficiency", 0, false, 1.0);
+      m.moe_ratio_low = r.number(j, "moe_ratio_low", 0, false, 100);
+      m.moe_ratio_median = r.number(j, "moe_ratio_median", 0, false, 100);
+      m.moe_ratio_high = r.number(j, "moe_ratio_high", 0, false, 100);
       m.decode_ratio_low = r.number(j, "decode_ratio_low", 0, true, 10);
       m.decode_ratio_high = r.number(j, "decode_ratio_high", 0, true, 10);
       m.prefill_ratio_low = r.number(j, "prefill_ratio_low", 0, true, 10);
