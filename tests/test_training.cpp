@@ -258,14 +258,28 @@ TEST(Training, RandomLayoutsGiveFiniteFigures) {
     l.zero = static_cast<int>(rng() % 4);
     l.micro_batch = static_cast<double>(1 << (rng() % 3));
     l.recompute = static_cast<Recompute>(rng() % 3);
-    Cluster c = h100_cluster(l.tp * l.pp * l.dp * l.cp, 0.76);
+    l.ep = static_cast<double>(1 << (rng() % 4));
+    l.sequence_parallel = rng() % 2;
+    Cluster c = h100_cluster(l.tp * l.pp * l.dp * l.cp, 0.3 + 0.01 * static_cast<double>(rng() % 60));
+    const double per_node[] = {1, 2, 4, 8, 72};
+    c.gpus_per_node = per_node[rng() % 5];
+    c.intra.bus_efficiency = 0.3 + 0.01 * static_cast<double>(rng() % 80);
+    c.inter.bus_efficiency = 0.3 + 0.01 * static_cast<double>(rng() % 80);
+    if (rng() % 2) c.attention_efficiency = 0.2 + 0.01 * static_cast<double>(rng() % 60);
+    if (rng() % 3 == 0) {  // FP8 GEMMs, BF16 attention
+      c.attention_peak_flops = c.peak_flops;
+      c.peak_flops *= 2;
+    }
     job.allow_uneven_pipeline = rng() % 2;
+    job.fused_attention = rng() % 2;
+    job.overlap_grad_reduce = rng() % 2;
+    job.grad_reduce_bytes = rng() % 2 ? 2 : 4;
     const TrainEstimate e = evaluate_layout(m, l, job, c);
     for (double v : {e.memory_bytes, e.weights_bytes, e.activations_bytes}) ASSERT_TRUE(std::isfinite(v) && v >= 0);
     if (!e.valid) continue;
     ++valid;
-    for (double v : {e.step_s, e.compute_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s, e.cp_s, e.ep_s, e.tokens_per_s, e.mfu,
-                     e.comm_fraction, e.gpu_hours, e.wall_s}) {
+    for (double v : {e.step_s, e.compute_s, e.elementwise_s, e.optimizer_s, e.bubble_s, e.tp_s, e.pp_s, e.dp_s, e.cp_s,
+                     e.ep_s, e.tokens_per_s, e.mfu, e.comm_fraction, e.gpu_hours, e.wall_s}) {
       ASSERT_TRUE(std::isfinite(v) && v >= 0) << model.id << " " << to_string(l);
     }
     ASSERT_LE(e.mfu, 1.0);
