@@ -129,6 +129,32 @@ TEST(PlanProperties, TrainingBestIsTheCheapestJobWithinTheDeadline) {
   }
 }
 
+TEST(PlanSearch, PretrainingWeighsFp8GemmsWhereTheCardHasThem) {
+  const PlanRequest q = train_request("llama-3.1-8b", Mode::pretrain, 1e12, 1);
+  EXPECT_EQ(plan_precisions(q).size(), 2u);  // bf16 and fp8
+  const Plan p = make_plan(q);
+  bool h100_fp8 = false;
+  for (const auto& c : p.candidates) {
+    if (c.precision.name != "fp8") continue;
+    if (c.gpu->dense_flops.fp8 <= 0) {
+      EXPECT_FALSE(c.feasible) << c.gpu->id;
+      EXPECT_EQ(c.reason, "no FP8 tensor cores") << c.gpu->id;
+    }
+    if (c.gpu->id == "h100-sxm" && c.feasible) {
+      h100_fp8 = true;
+      // Memory as BF16 training; only the GEMMs change.
+      for (const auto& b : p.candidates) {
+        if (b.gpu->id == "h100-sxm" && b.precision.name == "bf16" && b.feasible && b.gpus == c.gpus &&
+            b.layout == c.layout) {
+          EXPECT_GT(c.train_estimate.tokens_per_s, b.train_estimate.tokens_per_s);
+          EXPECT_DOUBLE_EQ(c.train_estimate.memory_bytes, b.train_estimate.memory_bytes);
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(h100_fp8);
+}
+
 TEST(PlanProperties, SearchIsFast) {
   const PlanRequest q = serve_request("llama-3.1-70b");
   const auto start = std::chrono::steady_clock::now();

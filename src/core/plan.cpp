@@ -236,7 +236,10 @@ std::vector<Precision> plan_precisions(const PlanRequest& r) {
     if (r.kind == PlanKind::serve) {
       names = {"bf16", "fp8", "int8", "awq-int4", "q8_0", "q5_k_m", "q4_k_m"};
     } else {
-      names = {r.train.method == Mode::qlora ? "nf4-dq" : "bf16"};
+      // FP8 training (Transformer Engine GEMMs) is a candidate for pre-training and full fine-tuning.
+      names = r.train.method == Mode::qlora  ? std::vector<std::string>{"nf4-dq"}
+              : r.train.method == Mode::lora ? std::vector<std::string>{"bf16"}
+                                             : std::vector<std::string>{"bf16", "fp8"};
     }
   }
   std::vector<Precision> out;
@@ -378,7 +381,13 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
     return c;
   };
   const TrainWorkload& t = r.train;
-  const bool quantised_base = p.kind != QuantKind::floating;
+  // FP8 training: FP8 GEMMs, weights and optimizer states kept as in BF16 training.
+  const bool fp8 = p.name == "fp8" && t.method != Mode::qlora && t.method != Mode::lora;
+  if (fp8) {
+    c.precision.quality = "FP8 GEMMs, BF16 master weights (Transformer Engine); published FP8 runs match BF16 loss";
+    if (gpu.dense_flops.fp8 <= 0) return reject("no FP8 tensor cores");
+  }
+  const bool quantised_base = p.kind != QuantKind::floating && !fp8;
   if (t.method == Mode::qlora && !quantised_base) return reject("QLoRA trains adapters on a quantised base");
   if (t.method != Mode::qlora && quantised_base) return reject(p.name + " is quantised; this method trains in bf16");
   if (gpu.vendor == "apple" || gpu.vendor == "google") return reject("no Megatron/DeepSpeed-style training stack");
@@ -388,7 +397,7 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   if (const std::string why = rule_priced(c.prices, r.ownership); !why.empty()) return reject(why);
 
   Scenario s = r.base;
-  s.precision = p;
+  s.precision = fp8 ? find_precision("bf16").value() : p;
   s.measured_weights = {};
   s.workload.mode = t.method;
   s.workload.context = t.seq;
@@ -400,7 +409,7 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   job.tokens = t.tokens;
   job.seq = t.seq;
   job.global_batch_seqs = std::max(1.0, std::round(t.global_batch_tokens / t.seq));
-  const Cluster cluster = training_cluster(gpu, *r.catalog, r.network, r.gpus_per_node, framework);
+  const Cluster cluster = training_cluster(gpu, *r.catalog, r.network, r.gpus_per_node, framework, fp8);
   const TrainModel model = prepare_train_model(s, job);
 
   // Price per GPU-hour: rent on demand, or owned cards (idle hours paid through the utilisation).
