@@ -120,6 +120,8 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
       "  gpuplan train mistral-7b --method lora --tokens 200M --gpu rtx-4090\n"
       "  gpuplan train --params 13B --tokens 260B --gpu a100-80gb --gpus 64 --layout tp=8,pp=2,dp=4 --zero 1\n"
       "  gpuplan train llama-3.1-8b --tokens 1T --gpu h100-sxm --budget 500000 --deadline 30d\n"
+      "  gpuplan train llama-3.1-70b --tokens 2T --gpu h100-sxm --gpus 1024 --precision fp8   # FP8 GEMMs\n"
+      "  gpuplan train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus 64 --framework fsdp     # PyTorch FSDP\n"
       "Without --layout the layouts of every GPU count (or of --gpus) are searched: fastest and cheapest are shown.");
   return [cmd, fit, o, &global]() -> int {
     if (!cmd->parsed()) return 2;
