@@ -5,34 +5,20 @@
 #include <cmath>
 #include <random>
 
-#include "catalog_fixture.hpp"
 #include "csv.hpp"
 #include "gpuplan/calibration.hpp"
-#include "gpuplan/training.hpp"
+#include "training_fixture.hpp"
 
 using namespace gpuplan;
 
 namespace {
 
-Link link(const char* id) {
-  for (const auto& l : gpuplan::testing::catalog().links) {
-    if (l.id == id) return Link{l.bytes_per_s, l.latency_s, l.bus_efficiency};
-  }
-  throw std::runtime_error(std::string("no link ") + id);
-}
-
+// As `gpuplan train --gpu h100-sxm --network roce-400` builds it (Llama 3 405B ran on RoCE,
+// 400 Gb/s per GPU), at a given GEMM efficiency.
 Cluster h100_cluster(double gpus, double efficiency) {
-  const Gpu& g = gpuplan::testing::gpu("h100-sxm");
-  Cluster c;
+  Cluster c = training_cluster(gpuplan::testing::gpu("h100-sxm"), gpuplan::testing::catalog(), "roce-400", 8);
   c.gpus = gpus;
-  c.gpus_per_node = 8;
-  c.intra = link("nvlink4");
-  c.inter = link("roce-400");  // Llama 3 405B ran on RoCE, 400 Gb/s per GPU
-  c.peak_flops = g.dense_flops.bf16;
   c.compute_efficiency = efficiency;
-  c.memory_bytes = usable_memory_bytes(g);
-  c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
-  c.tdp_w = g.tdp_w;
   return c;
 }
 
@@ -161,10 +147,7 @@ TEST(TrainingValidation, Llama3LayoutsMfu) {
 }
 
 TEST(TrainingValidation, StoredEfficiencyIsTheFit) {
-  double stored = 0;
-  for (const auto& r : gpuplan::testing::catalog().runtimes) {
-    if (r.id == "megatron-training") stored = r.compute_efficiency_float;
-  }
+  const double stored = gpuplan::testing::training_stack("megatron").compute_efficiency_float;
   // Refit as in Llama3LayoutsMfu.
   const auto rows = llama3_rows();
   double best_e = 0, best_err = INFINITY;
@@ -183,10 +166,6 @@ TEST(TrainingValidation, PublishedGpuHours) {
   // Llama 2 / 3 / 3.1 model cards: total GPU-hours for a token count. The layout is not
   // published, so the fastest searched layout on 2048 GPUs is used; published hours include
   // restarts, evaluation and ablations, so the model is expected to come in below them.
-  double stored = 0.76;
-  for (const auto& r : gpuplan::testing::catalog().runtimes) {
-    if (r.id == "megatron-training") stored = r.compute_efficiency_float;
-  }
   struct Run {
     const char* model;
     const char* gpu;
@@ -207,15 +186,7 @@ TEST(TrainingValidation, PublishedGpuHours) {
     job.global_batch_seqs = 4.0 * 1024 * 1024 / r.seq;
     Scenario s = gpuplan::testing::scenario(r.model, "bf16", r.gpu, r.seq, 1, Mode::pretrain);
     const TrainModel m = prepare_train_model(s, job);
-    const Gpu& g = gpuplan::testing::gpu(r.gpu);
-    Cluster c;
-    c.gpus_per_node = 8;
-    c.intra = link(g.peer_link == "nvlink3" ? "nvlink3" : "nvlink4");
-    c.inter = link(r.network);
-    c.peak_flops = g.dense_flops.bf16;
-    c.compute_efficiency = stored;
-    c.memory_bytes = usable_memory_bytes(g);
-    c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
+    const Cluster c = training_cluster(gpuplan::testing::gpu(r.gpu), gpuplan::testing::catalog(), r.network, 8);
     SearchLimits limits;
     limits.max_gpus = 2048;
     limits.fixed_gpus = true;

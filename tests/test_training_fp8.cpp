@@ -10,10 +10,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "catalog_fixture.hpp"
 #include "csv.hpp"
-#include "gpuplan/plan.hpp"
-#include "gpuplan/training.hpp"
+#include "training_fixture.hpp"
 
 using namespace gpuplan;
 
@@ -98,10 +96,7 @@ double fit(const std::vector<BridgeRow>& rows) {
 }
 
 double stored_fp8_efficiency() {
-  for (const auto& r : gpuplan::testing::catalog().runtimes) {
-    if (r.id == "megatron-training") return r.compute_efficiency_quant;
-  }
-  throw std::runtime_error("no megatron-training runtime");
+  return gpuplan::testing::training_stack("megatron").compute_efficiency_quant;
 }
 
 }  // namespace

@@ -10,9 +10,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "catalog_fixture.hpp"
 #include "csv.hpp"
-#include "gpuplan/training.hpp"
+#include "training_fixture.hpp"
 
 using namespace gpuplan;
 
@@ -47,44 +46,12 @@ std::vector<MptRow> mpt_rows(const char* file = "mosaicml_llm_foundry_h100_bf16.
   return rows;
 }
 
-// MPT: MHA, 4x GELU MLP without biases, learned positions up to the sequence, tied embeddings.
-ModelArch mpt_arch(const MptRow& r) {
-  ModelArch a;
-  a.hidden_size = r.hidden;
-  a.num_layers = r.layers;
-  a.num_heads = r.heads;
-  a.num_kv_heads = r.heads;
-  a.head_dim = r.hidden / r.heads;
-  a.intermediate_size = 4 * r.hidden;
-  a.vocab_size = r.vocab;
-  a.tie_word_embeddings = true;
-  a.mlp = MlpKind::plain;
-  a.norms_per_layer = 2;
-  a.final_norm = 1;
-  a.learned_positions = r.seq;
-  a.context_length = r.seq;
-  return a;
+double stored_attention_efficiency(const char* framework) {
+  return gpuplan::testing::training_stack(framework).attention_efficiency;
 }
 
-Link catalog_link(const char* id) {
-  for (const auto& l : gpuplan::testing::catalog().links) {
-    if (l.id == id) return Link{l.bytes_per_s, l.latency_s, l.bus_efficiency};
-  }
-  throw std::runtime_error(std::string("no link ") + id);
-}
-
-double stored_attention_efficiency(const char* id) {
-  for (const auto& r : gpuplan::testing::catalog().runtimes) {
-    if (r.id == id) return r.attention_efficiency;
-  }
-  throw std::runtime_error(std::string("no runtime ") + id);
-}
-
-double stored_efficiency(const char* id) {
-  for (const auto& r : gpuplan::testing::catalog().runtimes) {
-    if (r.id == id) return r.compute_efficiency_float;
-  }
-  throw std::runtime_error(std::string("no runtime ") + id);
+double stored_efficiency(const char* framework) {
+  return gpuplan::testing::training_stack(framework).compute_efficiency_float;
 }
 
 // Step time with the memory check lifted (reported separately): the rows did run.
@@ -92,24 +59,16 @@ TrainEstimate predict(const MptRow& r, double efficiency, double attention_effic
                       bool fp8 = false) {
   const Gpu& g = gpuplan::testing::gpu("h100-sxm");
   Scenario s;
-  s.arch = mpt_arch(r);
+  s.arch = gpuplan::testing::gpt_arch(r.hidden, r.heads, r.layers, r.vocab, r.seq, /*with_biases=*/false);
   s.precision = find_precision("bf16").value();
   s.workload.mode = Mode::pretrain;
   s.workload.context = r.seq;
-  Cluster c;
+  // As `gpuplan train --framework fsdp` builds it, with the efficiencies given and FP8 GEMMs when asked.
+  Cluster c = training_cluster(g, gpuplan::testing::catalog(), "ib-ndr-400", 8, "fsdp", fp8);
   c.gpus = r.gpus;
-  c.gpus_per_node = 8;
-  c.intra = catalog_link("nvlink4");
-  c.inter = catalog_link("ib-ndr-400");
-  c.peak_flops = g.dense_flops.bf16;
   c.compute_efficiency = efficiency;
   c.attention_efficiency = attention_efficiency;
-  if (fp8) {  // FP8 GEMMs (Transformer Engine), attention in BF16
-    c.attention_peak_flops = c.peak_flops;
-    c.peak_flops = g.dense_flops.fp8;
-  }
   c.memory_bytes = 1e15;
-  c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
   s.gpu_memory_bytes = usable_memory_bytes(g);
   TrainJob job;
   job.seq = r.seq;
@@ -138,17 +97,17 @@ TEST(TrainingFsdpValidation, MosaicMlMptOnH100) {
   for (double e = 0.30; e <= 0.95; e += 0.0025) {
     double err = 0;
     for (const auto& r : rows) {
-      if (r.seq == 2048) err += std::pow(error_of(r, e, stored_attention_efficiency("fsdp-training")), 2);
+      if (r.seq == 2048) err += std::pow(error_of(r, e, stored_attention_efficiency("fsdp")), 2);
     }
     if (err < best_err) {
       best_err = err;
       best_e = e;
     }
   }
-  const double fsdp = stored_efficiency("fsdp-training");
-  const double megatron = stored_efficiency("megatron-training");
+  const double fsdp = stored_efficiency("fsdp");
+  const double megatron = stored_efficiency("megatron");
   std::printf("fsdp-training GEMM efficiency %.4f (fit %.4f), attention %.2f; megatron-training %.4f\n", fsdp, best_e,
-              stored_attention_efficiency("fsdp-training"), megatron);
+              stored_attention_efficiency("fsdp"), megatron);
   std::printf(
       "| model | seq | GPUs | mb | recompute | measured tok/s/GPU | fsdp error | megatron error | memory GiB |\n"
       "|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
@@ -156,10 +115,10 @@ TEST(TrainingFsdpValidation, MosaicMlMptOnH100) {
   int n_fit = 0, n_held = 0, over_memory = 0;
   for (const MptRow& r : rows) {
     double memory = 0;
-    const TrainEstimate e = predict(r, fsdp, stored_attention_efficiency("fsdp-training"), &memory);
+    const TrainEstimate e = predict(r, fsdp, stored_attention_efficiency("fsdp"), &memory);
     ASSERT_TRUE(e.valid) << r.model << " seq " << r.seq << ": " << e.rejected;
     const double err = e.tokens_per_s / r.gpus / r.measured_tokens_per_s_per_gpu - 1;
-    const double err_megatron = error_of(r, megatron, stored_attention_efficiency("megatron-training"));
+    const double err_megatron = error_of(r, megatron, stored_attention_efficiency("megatron"));
     sum_megatron += std::fabs(err_megatron);
     if (r.seq == 2048) {
       sum_fit += std::fabs(err);
@@ -190,7 +149,7 @@ TEST(TrainingFsdpValidation, MosaicMlMptFp8OnH100) {
   // held out.
   const auto rows = mpt_rows("mosaicml_llm_foundry_h100_fp8.csv");
   ASSERT_EQ(rows.size(), 10u);
-  const double attention = stored_attention_efficiency("fsdp-training");
+  const double attention = stored_attention_efficiency("fsdp");
   const auto err_of = [&](const MptRow& r, double e) {
     const TrainEstimate est = predict(r, e, attention, nullptr, /*fp8=*/true);
     return est.tokens_per_s / r.gpus / r.measured_tokens_per_s_per_gpu - 1;
@@ -206,10 +165,7 @@ TEST(TrainingFsdpValidation, MosaicMlMptFp8OnH100) {
       best_e = e;
     }
   }
-  double stored = 0;
-  for (const auto& rt : gpuplan::testing::catalog().runtimes) {
-    if (rt.id == "fsdp-training") stored = rt.compute_efficiency_quant;
-  }
+  const double stored = gpuplan::testing::training_stack("fsdp").compute_efficiency_quant;
   std::printf("fsdp-training FP8 GEMM efficiency %.4f of dense FP8 peak (fit %.4f)\n", stored, best_e);
   std::printf("| model | seq | recompute | measured tok/s/GPU | error |\n|---|---:|---|---:|---:|\n");
   double sum_held = 0, sum_fit = 0;

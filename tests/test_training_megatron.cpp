@@ -13,9 +13,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "catalog_fixture.hpp"
 #include "csv.hpp"
-#include "gpuplan/training.hpp"
+#include "training_fixture.hpp"
 
 using namespace gpuplan;
 
@@ -57,54 +56,15 @@ std::vector<MegatronRow> megatron_rows() {
   return rows;
 }
 
-// GPT as Megatron-LM builds it: MHA, plain 4h GELU MLP with biases, two LayerNorms per layer,
-// learned position embeddings, output layer tied to the word embedding.
-ModelArch gpt_arch(const MegatronRow& r) {
-  ModelArch a;
-  a.hidden_size = r.hidden;
-  a.num_layers = r.layers;
-  a.num_heads = r.heads;
-  a.num_kv_heads = r.heads;
-  a.head_dim = r.hidden / r.heads;
-  a.intermediate_size = 4 * r.hidden;
-  a.vocab_size = r.vocab;
-  a.tie_word_embeddings = true;
-  a.mlp = MlpKind::plain;
-  a.qkv_bias = a.o_bias = a.mlp_bias = true;
-  a.norms_per_layer = 4;  // two LayerNorms, weight and bias
-  a.final_norm = 2;
-  a.learned_positions = r.seq;
-  a.context_length = r.seq;
-  return a;
-}
-
-Link catalog_link(const char* id) {
-  for (const auto& l : gpuplan::testing::catalog().links) {
-    if (l.id == id) return Link{l.bytes_per_s, l.latency_s, l.bus_efficiency};
-  }
-  throw std::runtime_error(std::string("no link ") + id);
-}
-
 double stored_efficiency() {
-  for (const auto& r : gpuplan::testing::catalog().runtimes) {
-    if (r.id == "megatron-training") return r.compute_efficiency_float;
-  }
-  throw std::runtime_error("no megatron-training runtime in the catalog");
+  return gpuplan::testing::training_stack("megatron").compute_efficiency_float;
 }
 
-// The cluster as `gpuplan train --gpu a100-80gb --network ib-hdr-200` builds it.
+// The cluster as `gpuplan train --gpu a100-sxm-80gb --network ib-hdr-200` builds it (DGX A100:
+// 8 x HDR 200 Gb/s per node, one per GPU).
 Cluster a100_cluster(double gpus) {
-  const Gpu& g = gpuplan::testing::gpu("a100-sxm-80gb");
-  Cluster c;
+  Cluster c = training_cluster(gpuplan::testing::gpu("a100-sxm-80gb"), gpuplan::testing::catalog(), "ib-hdr-200", 8);
   c.gpus = gpus;
-  c.gpus_per_node = 8;
-  c.intra = catalog_link(g.peer_link.empty() ? "nvlink3" : g.peer_link.c_str());
-  c.inter = catalog_link("ib-hdr-200");  // DGX A100: 8 x HDR 200 Gb/s per node, one per GPU
-  c.peak_flops = g.dense_flops.bf16 > 0 ? g.dense_flops.bf16 : g.dense_flops.fp16;
-  c.compute_efficiency = stored_efficiency();
-  c.memory_bytes = usable_memory_bytes(g);
-  c.memory_bytes_per_s = g.memory_bandwidth_bytes_per_s;
-  c.tdp_w = g.tdp_w;
   return c;
 }
 
@@ -112,7 +72,7 @@ Cluster a100_cluster(double gpus) {
 // distributed optimizer in these runs), the published micro-batch and recomputation.
 TrainEstimate predict(const MegatronRow& r, bool overlap_grad_reduce = true) {
   Scenario s;
-  s.arch = gpt_arch(r);
+  s.arch = gpuplan::testing::gpt_arch(r.hidden, r.heads, r.layers, r.vocab, r.seq, /*with_biases=*/true);
   s.precision = find_precision("bf16").value();  // fp16 in the paper: same bytes and peak on A100
   s.workload.mode = Mode::pretrain;
   s.workload.context = r.seq;

@@ -10,10 +10,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "catalog_fixture.hpp"
 #include "csv.hpp"
-#include "gpuplan/plan.hpp"
-#include "gpuplan/training.hpp"
+#include "training_fixture.hpp"
 
 using namespace gpuplan;
 
@@ -60,10 +58,8 @@ TEST(TrainingMoeValidation, MegatronBridgeMoe) {
   std::printf("predicted / measured over %zu MoE runs: min %.2f, median %.2f, max %.2f (dense rows: within ~15%%)\n",
               ratios.size(), ratios.front(), ratios[ratios.size() / 2], ratios.back());
   // data/runtimes.json megatron-training carries these three numbers to the MoE caveat of `train`.
-  for (const auto& rt : gpuplan::testing::catalog().runtimes) {
-    if (rt.id != "megatron-training") continue;
-    EXPECT_NEAR(rt.moe_ratio_low, ratios.front(), 0.01) << "update data/runtimes.json moe_ratio_low";
-    EXPECT_NEAR(rt.moe_ratio_median, ratios[ratios.size() / 2], 0.01) << "update moe_ratio_median";
-    EXPECT_NEAR(rt.moe_ratio_high, ratios.back(), 0.01) << "update moe_ratio_high";
-  }
+  const RuntimeModel& rt = gpuplan::testing::training_stack("megatron");
+  EXPECT_NEAR(rt.moe_ratio_low, ratios.front(), 0.01) << "update data/runtimes.json moe_ratio_low";
+  EXPECT_NEAR(rt.moe_ratio_median, ratios[ratios.size() / 2], 0.01) << "update moe_ratio_median";
+  EXPECT_NEAR(rt.moe_ratio_high, ratios.back(), 0.01) << "update moe_ratio_high";
 }

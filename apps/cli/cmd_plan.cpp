@@ -1,5 +1,6 @@
 // gpuplan plan: given a model and a workload, what to run it on — the search across every GPU,
 // count, precision, split and batch, the best per tier, the Pareto front and the findings.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -187,8 +188,9 @@ std::string build_request(const Catalog& catalog, const PlanOptions& o, Resolved
       q.network = o.network;
     }
     const std::string framework = canonical_name(o.framework);
-    if (framework != "megatron" && framework != "fsdp" && framework != "auto") {
-      return "unknown --framework '" + o.framework + "'" + suggestion_suffix(o.framework, {"megatron", "fsdp", "auto"});
+    const auto& names = training_frameworks();
+    if (std::find(names.begin(), names.end(), framework) == names.end()) {
+      return "unknown --framework '" + o.framework + "'" + suggestion_suffix(o.framework, names);
     }
     q.framework = framework;
     return {};

@@ -2,6 +2,7 @@
 // a search for the fastest and cheapest layout when no layout is given.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -186,9 +187,9 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     }
     const Catalog::NamedLink* intra = intra_node_link(g, catalog);
     const std::string framework_name = canonical_name(o->framework);
-    if (framework_name != "megatron" && framework_name != "fsdp" && framework_name != "auto") {
-      return fail("unknown --framework '" + o->framework + "'" +
-                  suggestion_suffix(o->framework, {"megatron", "fsdp", "auto"}));
+    const auto& names = training_frameworks();
+    if (std::find(names.begin(), names.end(), framework_name) == names.end()) {
+      return fail("unknown --framework '" + o->framework + "'" + suggestion_suffix(o->framework, names));
     }
     const std::string framework = training_framework(framework_name, r.scenario.workload.mode);
     if (fp8 && g.dense_flops.fp8 <= 0) return fail(g.name + " has no FP8 tensor cores: train in bf16");
@@ -291,13 +292,10 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
 
     // MoE: how far measured MoE runs fall below this model (data/runtimes.json, not fitted in).
     double moe_low = 0, moe_median = 0, moe_high = 0;
-    if (model.experts > 0) {
-      for (const auto& rt : catalog.runtimes) {
-        if (rt.id != framework + "-training") continue;
-        moe_low = rt.moe_ratio_low;
-        moe_median = rt.moe_ratio_median;
-        moe_high = rt.moe_ratio_high;
-      }
+    if (const RuntimeModel* rt = training_runtime(catalog, framework); model.experts > 0 && rt != nullptr) {
+      moe_low = rt->moe_ratio_low;
+      moe_median = rt->moe_ratio_median;
+      moe_high = rt->moe_ratio_high;
     }
 
     if (fit->json) {

@@ -181,6 +181,10 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
                          const std::string& framework = "megatron", bool fp8 = false);
 // "auto" resolved: megatron for pre-training, fsdp for full fine-tuning, LoRA and QLoRA.
 std::string training_framework(const std::string& framework, Mode mode);
+// The names --framework accepts: auto, megatron, fsdp.
+const std::vector<std::string>& training_frameworks();
+// A stack's measured training efficiencies, data/runtimes.json "<framework>-training"; nullptr if absent.
+const RuntimeModel* training_runtime(const Catalog& catalog, const std::string& framework);
 
 // GPU counts per replica or job: 1, 2, 4, 8 within a node, then whole nodes up to max_gpus.
 std::vector<double> gpu_counts(double gpus_per_node, double max_gpus);

@@ -202,19 +202,30 @@ Cluster training_cluster(const Gpu& gpu, const Catalog& catalog, const std::stri
   if (intra != nullptr) c.intra = Link{intra->bytes_per_s, intra->latency_s, intra->bus_efficiency};
   if (inter != nullptr) c.inter = Link{inter->bytes_per_s, inter->latency_s, inter->bus_efficiency};
   c.compute_efficiency = 0.76;  // data/runtimes.json megatron-training, when the catalog lacks it
-  for (const auto& rt : catalog.runtimes) {
-    if (rt.id == framework + "-training") {
-      c.compute_efficiency = rt.compute_efficiency_float;
-      c.attention_efficiency = rt.attention_efficiency;
-      if (fp8 && gpu.dense_flops.fp8 > 0) {
-        c.attention_peak_flops = c.peak_flops;
-        if (c.attention_efficiency <= 0) c.attention_efficiency = rt.compute_efficiency_float;
-        c.peak_flops = gpu.dense_flops.fp8;
-        c.compute_efficiency = rt.compute_efficiency_quant;
-      }
-    }
+  const RuntimeModel* rt = training_runtime(catalog, framework);
+  if (rt != nullptr) {
+    c.compute_efficiency = rt->compute_efficiency_float;
+    c.attention_efficiency = rt->attention_efficiency;
+  }
+  if (fp8 && gpu.dense_flops.fp8 > 0 && rt != nullptr) {  // FP8 GEMMs; attention stays BF16
+    c.attention_peak_flops = c.peak_flops;
+    if (c.attention_efficiency <= 0) c.attention_efficiency = c.compute_efficiency;
+    c.peak_flops = gpu.dense_flops.fp8;
+    c.compute_efficiency = rt->compute_efficiency_quant;
   }
   return c;
+}
+
+const RuntimeModel* training_runtime(const Catalog& catalog, const std::string& framework) {
+  for (const auto& rt : catalog.runtimes) {
+    if (rt.id == framework + "-training") return &rt;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>& training_frameworks() {
+  static const std::vector<std::string> names = {"auto", "megatron", "fsdp"};
+  return names;
 }
 
 std::string training_framework(const std::string& framework, Mode mode) {
