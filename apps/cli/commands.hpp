@@ -9,12 +9,11 @@ namespace gpuplan::cli {
 struct FitOptions;
 // Options every estimate takes: model, GPU, precision, KV type, overhead, --json.
 void add_model_options(CLI::App* cmd, FitOptions& options);
-// --runtime and the engines' own options (--gpu-memory-utilization, --n-gpu-layers, ...).
-void add_engine_options(CLI::App* cmd, FitOptions& options);
 
 struct GlobalOptions {
   std::string models_file;
   std::string gpus_file;
+  bool offline = false;
 };
 
 // Each returns the action to run if its subcommand was chosen; the action returns the exit code.

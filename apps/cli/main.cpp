@@ -50,8 +50,7 @@ int run(int argc, char** argv) {
   const auto train = add_train_command(app, global);
   const auto plan = add_plan_command(app, global);
   const auto inspect = add_inspect_command(app, global);
-  bool offline = false;
-  app.add_flag("--offline", offline, "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)");
+  app.add_flag("--offline", global.offline, "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)");
   // llama.cpp's and vLLM's short multi-letter flags (-ngl 99, -tp 2, -fa on) as people type them.
   std::vector<std::string> args(argv, argv + argc);
   for (auto& a : args) a = engine_flag_alias(a);
@@ -62,7 +61,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (offline) ::setenv("HF_HUB_OFFLINE", "1", 1);  // read by every command that loads a model
+  if (global.offline) ::setenv("HF_HUB_OFFLINE", "1", 1);  // commands not yet on the request layer read it
   try {
     if (app.got_subcommand("fit")) return fit();
     if (app.got_subcommand("models")) return models();

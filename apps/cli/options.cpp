@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -96,6 +98,39 @@ Result<Catalog> load_catalog(const std::string& models_file, const std::string& 
     auto ok = io::merge_gpus_json(c, text.value());
     if (!ok) return make_error(ok.error().code, gpus_file + ": " + ok.error().message);
   }
+  return c;
+}
+
+// The model options of the commands not yet on the request layer (cost, train).
+void add_model_options(CLI::App* cmd, FitOptions& o) {
+  cmd->add_option("model", o.model,
+                  "Model: a catalog name or alias (gpuplan models, e.g. llama-3.1-8b), a folder with config.json "
+                  "and *.safetensors, a config.json, .safetensors or .gguf file, or hf:org/name[@revision]");
+  cmd->add_option("--params", o.params, "Only a size is known: e.g. 13B (a Llama-shaped architecture is assumed)");
+  cmd->add_option("--gpu", o.gpu, "GPU name or alias (gpuplan gpus), e.g. rtx-4090, h100-sxm, m2-ultra");
+  cmd->add_option("--gpus", o.gpus, "Number of GPUs sharing the model evenly (ideal split)")->capture_default_str();
+  cmd->add_option("--gpu-memory", o.gpu_memory, "Override usable memory per GPU, e.g. 20GiB or 22GB");
+  cmd->add_option("--quant,--precision,-q", o.quant,
+                  "Weights precision: bf16, fp16, fp8, int8, gptq-int4, awq-int4, nf4, nf4-dq, mxfp4, "
+                  "or a GGUF type (q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, iq4_xs, ...). Default: bf16 "
+                  "(nf4-dq for qlora)");
+  cmd->add_option("--kv-dtype,--cache-type,--kv-cache-dtype", o.kv_dtype,
+                  "KV-cache type: f16, bf16, fp8, q8_0, q4_0, f32")
+      ->capture_default_str();
+  cmd->add_flag("--no-flash-attention", o.no_flash_attention,
+                "Attention scores are materialised (older runtimes, eager transformers)");
+  cmd->add_option("--overhead", o.overhead, "Override the runtime overhead per GPU, e.g. 1GiB");
+  cmd->add_flag("--json", o.json, "Print one JSON object (schema in README)");
+}
+
+Result<CliContext> make_context(const GlobalOptions& global) {
+  auto catalog = load_catalog(global.models_file, global.gpus_file);
+  if (!catalog) return catalog.error();
+  CliContext c;
+  c.catalog = std::make_shared<Catalog>(std::move(catalog).value());
+  c.context.catalog = c.catalog.get();
+  c.context.sources = sources::SourceOptions::from_environment();
+  if (global.offline) c.context.sources.offline = true;
   return c;
 }
 

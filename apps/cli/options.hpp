@@ -3,6 +3,10 @@
 #include <optional>
 #include <string>
 
+#include <memory>
+
+#include "commands.hpp"
+#include "gpuplan/api/api.hpp"
 #include "gpuplan/catalog.hpp"
 #include "gpuplan/result.hpp"
 #include "gpuplan/scenario.hpp"
@@ -59,13 +63,19 @@ struct Resolved {
 };
 
 Result<Resolved> resolve_fit(const Catalog& catalog, const FitOptions& options);
-// Sets the scenario's engine from --runtime and the engine options (no-op without --runtime).
-Result<bool> apply_engine_options(const Catalog& catalog, const FitOptions& options, Resolved& resolved);
 Result<Mode> parse_mode(const std::string& text);
 // A whole number as plain digits ("32768"), for passing computed values through FitOptions.
 std::string fmt_count(double value);
 
 // Reads the built-in catalog plus optional user files (paths); errors name the file.
 Result<Catalog> load_catalog(const std::string& models_file, const std::string& gpus_file);
+
+// What a command runs against: the catalog (on the heap, so the context's pointer stays valid
+// when this is moved) and the source settings from the environment and --offline.
+struct CliContext {
+  std::shared_ptr<Catalog> catalog;
+  api::Context context;
+};
+Result<CliContext> make_context(const GlobalOptions& global);
 
 }  // namespace gpuplan::cli

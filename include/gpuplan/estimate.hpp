@@ -26,6 +26,8 @@ struct Estimate {
   bool has_speed = false;
   Speed speed;  // when the scenario asks for speed (inference)
   bool has_engine = false;
+  // The engine starts, but its KV pool holds fewer sequences of the context than the batch asked.
+  bool batch_exceeds_concurrency = false;
   EngineMemory engine;  // when the scenario names an engine (--runtime): its own memory plan
 };
 

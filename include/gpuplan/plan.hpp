@@ -28,7 +28,7 @@ struct ServeWorkload {
   double context = 8192;         // longest request (prompt + output) the deployment must accept
   double prompt_tokens = 1000;   // average per request
   double output_tokens = 200;    // average per request
-  double users = 16;             // requests in flight at the peak
+  double users = 16;             // requests in flight at the peak; 0 = from the volume (peak_from_volume)
   double ttft_target_s = 2.0;    // time to first token, 0 = none
   double tpot_target_s = 0.050;  // time per output token, 0 = none (50 ms = 20 tokens/s, faster than reading)
   double tokens_per_month = 0;   // input + output; 0 = derived from the users (see derived_tokens_per_month)
@@ -48,10 +48,24 @@ struct TrainWorkload {
 struct PlanFilters {
   std::optional<Tier> tier;             // only this tier
   double max_gpus = 64;                 // cards in the whole fleet (serving) or the job (training)
+  double max_fleet_gpus = 0;            // serving: cards in the fleet when larger than max_gpus (per replica); 0 = max_gpus
   std::vector<std::string> gpus;        // catalog ids; empty = every GPU
   std::vector<std::string> precisions;  // canonical names; empty = the default set of the plan kind
   std::string runtime;                  // serving runtime; "" = llama.cpp for GGUF types, vLLM otherwise
 };
+
+// Prices given by the user instead of the catalog's; < 0 = not given.
+struct PriceOverrides {
+  double rent_usd_per_gpu_hour = -1, committed_usd_per_gpu_hour = -1, purchase_usd_per_gpu = -1;
+  double capex_extra_usd_per_gpu = -1, years = -1, power_usd_per_kwh = -1, pue = -1, hosting_usd_per_kw_month = -1;
+  double api_input_usd_per_million = -1, api_output_usd_per_million = -1;
+};
+void apply_price_overrides(Prices& prices, const PriceOverrides& overrides);
+
+// Peak requests in flight for a monthly volume: twice the average in flight (Little's law:
+// requests per second x seconds each request holds a slot).
+inline constexpr double kPeakOverAverageInFlight = 2.0;
+double peak_from_volume(const ServingDemand& demand, double request_s);
 
 struct PlanRequest {
   const Catalog* catalog = nullptr;
@@ -71,6 +85,8 @@ struct PlanRequest {
   // megatron | fsdp; auto = megatron for pre-training, fsdp (PyTorch) for fine-tuning.
   std::string framework = "auto";
   ApiPrice api;  // managed-API prices of the model (for the API comparison)
+  PriceOverrides price_overrides;
+  double utilization = -1;  // > 0: the fleet's utilisation instead of a volume (volume = utilisation x capacity)
 };
 
 // Input + output tokens a month when none is given: half the peak users in flight on average,
@@ -85,7 +101,7 @@ struct PlanCandidate {
   std::string runtime;  // serving runtime id (vllm, llama.cpp-cuda, ...)
   Split split = Split::layer;
   std::string layout;  // "tensor x4", "layer x2", "single", or the training layout text
-  double batch = 1;    // serving: concurrent requests per replica; training: micro-batch
+  double batch = 1;    // serving: requests per replica at the peak (<= replica.concurrency); training: micro-batch
   // The common Estimate figures (serving: at the replica's concurrency and the average request length).
   Estimate estimate;
   double memory_per_gpu_bytes = 0;
@@ -100,7 +116,8 @@ struct PlanCandidate {
   double fleet_gpus = 0;
   double utilization = 0;
   ServingCost cost;
-  ReplicaCapacity replica;
+  ReplicaCapacity replica;  // at its capacity: the most requests that fit and meet the TPOT target
+  ServingDemand demand;     // the volume and peak the fleet was sized for
   Prices prices;
   std::string cost_basis;  // "rent" | "own"
   double monthly_usd = 0;  // serving
@@ -162,6 +179,9 @@ struct Plan {
   [[nodiscard]] const PlanCandidate* top() const { return found ? &candidates[best] : nullptr; }
 };
 
+// Tensor parallelism of `tp` ranks divides the attention heads and the KV heads (or replicates
+// them when there are more ranks than KV heads): the one rule for speed, plan and fit.
+bool tensor_parallel_divides(const ModelArch& arch, double tp);
 // Serving runtime for a precision on a GPU: llama.cpp for GGUF types and Apple; vLLM otherwise.
 std::string default_serving_runtime(const Gpu& gpu, const Precision& p);
 // Prices of one card from the catalog and the price book (rent, purchase, power, hosting).

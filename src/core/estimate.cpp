@@ -76,8 +76,15 @@ Estimate engine_estimate(const Scenario& s) {
   e.binding = largest_term(e.memory);
   const double model_limit = s.arch.context_length > 0 ? s.arch.context_length : kMaxContextWithoutModelLimit;
   if (s.engine_spec.family == EngineFamily::paged) {
-    e.max_context = std::min(e.engine.longest_sequence, model_limit);
+    // Every one of `batch` sequences at once: the pool's tokens shared among them.
+    const double batch = std::max(1.0, s.workload.batch);
+    const double shared = batch > 1 ? std::floor(e.engine.kv_cache_tokens / batch) : e.engine.longest_sequence;
+    e.max_context = std::max(0.0, std::min({e.engine.longest_sequence, shared, model_limit}));
     e.max_batch = std::floor(e.engine.max_concurrency);
+    if (e.fits && batch > e.max_batch) {
+      e.fits = false;
+      e.batch_exceeds_concurrency = true;
+    }
     // The pool is sized to the card: the GPU count that holds one max_model_len sequence.
     e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
   } else {

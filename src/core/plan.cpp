@@ -50,9 +50,7 @@ std::string rule_gpu_count_allowed(const Gpu& gpu, double gpus) {
 std::string rule_split_valid(const ModelArch& a, double gpus, Split split, double gpus_per_node) {
   if (gpus <= 1 || split == Split::layer) return {};
   if (gpus > gpus_per_node) return "tensor parallelism crosses nodes (layer split across nodes instead)";
-  const double kv = a.num_kv_heads > 0 ? a.num_kv_heads : a.num_heads;
-  if (std::fmod(kv, gpus) != 0 && std::fmod(gpus, kv) != 0) return "tensor parallelism does not divide the KV heads";
-  if (std::fmod(a.num_heads, gpus) != 0) return "tensor parallelism does not divide the attention heads";
+  if (!tensor_parallel_divides(a, gpus)) return "tensor parallelism does not divide the attention and KV heads";
   return {};
 }
 
@@ -139,6 +137,13 @@ void set_batch(Scenario& s, double batch) {
   }
 }
 
+bool tensor_parallel_divides(const ModelArch& a, double tp) {
+  if (tp <= 1) return true;
+  const double kv = a.num_kv_heads > 0 ? a.num_kv_heads : a.num_heads;
+  const bool kv_ok = std::fmod(kv, tp) == 0 || std::fmod(tp, kv) == 0;  // KV heads replicated past their count
+  return kv_ok && (a.num_heads <= 0 || std::fmod(a.num_heads, tp) == 0);
+}
+
 const char* to_string(PlanKind kind) {
   return kind == PlanKind::serve ? "serve" : "train";
 }
@@ -150,8 +155,29 @@ double derived_tokens_per_month(const ServeWorkload& w) {
   const double ttft = w.ttft_target_s > 0 ? w.ttft_target_s : 1.0;
   const double tpot = w.tpot_target_s > 0 ? w.tpot_target_s : 0.05;
   const double request_s = ttft + w.output_tokens * tpot;
-  const double in_flight = std::max(0.5, w.users / 2.0);
+  const double in_flight = std::max(0.5, w.users / kPeakOverAverageInFlight);
   return in_flight / request_s * (w.prompt_tokens + w.output_tokens) * kSecondsPerMonth;
+}
+
+double peak_from_volume(const ServingDemand& d, double request_s) {
+  const double per_request = d.prompt_tokens + d.output_tokens;
+  if (per_request <= 0 || d.tokens_per_month <= 0) return 1;
+  const double requests_per_s = d.tokens_per_month / kSecondsPerMonth / per_request;
+  return std::max(1.0, std::ceil(kPeakOverAverageInFlight * requests_per_s * request_s));
+}
+
+void apply_price_overrides(Prices& p, const PriceOverrides& o) {
+  for (const auto& [given, target] :
+       {std::pair{o.rent_usd_per_gpu_hour, &p.rent_usd_per_gpu_hour},
+        std::pair{o.committed_usd_per_gpu_hour, &p.committed_usd_per_gpu_hour},
+        std::pair{o.purchase_usd_per_gpu, &p.purchase_usd_per_gpu},
+        std::pair{o.capex_extra_usd_per_gpu, &p.capex_extra_usd_per_gpu}, std::pair{o.years, &p.years},
+        std::pair{o.power_usd_per_kwh, &p.power_usd_per_kwh}, std::pair{o.pue, &p.pue},
+        std::pair{o.hosting_usd_per_kw_month, &p.hosting_usd_per_kw_month},
+        std::pair{o.api_input_usd_per_million, &p.api_input_usd_per_million},
+        std::pair{o.api_output_usd_per_million, &p.api_output_usd_per_million}}) {
+    if (given >= 0) *target = given;
+  }
 }
 
 std::string default_serving_runtime(const Gpu& gpu, const Precision& p) {
@@ -303,14 +329,13 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
                   format_gib(longest.memory.total_bytes) + " per GPU, " + format_gib(longest.capacity_bytes) +
                   " available");
   }
-  // 2. Memory: how many average requests one replica holds.
+  // 2. Memory: how many average requests one replica holds (the hardware's capacity, not the load).
   const double average = w.prompt_tokens + w.output_tokens;
   s.workload.context = average;
-  set_batch(s, w.users);
+  set_batch(s, std::max(1.0, w.users));
   const Estimate at_users = estimate(s);
   count += 1;
   c.max_concurrency_memory = std::max(1.0, at_users.max_batch);
-  const double cap = std::min(w.users, c.max_concurrency_memory);
   // 3. Latency: the most requests per replica that still meet the TPOT target.
   auto tpot_at = [&](double k) {
     Scenario t = s;
@@ -325,13 +350,42 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
       return reject("too slow: TPOT " + ms(one) + " at one request, target " + ms(w.tpot_target_s));
     }
   }
-  const double k = std::max(
-      1.0, largest_fitting(cap, [&](double b) { return w.tpot_target_s <= 0 || tpot_at(b) <= w.tpot_target_s; }));
-  // 4. The replica at that concurrency: the common Estimate (memory + speed).
-  set_batch(s, k);
+  const double capacity = std::max(1.0, largest_fitting(c.max_concurrency_memory, [&](double b) {
+                                     return w.tpot_target_s <= 0 || tpot_at(b) <= w.tpot_target_s;
+                                   }));
+  // 4. The replica at its capacity: what one copy serves, which sizes the fleet and its cost.
+  set_batch(s, capacity);
+  const Speed at_capacity = estimate_speed(speed_inputs(s));
+  count += 1;
+  c.replica.gpus = gpus;
+  c.replica.concurrency = capacity;
+  c.replica.tpot_s = at_capacity.tpot_s.expected;
+  c.replica.ttft_s = at_capacity.ttft_s.expected;
+  c.replica.request_s = c.replica.ttft_s + w.output_tokens * c.replica.tpot_s;
+  c.replica.meets_latency = true;
+  // 5. The fleet and its cost (serving_cost, as `gpuplan cost`).
+  ServingDemand d;
+  d.prompt_tokens = w.prompt_tokens;
+  d.output_tokens = w.output_tokens;
+  d.tokens_per_month = w.tokens_per_month > 0 ? w.tokens_per_month : derived_tokens_per_month(w);
+  if (r.utilization > 0 && w.tokens_per_month <= 0) {
+    d.tokens_per_month = r.utilization * c.replica.tokens_per_s(d) * kSecondsPerMonth;
+  }
+  d.peak_concurrency = w.users > 0 ? w.users : peak_from_volume(d, c.replica.request_s);
+  if (w.users <= 0 && r.utilization > 0 && w.tokens_per_month <= 0) d.peak_concurrency = capacity;
+  c.prices.api_input_usd_per_million = r.api.usd_per_million_input;
+  c.prices.api_output_usd_per_million = r.api.usd_per_million_output;
+  apply_price_overrides(c.prices, r.price_overrides);
+  c.cost = serving_cost(d, c.replica, c.prices, r.utilization > 0 ? r.utilization : -1);
+  c.demand = d;
+  c.replicas = c.cost.replicas;
+  c.fleet_gpus = c.cost.gpus;
+  c.utilization = c.cost.utilization;
+  // 6. The replica as the users see it at the peak: its share of the peak requests.
+  c.batch = std::min(capacity, std::ceil(d.peak_concurrency / std::max(1.0, c.replicas)));
+  set_batch(s, c.batch);
   c.estimate = estimate(s);
   count += 1;
-  c.batch = k;
   c.memory_per_gpu_bytes = c.estimate.memory.total_bytes;
   c.max_context = c.estimate.max_context;
   c.ttft_s = c.estimate.speed.ttft_s.expected;
@@ -341,28 +395,11 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
     return reject("too slow: TTFT " + num(c.ttft_s, 2) + " s for a " + format_tokens(w.prompt_tokens) +
                   "-token prompt, target " + num(w.ttft_target_s, 2) + " s");
   }
-  // 5. The fleet and its cost (serving_cost, as `gpuplan cost`).
-  c.replica.gpus = gpus;
-  c.replica.concurrency = k;
-  c.replica.tpot_s = c.tpot_s;
-  c.replica.ttft_s = c.ttft_s;
-  c.replica.request_s = c.ttft_s + w.output_tokens * c.tpot_s;
-  c.replica.meets_latency = true;
-  ServingDemand d;
-  d.tokens_per_month = w.tokens_per_month > 0 ? w.tokens_per_month : derived_tokens_per_month(w);
-  d.prompt_tokens = w.prompt_tokens;
-  d.output_tokens = w.output_tokens;
-  d.peak_concurrency = w.users;
-  c.prices.api_input_usd_per_million = r.api.usd_per_million_input;
-  c.prices.api_output_usd_per_million = r.api.usd_per_million_output;
-  c.cost = serving_cost(d, c.replica, c.prices, -1);
-  c.replicas = c.cost.replicas;
-  c.fleet_gpus = c.cost.gpus;
-  c.utilization = c.cost.utilization;
   if (const std::string why = rule_priced(c.prices, r.ownership); !why.empty()) return reject(why);
   choose_monthly(c, r.ownership);
-  if (c.fleet_gpus > r.filters.max_gpus) {
-    return reject("fleet of " + num(c.fleet_gpus, 0) + " GPUs exceeds the limit of " + num(r.filters.max_gpus, 0));
+  const double fleet_limit = r.filters.max_fleet_gpus > 0 ? r.filters.max_fleet_gpus : r.filters.max_gpus;
+  if (c.fleet_gpus > fleet_limit) {
+    return reject("fleet of " + num(c.fleet_gpus, 0) + " GPUs exceeds the limit of " + num(fleet_limit, 0));
   }
   c.feasible = true;
   return c;
@@ -385,6 +422,7 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   const std::string framework = training_framework(r.framework, r.train.method);
   c.runtime = framework + "-training";
   c.prices = gpu_prices(gpu, r.catalog->prices);
+  apply_price_overrides(c.prices, r.price_overrides);
   c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
   auto reject = [&c](std::string why) -> PlanCandidate& {
     c.reason = std::move(why);

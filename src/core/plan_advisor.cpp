@@ -75,10 +75,21 @@ Maybe full_precision_where_8bit_invisible(const Ctx& x) {
                                     ", room for longer contexts")};
 }
 
+// Memory a serving candidate needs at its peak load: a paged engine's pool fills the card by
+// design, so only the KV cache of the requests it holds at the peak counts.
+double needed_bytes(const PlanCandidate& c, const PlanRequest& r) {
+  const Estimate& e = c.estimate;
+  if (r.kind != PlanKind::serve || !e.has_engine || e.engine.family != EngineFamily::paged) {
+    return c.memory_per_gpu_bytes;
+  }
+  const double kv = c.batch * (r.serve.prompt_tokens + r.serve.output_tokens) * e.engine.kv_bytes_per_token;
+  return e.memory.total_bytes - e.memory.kv_cache_bytes + std::min(e.memory.kv_cache_bytes, kv);
+}
+
 // Half the memory or more bought and unused at the peak load.
 Maybe memory_overprovisioned(const Ctx& x) {
   if (x.top.capacity_per_gpu_bytes <= 0) return {};
-  const double used = x.top.memory_per_gpu_bytes / x.top.capacity_per_gpu_bytes;
+  const double used = needed_bytes(x.top, x.r) / x.top.capacity_per_gpu_bytes;
   if (used >= 0.5) return {};
   if (x.serve() && x.top.batch < x.r.serve.users && x.top.max_concurrency_memory > x.top.batch) {
     return {};  // the latency target, not memory, set the replica: the room is the price of speed
@@ -188,7 +199,8 @@ Maybe kv_cache_binding(const Ctx& x) {
   // A paged engine's pool fills the card by design: its size alone says nothing; how many requests it holds does.
   const bool pool = x.top.estimate.has_engine && x.top.estimate.engine.family == EngineFamily::paged;
   const bool binding = (!pool && x.top.estimate.binding == "kv_cache") ||
-                       (x.top.max_concurrency_memory < x.r.serve.users && x.top.batch >= x.top.max_concurrency_memory);
+                       (x.top.max_concurrency_memory < x.r.serve.users &&
+                        x.top.replica.concurrency >= x.top.max_concurrency_memory);
   if (!binding) return {};
   std::string fix = "fewer tokens per request, or more memory per replica";
   if (x.r.base.workload.kv_bytes > 1) {

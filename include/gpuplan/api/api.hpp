@@ -1,0 +1,99 @@
+// The request layer: one path from a typed request to a response for every face (CLI, HTTP,
+// Python). resolve_*() applies the defaults (api/defaults.hpp) and the rules into core scenarios;
+// run_*() computes the response. Faces only translate options in and documents out.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "gpuplan/advice.hpp"
+#include "gpuplan/api/requests.hpp"
+#include "gpuplan/catalog.hpp"
+#include "gpuplan/cost.hpp"
+#include "gpuplan/estimate.hpp"
+#include "gpuplan/plan.hpp"
+#include "gpuplan/result.hpp"
+#include "gpuplan/scenario.hpp"
+#include "gpuplan/sources/model_source.hpp"
+#include "gpuplan/speed.hpp"
+#include "gpuplan/training.hpp"
+
+namespace gpuplan::api {
+
+// What every request runs against: the catalog and how model sources may be read. Injected, not
+// read from the environment, so a server can run requests on threads with its own settings.
+struct Context {
+  const Catalog* catalog = nullptr;
+  sources::SourceOptions sources;
+  bool allow_local_paths = true;  // false: model specs may name the catalog or the Hub only
+};
+
+// A model and a card, resolved: the scenario every command starts from.
+struct Resolved {
+  Model model;
+  bool architecture_assumed = false;
+  std::string model_kind = "catalog";  // catalog | config | safetensors | gguf
+  bool weights_measured = false;
+  bool precision_is_native = false;  // the checkpoint's own format, not asked for
+  Gpu gpu;
+  Scenario scenario;
+  std::vector<std::string> warnings;
+};
+
+struct FitResponse {
+  Resolved resolved;
+  Estimate estimate;
+  std::vector<FitSuggestion> suggestions;
+};
+
+struct SpeedResponse {
+  Resolved resolved;
+  Estimate estimate;
+  std::vector<CurvePoint> curve;
+  double compute_bound_concurrency = 0;
+};
+
+// The serving workload with every default applied (shared by cost and plan).
+struct ServeTargets {
+  ServeWorkload workload;
+  bool tokens_per_month_given = false;
+  bool users_given = false;
+};
+
+struct PlanResponse {
+  Resolved resolved;
+  PlanRequest request;
+  Plan plan;
+  double elapsed_s = 0;
+};
+
+// Rent vs own for a job of N GPU-hours on one card.
+struct CostJobResponse {
+  Gpu gpu;
+  JobCost job;
+  Prices prices;
+};
+
+// Serving cost: the plan's best candidate for the card (or every priced card) and precision, so
+// cost and plan size the same replica with the same memory, speed and fleet rules.
+struct CostResponse {
+  PlanResponse plan;
+  const PlanCandidate* best = nullptr;  // into plan.plan.candidates; null when none is feasible
+  std::vector<SweepPoint> sweep;
+  bool gpu_chosen = false;  // --gpu not given: the cheapest card to rent was chosen
+  std::size_t cards_priced = 0;
+};
+
+Result<Resolved> resolve_fit(const Context& ctx, const FitRequest& request);
+Result<FitResponse> run_fit(const Context& ctx, const FitRequest& request);
+Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& request);
+
+Result<ServeWorkload> resolve_serve(const ServeArgs& args, const ModelArch& arch);
+Result<PlanRequest> resolve_plan(const Context& ctx, const PlanQuery& query, Resolved& resolved);
+Result<PlanResponse> run_plan(const Context& ctx, const PlanQuery& query);
+Result<CostResponse> run_cost(const Context& ctx, const CostRequest& request);
+Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& request);
+
+// One default runtime rule for every command: llama.cpp for GGUF types and Apple, vLLM otherwise.
+std::string default_runtime(const Gpu& gpu, const Precision& precision);
+
+}  // namespace gpuplan::api

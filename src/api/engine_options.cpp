@@ -1,0 +1,132 @@
+// --runtime and the engines' own options: the scenario's engine memory plan.
+#include <algorithm>
+#include <cmath>
+
+#include "gpuplan/names.hpp"
+#include "gpuplan/units.hpp"
+#include "resolve.hpp"
+
+namespace gpuplan::api {
+namespace {
+
+Result<int> parse_on_off(const std::string& text, const char* what) {
+  const std::string v = canonical_name(text);
+  if (v == "on" || v == "1" || v == "true" || v == "yes" || v == "enabled") return 1;
+  if (v == "off" || v == "0" || v == "false" || v == "no" || v == "disabled") return 0;
+  if (v == "auto" || v.empty()) return -1;
+  return make_error(ErrorCode::invalid_argument, std::string(what) + " must be on, off or auto (got '" + text + "')");
+}
+
+Result<bool> apply_layers(const EngineArgs& a, EngineSettings& e) {
+  if (!a.n_gpu_layers) return true;
+  const std::string text = canonical_name(*a.n_gpu_layers);
+  if (text == "all") {
+    e.n_gpu_layers = 1e5;  // every layer
+    return true;
+  }
+  auto v = parse_count(*a.n_gpu_layers, "--n-gpu-layers");
+  if (!v) return v.error();
+  if (v.value() < 0 || v.value() > 1e5 || std::floor(v.value()) != v.value()) {
+    return make_error(ErrorCode::out_of_range, "--n-gpu-layers: a whole number up to 100000, or all");
+  }
+  e.n_gpu_layers = v.value();
+  return true;
+}
+
+Result<bool> apply_split_mode(const EngineArgs& a, EngineSettings& e) {
+  if (!a.split_mode) return true;
+  const std::string m = canonical_name(*a.split_mode);
+  if (m == "layer") {
+    e.split = SplitMode::layer;
+  } else if (m == "row") {
+    e.split = SplitMode::row;
+  } else if (m == "none") {
+    e.split = SplitMode::none;
+    e.tp = 1;
+  } else {
+    return make_error(ErrorCode::invalid_argument,
+                      "--split-mode must be layer, row or none" + suggestion_suffix(*a.split_mode, {"layer", "row", "none"}));
+  }
+  return true;
+}
+
+// KV types: --cache-type-k/-v (llama.cpp) or --kv-dtype for both.
+Result<bool> apply_kv_types(const EngineArgs& a, const Workload& w, EngineSettings& e) {
+  e.type_k = a.cache_type_k.value_or(w.kv_dtype);
+  e.type_v = a.cache_type_v.value_or(w.kv_dtype);
+  auto kb = kv_bytes_per_element(e.type_k);
+  if (!kb) return kb.error();
+  auto vb = kv_bytes_per_element(e.type_v);
+  if (!vb) return vb.error();
+  e.type_k_bytes = kb.value();
+  e.type_v_bytes = vb.value();
+  e.type_k = canonical_name(e.type_k);
+  e.type_v = canonical_name(e.type_v);
+  return true;
+}
+
+}  // namespace
+
+bool has_engine_options(const EngineArgs& a) {
+  return a.memory_fraction || a.block_size || a.max_num_seqs || a.max_num_batched_tokens || a.n_gpu_layers ||
+         a.n_batch || a.parallel || a.split_mode || a.enforce_eager || a.cache_type_k || a.cache_type_v ||
+         a.tensor_parallel_size || a.flash_attn;
+}
+
+Result<bool> apply_engine(const Context& ctx, const EngineArgs& a, bool context_given, bool batch_given, Resolved& r) {
+  if (!a.runtime) {
+    if (has_engine_options(a)) {
+      return make_error(ErrorCode::conflict,
+                        "engine options (--gpu-memory-utilization, --n-gpu-layers, ...) need --runtime "
+                        "vllm|sglang|tensorrt-llm|llama.cpp|ollama|transformers");
+    }
+    return true;
+  }
+  auto spec = find_engine(*ctx.catalog, *a.runtime);
+  if (!spec) return spec.error();
+  Scenario& s = r.scenario;
+  if (is_training(s.workload.mode)) {
+    return make_error(ErrorCode::conflict, "--runtime models a serving engine; it applies to --mode inference");
+  }
+  s.engine_spec = *spec.value();
+  s.unified_memory = r.gpu.unified_memory;
+  EngineSettings& e = s.engine;
+  if (a.memory_fraction) e.memory_fraction = *a.memory_fraction;
+  if (a.tensor_parallel_size) s.gpus = *a.tensor_parallel_size;
+  e.tp = std::max(1.0, s.gpus);
+  if (s.gpu_memory_bytes == usable_memory_bytes(r.gpu)) {  // the total CUDA reports, where an engine log gives it
+    for (const auto& [gpu, bytes] : ctx.catalog->cuda_visible_bytes) {
+      if (gpu == r.gpu.id) e.visible_bytes = bytes;
+    }
+  }
+  if (a.block_size) e.block_size = *a.block_size;
+  if (a.max_num_seqs) e.max_num_seqs = *a.max_num_seqs;
+  if (a.max_num_batched_tokens) e.max_num_batched_tokens = *a.max_num_batched_tokens;
+  if (a.n_batch) e.n_batch = *a.n_batch;
+  if (a.parallel) e.n_seq = *a.parallel;
+  auto layers = apply_layers(a, e);
+  if (!layers) return layers.error();
+  e.n_ubatch = s.workload.ubatch;
+  const bool llama = s.engine_spec.family == EngineFamily::llamacpp;
+  if (llama && e.n_seq <= 0 && batch_given) e.n_seq = s.workload.batch;
+  // --context is per sequence in every mode: vLLM's max_model_len; llama.cpp's n_ctx is shared by
+  // its n_seq sequences, so n_ctx = context x sequences.
+  e.max_model_len = !context_given ? 0 : llama ? s.workload.context * std::max(1.0, e.n_seq) : s.workload.context;
+  e.enforce_eager = a.enforce_eager;
+  if (a.flash_attn) {
+    auto fa = parse_on_off(*a.flash_attn, "--flash-attn");
+    if (!fa) return fa.error();
+    e.flash_attention = fa.value();
+  }
+  if (!s.workload.flash_attention) e.flash_attention = 0;
+  auto split = apply_split_mode(a, e);
+  if (!split) return split.error();
+  auto kv = apply_kv_types(a, s.workload, e);
+  if (!kv) return kv.error();
+  if (s.engine_spec.family == EngineFamily::paged && r.gpu.unified_memory) {
+    add_warning(r, "warning: " + s.engine_spec.name + " does not run on Apple GPUs; estimating as if it did");
+  }
+  return true;
+}
+
+}  // namespace gpuplan::api

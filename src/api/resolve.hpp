@@ -1,0 +1,31 @@
+// Internal to the request layer: the resolution steps every command shares.
+#pragma once
+#include <string>
+
+#include "gpuplan/api/api.hpp"
+
+namespace gpuplan::api {
+
+// What a command says about the workload before the model is known.
+struct ModelInputs {
+  std::string mode = "inference";
+  Number context_tokens;  // per sequence; empty = the mode's default capped at the model's limit
+  Number ubatch_tokens;
+};
+
+// Model (catalog, file or --params), card, precision (the checkpoint's own unless asked), context,
+// KV type and the generic memory knobs of ModelArgs.
+Result<Resolved> resolve_model(const Context& ctx, const ModelArgs& args, const ModelInputs& in);
+// The engine of --runtime and its options onto the scenario (no-op without --runtime).
+// `context_given` / `batch_given`: the request named them (vLLM's max_model_len, llama.cpp's n_seq).
+Result<bool> apply_engine(const Context& ctx, const EngineArgs& args, bool context_given, bool batch_given,
+                          Resolved& r);
+// True when any engine option besides --runtime is set.
+bool has_engine_options(const EngineArgs& args);
+
+Result<Mode> parse_mode(const std::string& text);
+Result<Recompute> parse_recompute(const std::string& text);
+
+void add_warning(Resolved& r, std::string text);
+
+}  // namespace gpuplan::api

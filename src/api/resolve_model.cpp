@@ -1,0 +1,144 @@
+// The model, the card, the precision and the context of a request: the steps every command shares.
+#include <algorithm>
+#include <cmath>
+
+#include "gpuplan/api/defaults.hpp"
+#include "gpuplan/names.hpp"
+#include "gpuplan/units.hpp"
+#include "resolve.hpp"
+
+namespace gpuplan::api {
+namespace {
+
+std::string fmt_whole(double v) {
+  return std::to_string(static_cast<long long>(std::llround(v)));
+}
+
+Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sources::LoadedModel& source) {
+  if (a.model && a.params) return make_error(ErrorCode::conflict, "give either a model name or --params, not both");
+  if (!a.model && !a.params) {
+    return make_error(ErrorCode::invalid_argument,
+                      "which model? give a name (e.g. llama-3.1-8b; 'gpuplan models' lists them) or --params 13B");
+  }
+  if (a.params) {
+    const std::string size = format_count(*a.params);
+    r.model.id = "custom-" + fmt_whole(*a.params);
+    r.model.name = "Custom " + size + " (Llama-shaped)";
+    r.model.arch = assumed_arch(*a.params);
+    r.architecture_assumed = true;
+    return true;
+  }
+  const std::string& spec = *a.model;
+  // Catalog names resolve before the file system is probed; a policy can forbid local paths.
+  if (!ctx.allow_local_paths && sources::is_model_file_spec(spec) && spec.rfind("hf:", 0) != 0 &&
+      !find_model(*ctx.catalog, spec)) {
+    return make_error(ErrorCode::invalid_argument, "'" + spec + "': local files are not allowed here");
+  }
+  auto loaded = sources::load_model_source(spec, *ctx.catalog, ctx.sources);
+  if (!loaded) return loaded.error();
+  if (!loaded.value().has_architecture) {
+    return make_error(ErrorCode::invalid_argument, "'" + spec +
+                                                       "' has tensors but no architecture (no config.json next to "
+                                                       "it); 'gpuplan inspect' shows what it holds");
+  }
+  source = std::move(loaded).value();
+  r.model = source.model;
+  r.model_kind = source.kind;
+  for (const auto& w : source.warnings) add_warning(r, w);
+  return true;
+}
+
+Result<bool> resolve_card(const Context& ctx, const ModelArgs& a, Resolved& r) {
+  if (!a.gpu) {
+    return make_error(ErrorCode::invalid_argument, "which GPU? give --gpu (e.g. --gpu rtx-4090; 'gpuplan gpus' lists them)");
+  }
+  auto g = find_gpu(*ctx.catalog, *a.gpu);
+  if (!g) return g.error();
+  r.gpu = *g.value();
+  Scenario& s = r.scenario;
+  s.arch = r.model.arch;
+  s.gpu_memory_bytes = usable_memory_bytes(r.gpu);
+  if (a.gpu_memory_bytes) {
+    // An Apple card keeps Metal's working-set share of the memory given (m3-max --gpu-memory 64GB).
+    const double share = r.gpu.memory_bytes > 0 ? usable_memory_bytes(r.gpu) / r.gpu.memory_bytes : 1.0;
+    s.gpu_memory_bytes = *a.gpu_memory_bytes * (r.gpu.unified_memory ? share : 1.0);
+  }
+  s.gpus = a.gpus.value_or(1);
+  if (a.overhead_bytes) s.runtime_overhead_bytes = *a.overhead_bytes;
+  return true;
+}
+
+// The precision: as asked; else the checkpoint's own format (a file's, or the catalog's
+// weights_dtype), run as the card can (FP32 checkpoints and cards without BF16 serve in FP16/BF16).
+Result<bool> resolve_precision(const ModelArgs& a, const sources::LoadedModel& source, Resolved& r) {
+  Scenario& s = r.scenario;
+  const Mode mode = s.workload.mode;
+  std::string quant;
+  bool file_format = false;
+  if (a.quant) {
+    quant = *a.quant;
+  } else if (mode == Mode::qlora) {
+    quant = defaults::kQloraQuant;
+  } else if (is_training(mode)) {
+    quant = defaults::kFloatQuant;
+  } else {
+    file_format = r.model_kind != "catalog" && !source.precision.empty();
+    quant = file_format ? source.precision : r.model.weights_dtype.empty() ? defaults::kFloatQuant
+                                                                           : r.model.weights_dtype;
+    if (quant == "fp32" || quant == "f32") quant = defaults::kFloatQuant;
+    const bool no_bf16 = r.gpu.dense_flops.bf16 <= 0 && r.gpu.vendor == "nvidia";
+    if (no_bf16 && (quant == "bf16" || quant == "fp32")) quant = "fp16";
+    r.precision_is_native = !r.architecture_assumed;
+  }
+  auto p = find_precision(quant);
+  if (!p) return p.error();
+  s.precision = p.value();
+  if (file_format && source.has_tensors && source.tensors_as_loaded && source.tensors.weights.total > 0) {
+    s.measured_weights = source.tensors.weights;
+    r.weights_measured = true;
+  }
+  return true;
+}
+
+}  // namespace
+
+void add_warning(Resolved& r, std::string text) {
+  r.warnings.push_back(std::move(text));
+}
+
+Result<Resolved> resolve_model(const Context& ctx, const ModelArgs& a, const ModelInputs& in) {
+  Resolved r;
+  sources::LoadedModel source;
+  auto loaded = load_model(ctx, a, r, source);
+  if (!loaded) return loaded.error();
+  auto card = resolve_card(ctx, a, r);
+  if (!card) return card.error();
+  Scenario& s = r.scenario;
+  auto mode = parse_mode(in.mode);
+  if (!mode) return mode.error();
+  Workload& w = s.workload;
+  w.mode = mode.value();
+  const bool training = is_training(w.mode);
+  if (in.context_tokens) {
+    w.context = *in.context_tokens;
+  } else {
+    w.context = training ? defaults::kTrainingSeqTokens : defaults::kInferenceContextTokens;
+    if (s.arch.context_length > 0) w.context = std::min(w.context, s.arch.context_length);
+  }
+  if (s.arch.context_length > 0 && w.context > s.arch.context_length) {
+    add_warning(r, "warning: context " + format_tokens(w.context) + " is longer than the model's " +
+                       format_tokens(s.arch.context_length) + " (needs RoPE scaling); estimating anyway");
+  }
+  w.ubatch = in.ubatch_tokens.value_or(defaults::kUbatchTokens);
+  const std::string kv = a.kv_dtype.value_or(defaults::kKvDtype);
+  auto kv_bytes = kv_bytes_per_element(kv);
+  if (!kv_bytes) return kv_bytes.error();
+  w.kv_bytes = kv_bytes.value();
+  w.kv_dtype = kv;
+  w.flash_attention = !a.no_flash_attention;
+  auto precision = resolve_precision(a, source, r);
+  if (!precision) return precision.error();
+  return r;
+}
+
+}  // namespace gpuplan::api

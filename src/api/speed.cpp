@@ -1,0 +1,86 @@
+// speed: the fit scenario at prompt + output tokens per sequence, with the runtime's speed model.
+#include <algorithm>
+#include <cmath>
+
+#include "gpuplan/api/api.hpp"
+#include "gpuplan/api/defaults.hpp"
+#include "gpuplan/names.hpp"
+#include "gpuplan/units.hpp"
+#include "resolve.hpp"
+
+namespace gpuplan::api {
+namespace {
+
+Result<Split> parse_split(const std::string& text) {
+  const std::string split = canonical_name(text);
+  if (split == "layer" || split == "pipeline") return Split::layer;
+  if (split == "tensor" || split == "row") return Split::tensor;
+  return make_error(ErrorCode::unknown_name, "--split must be 'layer' or 'tensor'" + suggestion_suffix(text, {"layer", "tensor"}));
+}
+
+}  // namespace
+
+std::string default_runtime(const Gpu& gpu, const Precision& precision) {
+  return default_serving_runtime(gpu, precision);
+}
+
+Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
+  const double prompt = q.prompt_tokens.value_or(defaults::kSpeedPromptTokens);
+  const double output = q.output_tokens.value_or(defaults::kSpeedOutputTokens);
+  const double concurrency = q.concurrency.value_or(defaults::kSpeedConcurrency);
+  // Memory is checked at the longest context the run reaches: prompt + output, for every sequence.
+  ModelInputs in;
+  in.context_tokens = prompt + output;
+  auto resolved = resolve_model(ctx, q, in);
+  if (!resolved) return resolved.error();
+  SpeedResponse out;
+  out.resolved = std::move(resolved).value();
+  Resolved& r = out.resolved;
+  Scenario& s = r.scenario;
+  s.workload.batch = concurrency;
+  const std::string runtime_name = q.runtime.value_or(default_runtime(r.gpu, s.precision));
+  auto runtime = find_runtime(*ctx.catalog, runtime_name, r.gpu.vendor);
+  if (!runtime) return runtime.error();
+  s.runtime = runtime.value();
+  if (q.runtime && find_engine(*ctx.catalog, *q.runtime)) {
+    // A named engine: memory (and the verdict) in its own terms, at prompt + output per sequence.
+    auto applied = apply_engine(ctx, q, true, true, r);
+    if (!applied) return applied.error();
+  } else if (has_engine_options(q)) {
+    return make_error(ErrorCode::conflict, "engine options (-ngl, --gpu-memory-utilization, ...) need --runtime <engine>");
+  }
+  s.workload.ubatch = q.ubatch_tokens.value_or(s.runtime.ubatch);
+  if (s.engine_spec.family != EngineFamily::none && !q.ubatch_tokens) s.engine.n_ubatch = 0;
+  s.hardware = compute_spec(r.gpu);
+  s.with_speed = true;
+  s.speed.prompt_tokens = prompt;
+  s.speed.output_tokens = output;
+  s.speed.concurrency = concurrency;
+  s.speed.gpus = s.gpus;
+  Split split = s.runtime.default_split == "tensor" ? Split::tensor : Split::layer;
+  if (q.split) {
+    auto parsed = parse_split(*q.split);
+    if (!parsed) return parsed.error();
+    split = parsed.value();
+  }
+  s.speed.split = split;
+  if (split == Split::tensor) {
+    if (!tensor_parallel_divides(s.arch, s.gpus)) {
+      return make_error(ErrorCode::conflict, format_count(s.gpus) + " GPUs cannot split " +
+                                                 format_count(s.arch.num_heads) + " attention heads and " +
+                                                 format_count(s.arch.num_kv_heads) +
+                                                 " KV heads evenly for tensor parallelism; use --split layer or a "
+                                                 "divisor of the heads");
+    }
+  }
+  out.estimate = estimate(s);
+  const SpeedInputs inputs = speed_inputs(s);
+  if (q.curve_points) {
+    const double top = std::max(2.0, out.estimate.max_context > 0 ? out.estimate.max_context : s.arch.context_length);
+    out.curve = context_curve(inputs, top, static_cast<int>(*q.curve_points));
+  }
+  out.compute_bound_concurrency = compute_bound_concurrency(inputs, prompt + output / 2);
+  return out;
+}
+
+}  // namespace gpuplan::api
