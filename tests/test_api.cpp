@@ -1,0 +1,242 @@
+// The request layer: field parsing, JSON requests, defaults, and the consistency of the answers
+// fit, speed, cost and plan give to the same question.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "gpuplan/api/api.hpp"
+#include "gpuplan/api/defaults.hpp"
+#include "gpuplan/api/json_request.hpp"
+#include "gpuplan/io/catalog_json.hpp"
+
+namespace gpuplan {
+namespace {
+
+struct ApiFixture : ::testing::Test {
+  static const Catalog& catalog() {
+    static const Catalog c = io::builtin_catalog().value();
+    return c;
+  }
+  static api::Context context() {
+    api::Context ctx;
+    ctx.catalog = &catalog();
+    ctx.sources.offline = true;
+    ctx.sources.cache_dir.clear();
+    return ctx;
+  }
+};
+
+TEST_F(ApiFixture, FieldsParseUnitsAndRefuseBareDurations) {
+  api::PlanQuery q;
+  const auto& fields = api::plan_fields();
+  ASSERT_TRUE(api::assign_text(q, *api::find_field(fields, "tpot"), "50ms"));
+  EXPECT_DOUBLE_EQ(*q.tpot_s, 0.050);
+  const auto bare = api::assign_text(q, *api::find_field(fields, "--tpot"), "50");
+  ASSERT_FALSE(bare);
+  EXPECT_NE(bare.error().message.find("needs a unit"), std::string::npos) << bare.error().message;
+  ASSERT_TRUE(api::assign_text(q, *api::find_field(fields, "ctx"), "32k"));  // a CLI alias
+  EXPECT_DOUBLE_EQ(*q.context_tokens, 32768);
+  EXPECT_FALSE(api::assign_text(q, *api::find_field(fields, "users"), "2.5"));
+  EXPECT_FALSE(api::assign_text(q, *api::find_field(fields, "users"), "nan"));
+}
+
+TEST_F(ApiFixture, JsonRequestsUseTheSameTable) {
+  auto fit = api::request_from_json_text<api::FitRequest>(
+      R"({"model": "llama-3.1-8b", "gpu": "rtx-4090", "context": "32k", "batch": 2, "gpu-memory-utilization": 0.8,
+          "runtime": "vllm", "no_flash_attention": false, "quant": null})",
+      api::fit_fields());
+  ASSERT_TRUE(fit) << fit.error().message;
+  EXPECT_EQ(*fit.value().model, "llama-3.1-8b");
+  EXPECT_DOUBLE_EQ(*fit.value().context_tokens, 32768);
+  EXPECT_DOUBLE_EQ(*fit.value().batch, 2);
+  EXPECT_DOUBLE_EQ(*fit.value().memory_fraction, 0.8);
+  EXPECT_FALSE(fit.value().quant.has_value());
+  const auto unknown = api::request_from_json_text<api::FitRequest>(R"({"contxt": 5})", api::fit_fields());
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("context"), std::string::npos) << unknown.error().message;
+  EXPECT_FALSE((api::request_from_json_text<api::PlanQuery>(R"({"tpot": 50})", api::plan_fields())));
+  EXPECT_FALSE((api::request_from_json_text<api::FitRequest>(R"({"batch": -1})", api::fit_fields())));
+  EXPECT_FALSE((api::request_from_json_text<api::FitRequest>(R"({"model": 7})", api::fit_fields())));
+  EXPECT_FALSE((api::request_from_json_text<api::FitRequest>("[1,2]", api::fit_fields())));
+  EXPECT_FALSE((api::request_from_json_text<api::FitRequest>("{\"model\": \"a\x01\"}", api::fit_fields())));
+}
+
+TEST_F(ApiFixture, EveryDefaultHasAValueAndASource) {
+  const auto& all = api::defaults::describe_defaults();
+  EXPECT_GE(all.size(), 25u);
+  for (const auto& d : all) {
+    EXPECT_FALSE(d.value.empty()) << d.name;
+    EXPECT_FALSE(d.source.empty()) << d.name;
+    EXPECT_FALSE(d.applies.empty()) << d.name;
+  }
+}
+
+TEST_F(ApiFixture, EveryFieldHasHelpAndAUniqueKey) {
+  auto check = [](const auto& fields) {
+    std::set<std::string> keys;
+    for (const auto& f : fields) {
+      EXPECT_TRUE(keys.insert(f.info.key).second) << f.info.key;
+      EXPECT_GT(std::string(f.info.help).size(), 5u) << f.info.key;
+      if (f.info.kind != api::FieldKind::text && f.info.kind != api::FieldKind::flag) {
+        EXPECT_LE(f.info.min, f.info.max) << f.info.key;
+      }
+    }
+  };
+  check(api::fit_fields());
+  check(api::speed_fields());
+  check(api::cost_fields());
+  check(api::plan_fields());
+  check(api::train_fields());
+}
+
+// The trial's contradiction: cost said 2 H100s serve 65 requests of llama-3.1-70b, plan needed 4,
+// vLLM's own arithmetic on 2 cards held 16. One rule now sizes the replica for all three.
+TEST_F(ApiFixture, CostPlanAndFitAgreeOnTheReplica) {
+  const api::Context ctx = context();
+  api::CostRequest cost;
+  cost.model = "llama-3.1-70b";
+  cost.gpu = "h100-sxm";
+  cost.users = 65;
+  cost.tokens_per_month = 5e9;
+  auto c = api::run_cost(ctx, cost);
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_NE(c.value().best, nullptr);
+  api::PlanQuery plan;
+  plan.model = "llama-3.1-70b";
+  plan.gpus = "h100-sxm";
+  plan.quants = "bf16";
+  plan.users = 65;
+  plan.tokens_per_month = 5e9;
+  plan.pay = "rent";
+  auto p = api::run_plan(ctx, plan);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p.value().plan.found);
+  const PlanCandidate& pb = *p.value().plan.top();
+  const PlanCandidate& cb = *c.value().best;
+  EXPECT_EQ(cb.gpus, pb.gpus);
+  EXPECT_EQ(cb.replica.concurrency, pb.replica.concurrency);
+  EXPECT_EQ(cb.fleet_gpus, pb.fleet_gpus);
+  EXPECT_DOUBLE_EQ(cb.cost.rent.monthly_usd, pb.cost.rent.monthly_usd);
+  EXPECT_DOUBLE_EQ(cb.memory_per_gpu_bytes, pb.memory_per_gpu_bytes);
+  EXPECT_DOUBLE_EQ(cb.tpot_s, pb.tpot_s);
+  EXPECT_GE(cb.fleet_gpus, 4) << "65 requests of 1200 tokens do not fit in 2 H100s' KV pool";
+
+  // fit --runtime vllm on 2 cards at the average request: the KV pool holds what the plan says.
+  const PlanCandidate two = evaluate_serving(p.value().request, *cb.gpu, 2, cb.precision, Split::tensor);
+  api::FitRequest fit;
+  fit.model = "llama-3.1-70b";
+  fit.gpu = "h100-sxm";
+  fit.gpus = 2;
+  fit.context_tokens = 1200;
+  fit.runtime = "vllm";
+  auto f = api::run_fit(ctx, fit);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f.value().estimate.max_batch, two.max_concurrency_memory);
+  EXPECT_LT(f.value().estimate.max_batch, 65);
+}
+
+TEST_F(ApiFixture, CostWithOnlyAUtilisationRunsOneReplicaAtItsCapacity) {
+  api::CostRequest cost;
+  cost.model = "llama-3.1-70b";
+  cost.gpu = "h100-sxm";
+  cost.utilization = 0.3;
+  auto c = api::run_cost(context(), cost);
+  ASSERT_TRUE(c) << c.error().message;
+  const PlanCandidate& b = *c.value().best;
+  EXPECT_EQ(b.replicas, 1);
+  EXPECT_EQ(b.demand.peak_concurrency, b.replica.concurrency);
+  EXPECT_NEAR(b.cost.utilization, 0.3, 1e-9);
+  EXPECT_NEAR(b.demand.tokens_per_month, 0.3 * b.cost.capacity_tokens_per_month, 1.0);
+}
+
+TEST_F(ApiFixture, EngineVerdictHonoursTheBatch) {
+  api::FitRequest fit;
+  fit.model = "llama-3.1-70b";
+  fit.gpu = "h100-sxm";
+  fit.gpus = 2;
+  fit.context_tokens = 1200;
+  fit.runtime = "vllm";
+  fit.batch = 65;
+  auto f = api::run_fit(context(), fit);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_FALSE(f.value().estimate.fits);
+  EXPECT_TRUE(f.value().estimate.batch_exceeds_concurrency);
+  EXPECT_LT(f.value().estimate.max_batch, 65);
+  EXPECT_LE(f.value().estimate.max_context * 65, f.value().estimate.engine.kv_cache_tokens);
+  fit.batch = f.value().estimate.max_batch;
+  auto ok = api::run_fit(context(), fit);
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(ok.value().estimate.fits);
+}
+
+TEST_F(ApiFixture, LlamaCppContextIsPerSequence) {
+  api::FitRequest fit;
+  fit.model = "llama-3.1-8b";
+  fit.gpu = "rtx-4090";
+  fit.quant = "q4_k_m";
+  fit.runtime = "llama.cpp";
+  fit.context_tokens = 8192;
+  fit.parallel = 4;
+  auto r = api::resolve_fit(context(), fit);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_DOUBLE_EQ(r.value().scenario.engine.max_model_len, 8192.0 * 4);
+}
+
+TEST_F(ApiFixture, NativePrecisionByDefault) {
+  api::FitRequest fit;
+  fit.model = "gpt-oss-120b";
+  fit.gpu = "h100-sxm";
+  auto r = api::resolve_fit(context(), fit);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().scenario.precision.name, "mxfp4");
+  EXPECT_TRUE(r.value().precision_is_native);
+  fit.model = "llama-3.1-8b";
+  fit.gpu = "t4";
+  auto t4 = api::resolve_fit(context(), fit);
+  ASSERT_TRUE(t4) << t4.error().message;
+  EXPECT_EQ(t4.value().scenario.precision.name, "fp16") << "T4 has no BF16";
+}
+
+TEST_F(ApiFixture, ContradictoryOptionsAreRefused) {
+  api::FitRequest fit;
+  fit.model = "llama-3.1-8b";
+  fit.gpu = "rtx-4090";
+  fit.lora_rank = 8;  // inference
+  auto r = api::run_fit(context(), fit);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  api::PlanQuery plan;
+  plan.model = "llama-3.1-8b";
+  plan.tokens = 1e9;
+  plan.users = 20;
+  auto p = api::run_plan(context(), plan);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::conflict);
+}
+
+TEST_F(ApiFixture, SpeedAndFitAgreeOnMemory) {
+  const api::Context ctx = context();
+  api::SpeedRequest speed;
+  speed.model = "llama-3.1-8b";
+  speed.gpu = "l40s";
+  speed.runtime = "vllm";
+  speed.prompt_tokens = 2000;
+  speed.output_tokens = 500;
+  speed.concurrency = 8;
+  auto s = api::run_speed(ctx, speed);
+  ASSERT_TRUE(s) << s.error().message;
+  api::FitRequest fit;
+  fit.model = "llama-3.1-8b";
+  fit.gpu = "l40s";
+  fit.runtime = "vllm";
+  fit.context_tokens = 2500;
+  fit.batch = 8;
+  auto f = api::run_fit(ctx, fit);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_DOUBLE_EQ(s.value().estimate.memory.total_bytes, f.value().estimate.memory.total_bytes);
+  EXPECT_EQ(s.value().estimate.max_batch, f.value().estimate.max_batch);
+  EXPECT_EQ(s.value().estimate.fits, f.value().estimate.fits);
+}
+
+}  // namespace
+}  // namespace gpuplan
