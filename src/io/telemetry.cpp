@@ -1,5 +1,7 @@
 #include "gpuplan/io/telemetry.hpp"
 
+#include "gpuplan/io/json_dump.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -998,8 +1000,7 @@ std::string idle_json(const IdleView& v) {
                        {"gpus", gpus},
                        {"hourly_profile", profile_json(r.hourly)}};
   // Names and the source come from untrusted bytes: invalid UTF-8 becomes U+FFFD instead of throwing.
-  return ordered_json{{"schema", "gpuplan-idle/1"}, {"idle", idle}}.dump(2, ' ', false,
-                                                                         ordered_json::error_handler_t::replace);
+  return dump_json(ordered_json{{"schema", "gpuplan-idle/1"}, {"idle", idle}});
 }
 
 std::string idle_csv(const IdleReport& r) {
