@@ -76,6 +76,7 @@ struct Reader {
       fail(key, "is longer than 4096 characters");
       return {};
     }
+    if (required && s.empty()) fail(key, "must not be empty");  // an id, a source: "" names nothing
     return s;
   }
   std::vector<std::string> strings(const json& obj, const char* key) {
@@ -258,7 +259,6 @@ Result<Model> parse_model(const json& j, std::size_t index) {
   } else if (published != j.end() && !published->is_null()) {
     r.fail("published_params", "must be {value, source, as_of}");
   }
-  if (r.error.empty() && m.id.empty()) r.fail("id", "must not be empty");
   if (r.error.empty()) {
     const std::string why = validate_arch(m.arch);
     if (!why.empty()) r.fail("arch", why);
