@@ -238,13 +238,7 @@ Result<ParsedTelemetry> parse_dcgm(std::string_view text, double scrape_interval
   DcgmState st;
   Lines lines(text);
   std::string_view line;
-  while (lines.next(line)) {
-    if (line.size() > kMaxTelemetryLineBytes) {
-      p.skip(lines.number(), "line longer than " + std::to_string(kMaxTelemetryLineBytes) + " bytes");
-      continue;
-    }
-    line = trim(line);
-    if (line.empty() || line.front() == '#') continue;
+  while (p.next_line(lines, line)) {
     if (std::string reason = dcgm_sample_line(p, st, line); !reason.empty()) p.skip(lines.number(), std::move(reason));
   }
   assemble_dcgm(p.out(), st, scrape_interval_s);

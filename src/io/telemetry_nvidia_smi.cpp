@@ -297,13 +297,7 @@ Result<ParsedTelemetry> parse_nvidia_smi(std::string_view text) {
   CsvLayout layout = default_layout();
   Lines lines(text);
   std::string_view line;
-  while (lines.next(line)) {
-    if (line.size() > kMaxTelemetryLineBytes) {
-      p.skip(lines.number(), "line longer than " + std::to_string(kMaxTelemetryLineBytes) + " bytes");
-      continue;
-    }
-    line = trim(line);
-    if (line.empty() || line.front() == '#') continue;
+  while (p.next_line(lines, line)) {
     const auto fields = split_csv(line);
     if (is_header(fields)) {
       layout = header_layout(fields);

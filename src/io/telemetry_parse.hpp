@@ -94,6 +94,20 @@ class Parse {
     if (out_.log.gpus[gpu].name.empty()) out_.log.gpus[gpu].name = printable(trim(name), kMaxNameBytes);
   }
 
+  // The next line worth reading: a line above kMaxTelemetryLineBytes is skipped (and counted),
+  // blank lines and '#' comments are passed over; the line is trimmed. False at the end.
+  bool next_line(Lines& lines, std::string_view& line) {
+    while (lines.next(line)) {
+      if (line.size() > kMaxTelemetryLineBytes) {
+        skip(lines.number(), "line longer than " + std::to_string(kMaxTelemetryLineBytes) + " bytes");
+        continue;
+      }
+      line = trim(line);
+      if (!line.empty() && line.front() != '#') return true;
+    }
+    return false;
+  }
+
   ParsedTelemetry& out() { return out_; }
 
   Result<ParsedTelemetry> finish(std::size_t lines) && {
