@@ -81,23 +81,19 @@ Result<Gpu> parse_gpu(const json& j, std::size_t index) {
 }  // namespace
 
 Result<std::vector<Gpu>> parse_gpus_json(std::string_view text, Catalog* catalog) {
-  try {
-    auto doc = parse_document(text, "gpuplan-gpus/", "gpus");
-    if (!doc) return doc.error();
-    const json& d = doc.value();
-    if (catalog) {
-      if (const auto it = d.find("as_of"); it != d.end() && it->is_string())
-        catalog->gpus_as_of = it->get<std::string>();
-      if (const auto it = d.find("sources"); it != d.end() && it->is_object() && it->size() < kMaxCatalogEntries) {
-        for (const auto& [key, value] : it->items()) {
-          if (value.is_string()) catalog->gpu_sources.emplace_back(key, value.get<std::string>());
+  return read_catalog<std::vector<Gpu>>(
+      text, "gpuplan-gpus/", "gpus", "GPU catalog", [&](const json& d) -> Result<std::vector<Gpu>> {
+        if (catalog) {
+          if (const auto it = d.find("as_of"); it != d.end() && it->is_string())
+            catalog->gpus_as_of = it->get<std::string>();
+          if (const auto it = d.find("sources"); it != d.end() && it->is_object() && it->size() < kMaxCatalogEntries) {
+            for (const auto& [key, value] : it->items()) {
+              if (value.is_string()) catalog->gpu_sources.emplace_back(key, value.get<std::string>());
+            }
+          }
         }
-      }
-    }
-    return parse_list<Gpu>(d["gpus"], parse_gpu);
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::parse_error, std::string("GPU catalog: ") + e.what());
-  }
+        return parse_list<Gpu>(d["gpus"], parse_gpu);
+      });
 }
 
 Result<bool> merge_gpus_json(Catalog& catalog, std::string_view text) {

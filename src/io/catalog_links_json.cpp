@@ -12,10 +12,8 @@ namespace gpuplan::io {
 using namespace detail;
 
 Result<bool> parse_links_json(std::string_view text, Catalog& catalog) {
-  try {
-    auto doc = parse_document(text, "gpuplan-links/", "links");
-    if (!doc) return doc.error();
-    const json& list = doc.value()["links"];
+  return read_catalog<bool>(text, "gpuplan-links/", "links", "link catalog", [&](const json& doc) -> Result<bool> {
+    const json& list = doc["links"];
     for (std::size_t i = 0; i < list.size(); ++i) {
       Reader r{"links[" + std::to_string(i) + "]", {}};
       if (!list[i].is_object()) return make_error(ErrorCode::parse_error, r.where + ": must be an object");
@@ -33,9 +31,7 @@ Result<bool> parse_links_json(std::string_view text, Catalog& catalog) {
       catalog.links.push_back(std::move(l));
     }
     return true;
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::parse_error, std::string("link catalog: ") + e.what());
-  }
+  });
 }
 
 }  // namespace gpuplan::io

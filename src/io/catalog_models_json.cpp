@@ -136,13 +136,9 @@ Result<Model> parse_model(const json& j, std::size_t index) {
 }  // namespace
 
 Result<std::vector<Model>> parse_models_json(std::string_view text) {
-  try {
-    auto doc = parse_document(text, "gpuplan-models/", "models");
-    if (!doc) return doc.error();
-    return parse_list<Model>(doc.value()["models"], parse_model);
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::parse_error, std::string("model catalog: ") + e.what());
-  }
+  return read_catalog<std::vector<Model>>(
+      text, "gpuplan-models/", "models", "model catalog",
+      [&](const json& doc) -> Result<std::vector<Model>> { return parse_list<Model>(doc["models"], parse_model); });
 }
 
 Result<bool> merge_models_json(Catalog& catalog, std::string_view text) {

@@ -12,10 +12,7 @@ namespace gpuplan::io {
 using namespace detail;
 
 Result<bool> parse_prices_json(std::string_view text, Catalog& catalog) {
-  try {
-    auto doc = parse_document(text, "gpuplan-prices/", "api");
-    if (!doc) return doc.error();
-    const json& d = doc.value();
+  return read_catalog<bool>(text, "gpuplan-prices/", "api", "price catalog", [&](const json& d) -> Result<bool> {
     PriceBook book;
     Reader r{"prices", {}};
     book.as_of = r.string(d, "as_of");
@@ -59,9 +56,7 @@ Result<bool> parse_prices_json(std::string_view text, Catalog& catalog) {
     if (!r.error.empty()) return make_error(ErrorCode::parse_error, r.error);
     catalog.prices = std::move(book);
     return true;
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::parse_error, std::string("price catalog: ") + e.what());
-  }
+  });
 }
 
 }  // namespace gpuplan::io

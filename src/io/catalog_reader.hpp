@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -116,6 +117,20 @@ struct Reader {
 // "schema" (if any) starts with `schema_prefix` and whose `list_key` is an array of at most
 // kMaxCatalogEntries entries.
 Result<json> parse_document(std::string_view text, const char* schema_prefix, const char* list_key);
+
+// parse_document, then `read(document)`; an exception from nlohmann::json (a type error the
+// Reader did not catch) becomes an Error starting with `what` ("link catalog: ...").
+template <typename T, typename Read>
+Result<T> read_catalog(std::string_view text, const char* schema_prefix, const char* list_key, const char* what,
+                       Read read) {
+  try {
+    auto doc = parse_document(text, schema_prefix, list_key);
+    if (!doc) return doc.error();
+    return read(static_cast<const json&>(doc.value()));
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::parse_error, std::string(what) + ": " + e.what());
+  }
+}
 
 template <typename T, typename Parse>
 Result<std::vector<T>> parse_list(const json& list, Parse parse) {
