@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_builtin_catalog.hpp"
 #include "gpuplan/advice.hpp"
 #include "gpuplan/catalog.hpp"
 #include "gpuplan/estimate.hpp"
@@ -36,11 +37,6 @@ void check_json(const std::string& text, const char* what) {
   check(nlohmann::json::accept(text), what);
 }
 
-const gpuplan::Catalog& builtin() {
-  static const gpuplan::Catalog catalog = gpuplan::io::builtin_catalog().value();
-  return catalog;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -53,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     start = end + 1;
   }
   auto part = [&](std::size_t i) -> const std::string& { return parts[i % parts.size()]; };
-  const gpuplan::Catalog& cat = builtin();
+  const gpuplan::Catalog& cat = gpuplan::fuzz::builtin();
 
   // The first byte picks the model and the card, so different architectures and vendors are seen.
   const std::size_t pick = size > 0 ? data[0] : 0;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_builtin_catalog.hpp"
 #include "gpuplan/catalog.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/prices.hpp"
@@ -26,11 +27,6 @@ void check(bool ok, const char* what, double value) {
 
 void check_non_negative(const char* what, double value) {
   check(std::isfinite(value) && value >= 0, what, value);
-}
-
-const gpuplan::Catalog& builtin() {
-  static const gpuplan::Catalog catalog = gpuplan::io::builtin_catalog().value();
-  return catalog;
 }
 
 }  // namespace
@@ -59,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!o.model.empty(), "api[].model (empty)", 0);
   }
   // What --prices-file feeds: the API price of catalog models, from this book.
-  const auto& models = builtin().models;
+  const auto& models = gpuplan::fuzz::builtin().models;
   for (std::size_t i = 0; i < models.size(); i += 16) {
     const gpuplan::ApiPrice p = gpuplan::api_price(b, models[i], models);
     check_non_negative("api_price.usd_per_million_input", p.usd_per_million_input);
