@@ -1,7 +1,9 @@
-// Fuzz target: the quantity parsers (parse_count, parse_tokens, parse_bytes, parse_positive) and
-// the precision lookups (find_precision, kv_bytes_per_element) on the input taken as text.
-// Invariants: a successful parse is finite and > 0 (parse_tokens: an integer >= 1); a found
-// precision has finite, positive bit widths; a KV element size is finite and > 0.
+// Fuzz target: the quantity parsers (parse_count, parse_tokens, parse_bytes, parse_duration,
+// parse_positive) and the precision lookups (find_precision, kv_bytes_per_element) on the input
+// taken as text, and the formatters (format_gib, format_gb, format_count, format_tokens) on what
+// parses. Invariants: a successful parse is finite and > 0 (parse_tokens: an integer >= 1); a found
+// precision has finite, positive bit widths; a KV element size is finite and > 0; a formatted
+// quantity is not empty.
 // A violation calls abort(), which libFuzzer (and fuzz/replay_main.cpp) report as a crash.
 #include <cmath>
 #include <cstddef>
@@ -27,6 +29,10 @@ void check_positive(const char* what, std::string_view text, const gpuplan::Resu
   if (!r) return;
   const double v = r.value();
   if (!std::isfinite(v) || v <= 0) fail(what, text, v);
+  if (gpuplan::format_gib(v).empty() || gpuplan::format_gb(v).empty() || gpuplan::format_count(v).empty() ||
+      gpuplan::format_tokens(v).empty()) {
+    fail("format_* (empty)", text, v);
+  }
 }
 
 }  // namespace
@@ -42,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check_positive("parse_bytes", text, gpuplan::parse_bytes(text, "bytes"));
   check_positive("parse_positive", text, gpuplan::parse_positive(text, "positive"));
+  check_positive("parse_duration", text, gpuplan::parse_duration(text, "duration"));
 
   if (const auto p = gpuplan::find_precision(text)) {
     const gpuplan::Precision& prec = p.value();

@@ -109,6 +109,22 @@ TEST(CatalogJson, BadDocumentsAreErrorsNamingTheField) {
   EXPECT_NE(g.error().message.find("memory_gib"), std::string::npos) << g.error().message;
 }
 
+// A required string that is present but empty names nothing (found by fuzz_prices_json).
+TEST(CatalogJson, RequiredStringsMustNotBeEmpty) {
+  const auto gpu = io::parse_gpus_json(R"({"gpus":[{"id":"","memory_gib":24,"memory_bandwidth_gbps":1}]})");
+  ASSERT_FALSE(gpu.has_value());
+  EXPECT_NE(gpu.error().message.find("field 'id' must not be empty"), std::string::npos) << gpu.error().message;
+  Catalog c;
+  const auto link = io::parse_links_json(
+      R"({"links":[{"id":"l","kind":"intra","gbps":1,"latency_us":1,"source":"","as_of":"2024"}]})", c);
+  ASSERT_FALSE(link.has_value());
+  EXPECT_NE(link.error().message.find("field 'source' must not be empty"), std::string::npos) << link.error().message;
+  const auto model = io::parse_models_json(
+      R"({"models":[{"id":"","arch":{"hidden_size":64,"num_layers":2,"num_heads":2,"vocab_size":10,"intermediate_size":8}}]})");
+  ASSERT_FALSE(model.has_value());
+  EXPECT_NE(model.error().message.find("field 'id' must not be empty"), std::string::npos) << model.error().message;
+}
+
 TEST(CatalogJson, UserCatalogAddsAModel) {
   Catalog c = catalog();
   const auto ok = io::merge_models_json(c, R"({"models":[{"id":"my-model","source":"test","as_of":"2026-11-25",

@@ -4,6 +4,7 @@
 
 #include "gpuplan/io/engine_report.hpp"
 #include "gpuplan/io/fit_report.hpp"
+#include "gpuplan/io/json_dump.hpp"
 
 namespace gpuplan::io {
 namespace {
@@ -76,7 +77,7 @@ std::string fit_json(const FitReport& r) {
   for (const auto& sg : r.suggestions) sugg.push_back({{"kind", sg.kind}, {"text", sg.text}, {"value", sg.value}});
   j["suggestions"] = sugg;
   if (e.has_engine) j["engine"] = engine_json(s.engine_spec, e.engine);
-  return j.dump(2);
+  return dump_json(j);
 }
 
 }  // namespace gpuplan::io

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/plan_report.hpp"
 #include "gpuplan/units.hpp"
 
@@ -143,7 +144,7 @@ std::string plan_json(const PlanReport& r) {
   for (const auto& [why, n] : p.rejected) rejected[why] = n;
   plan["rejected"] = rejected;
   ordered_json out = {{"schema", "gpuplan-plan/1"}, {"plan", plan}};
-  return out.dump(2);
+  return dump_json(out);
 }
 
 namespace {

@@ -1,5 +1,6 @@
-#include "gpuplan/io/engine_report.hpp"
 #include "gpuplan/io/speed_report.hpp"
+#include "gpuplan/io/engine_report.hpp"
+#include "gpuplan/io/json_dump.hpp"
 
 #include <fmt/format.h>
 
@@ -37,7 +38,7 @@ std::string speed_json(const SpeedReport& r) {
   const Estimate& e = r.fit.estimate;
   const Scenario& s = r.fit.scenario;
   if (e.has_engine) j["engine"] = engine_json(r.fit.scenario.engine_spec, e.engine);
-  if (!e.has_speed) return j.dump(2);
+  if (!e.has_speed) return dump_json(j);
   const Speed& sp = e.speed;
   ordered_json speed = {{"prefill_tokens_per_s", sp.prefill_tokens_per_s.expected},
                         {"decode_tokens_per_s", sp.decode_tokens_per_s.expected},
@@ -78,7 +79,7 @@ std::string speed_json(const SpeedReport& r) {
   }
   speed["curve"] = curve;
   j["speed"] = speed;
-  return j.dump(2);
+  return dump_json(j);
 }
 
 std::string speed_table(const SpeedReport& r) {

@@ -12,6 +12,7 @@
 #include "gpuplan/io/safetensors.hpp"
 #include "gpuplan/result.hpp"
 #include "gpuplan/sources/model_source.hpp"
+#include "hub_spec.hpp"
 
 namespace gpuplan::sources::detail {
 
@@ -40,17 +41,7 @@ class Repo {
 std::unique_ptr<ByteSource> open_local_file(const std::string& path, std::string* error);
 std::unique_ptr<Repo> local_folder(const std::string& path);
 
-// hf:org/name[@revision][/file]
-struct HubSpec {
-  std::string org, name, revision = "main", file;
-  [[nodiscard]] std::string repo_id() const { return org + "/" + name; }
-  [[nodiscard]] std::string display() const { return "hf:" + org + "/" + name + "@" + revision; }
-};
-Result<HubSpec> parse_hub_spec(const std::string& spec);
 std::unique_ptr<Repo> hub_repo(const HubSpec& spec, const SourceOptions& options);
-
-// %XX-escapes every byte that is not alphanumeric or in `keep` (URL paths, cache file names).
-std::string percent_encode(const std::string& s, std::string_view keep);
 
 // ---- cache: <cache_dir>/<org>/<name>/<revision>/<file>[@<begin>-<end>] ----
 std::string cache_path(const SourceOptions& o, const HubSpec& s, const std::string& file, const std::string& suffix);

@@ -3,7 +3,6 @@
 // sees half a file; failures to write are ignored (the cache is an optimisation and the offline
 // fallback, never required).
 #include <unistd.h>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,21 +24,6 @@ std::string component(const std::string& s) {
 }
 
 }  // namespace
-
-std::string percent_encode(const std::string& s, std::string_view keep) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string cache_path(const SourceOptions& o, const HubSpec& s, const std::string& file, const std::string& suffix) {
   if (o.cache_dir.empty()) return {};
