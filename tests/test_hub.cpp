@@ -6,8 +6,8 @@
 // test touches the network; servers stop when the test ends.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <httplib.h>
+#include <chrono>
 
 #include <atomic>
 #include <filesystem>
@@ -192,7 +192,7 @@ TEST(Hub, HttpsRangeReadsFollowTheCdnRedirectAndFillTheCache) {
   EXPECT_EQ(m.tensors.params, kTinyParams);
   EXPECT_EQ(count_params(m.model.arch).total, kTinyParams);
   EXPECT_EQ(m.model.hf_repo, "acme/tiny-llama");
-  EXPECT_GT(hub.cdn_requests.load(), 0);       // shards came from the CDN, without the token
+  EXPECT_GT(hub.cdn_requests.load(), 0);  // shards came from the CDN, without the token
   // 8-byte length + header of each shard, as Range reads. httplib calls the logger after the
   // response is on the wire, so the client can be done first: give the server threads a moment.
   for (int i = 0; i < 200 && hub.partial_responses.load() < 4; ++i) {

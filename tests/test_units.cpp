@@ -61,3 +61,14 @@ TEST(Units, Durations) {
   }
   EXPECT_NE(parse_duration("5x", "--max-gap").error().message.find("--max-gap"), std::string::npos);
 }
+
+// Found by fuzz_units (corpus/units/regress-format-tokens-9e299): parse_tokens has no upper bound,
+// and format_tokens cast any value to long long.
+TEST(Units, FormatTokensOfHugeValues) {
+  EXPECT_EQ(format_tokens(131072), "128k");
+  EXPECT_EQ(format_tokens(4000), "4000");
+  const auto huge = parse_tokens("9e299", "context");
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_EQ(format_tokens(huge.value()), "9e+299");
+  EXPECT_EQ(format_tokens(9e18), "9e+18");
+}

@@ -85,7 +85,8 @@ Result<const EngineSpec*> find_engine(const Catalog& catalog, std::string_view n
     }
   }
   return make_error(ErrorCode::unknown_name, "unknown runtime '" + std::string(name) + "'" +
-                                                 suggestion_suffix(name, names) + " (known: vllm, vllm-v0, sglang, "
+                                                 suggestion_suffix(name, names) +
+                                                 " (known: vllm, vllm-v0, sglang, "
                                                  "tensorrt-llm, llama.cpp, ollama, transformers)");
 }
 

@@ -162,6 +162,12 @@ std::string format_count(double count) {
 
 std::string format_tokens(double tokens) {
   char buf[64];
+  // Beyond what a long long holds (e.g. --context 9e299, which parse_tokens accepts) the cast
+  // below would be undefined: print the number as it is.
+  if (!std::isfinite(tokens) || std::fabs(tokens) >= 9e18) {
+    std::snprintf(buf, sizeof buf, "%.6g", tokens);
+    return buf;
+  }
   const auto n = static_cast<long long>(tokens);
   if (n >= 1024 && n % 1024 == 0) {
     std::snprintf(buf, sizeof buf, "%lldk", n / 1024);

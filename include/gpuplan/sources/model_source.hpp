@@ -42,8 +42,8 @@ struct LoadedModel {
   std::string torch_dtype;
   std::string precision;  // the stored format as a --quant name ("bf16", "q4_k_m", "gptq-int4"); empty: unknown
   io::QuantizationConfig quantization;
-  bool has_architecture = true;  // false: tensors only (a .safetensors file without config.json)
-  bool has_tensors = false;      // tensor table read: `tensors` is exact
+  bool has_architecture = true;   // false: tensors only (a .safetensors file without config.json)
+  bool has_tensors = false;       // tensor table read: `tensors` is exact
   bool tensors_as_loaded = true;  // false: runtimes convert the stored tensors (e.g. F32 files of a bfloat16 model)
   io::TensorSummary tensors;
   std::size_t files = 0;  // weight files whose headers were read
