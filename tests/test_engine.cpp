@@ -291,3 +291,34 @@ TEST(Engine, LlamaCppModelBuffersFollowTheFilesTensorTable) {
   EXPECT_GT(loaded, tied.measured_weights.total);
   EXPECT_NEAR(engine_memory(tied).weights_bytes, loaded, 1e-6 * loaded);
 }
+
+// DeepSeek-V2's MLP width is top-6 routed experts of 1536 plus its two shared experts of 1536,
+// 6 x 1536 + 3072 = 12288 (shared_expert_intermediate_size is both shared experts together; the
+// engine once multiplied it by num_shared_experts again, 15360). vLLM's profile peak per token at
+// tp 8 in bf16: hidden states 3 x 5120, gate_up and act 3 x 12288 / 8, top-6 expert outputs 6 x 5120.
+TEST(Engine, VllmProfilePeakCountsDeepSeekV2SharedExpertsOnce) {
+  Scenario s = with_engine("deepseek-v2", "bf16", "h100-sxm", "vllm");
+  s.gpus = s.engine.tp = 8;
+  s.engine.max_num_batched_tokens = 8192;
+  s.engine.max_num_seqs = 256;
+  const EngineMemory m = engine_memory(s);
+  const double per_token_bytes = 2.0 * (3 * 5120 + 3 * (6 * 1536 + 3072) / 8.0 + 6 * 5120);  // 101376
+  const double sampler_bytes = 256 * 102400 * s.engine_spec.sampler_bytes_per_logit;
+  EXPECT_NEAR(m.activation_peak_bytes, 8192 * per_token_bytes + sampler_bytes, 1);
+  EXPECT_NEAR(m.activation_peak_bytes - sampler_bytes, 830472192.0, 1);  // was 849346560 with 15360
+}
+
+// llama.cpp's compute buffer for DeepSeek-V2-Lite without flash attention at n_ctx 8192: the f32
+// MLP intermediates 512 x 2 x (6 x 1408 + 2816) x 4 B plus the f32 KQ matrix 512 x 8192 x 16 heads
+// x 4 B = 46137344 + 268435456 B (above the output head's 512 x (102400 + 2 x 2048) x 4 B).
+TEST(Engine, LlamaCppComputeBufferCountsDeepSeekV2LiteSharedExpertsOnce) {
+  Scenario s = with_engine("deepseek-v2-lite", "q4_k_m", "rtx-4090", "llama.cpp");
+  s.engine.max_model_len = 8192;
+  s.engine.flash_attention = 0;
+  const EngineMemory m = engine_memory(s);
+  ASSERT_DOUBLE_EQ(m.n_ubatch, 512);
+  ASSERT_TRUE(m.output_on_gpu);
+  const double mlp_bytes = 512.0 * 2 * (6 * 1408 + 2816) * 4;  // 44 MiB (was 55 MiB with 14080)
+  EXPECT_DOUBLE_EQ(m.compute_buffer_bytes, mlp_bytes + 512.0 * 8192 * 16 * 4);
+  EXPECT_DOUBLE_EQ(m.compute_buffer_bytes, 314572800.0);  // 300 MiB; was 326107136 (311 MiB)
+}

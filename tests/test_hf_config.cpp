@@ -315,6 +315,45 @@ TEST(HfConfig, FixturesOutsideTheCatalogMatchTheirKnownCounts) {
   }
 }
 
+// The widths a token passes through, by hand from each config.json. shared_expert_intermediate_size
+// is the width of all shared experts together: DeepSeek's n_shared_experts x moe_intermediate_size,
+// Qwen's one shared expert as written; num_shared_experts never multiplies it again.
+TEST(HfConfig, ActiveMlpWidthFromRealConfigs) {
+  const ModelArch v25 = parse_fixture("deepseek-ai__DeepSeek-V2.5").arch;  // the DeepSeek-V2 shape
+  EXPECT_EQ(v25.shared_expert_intermediate_size, 2 * 1536);                // n_shared_experts 2 x 1536
+  EXPECT_EQ(active_mlp_width(v25), 6 * 1536 + 2 * 1536);                   // top-6 routed + 2 shared = 12288
+  const ModelArch lite = parse_fixture("deepseek-ai__DeepSeek-V2-Lite").arch;
+  EXPECT_EQ(active_mlp_width(lite), 6 * 1408 + 2 * 1408);  // 11264
+  const ModelArch qwen = parse_fixture("Qwen__Qwen1.5-MoE-A2.7B-Chat").arch;
+  EXPECT_EQ(active_mlp_width(qwen), 4 * 1408 + 5632);  // top-4 of 1408 + one shared expert of 5632 = 11264
+  EXPECT_EQ(active_mlp_width(parse_fixture("meta-llama__Llama-3.1-8B").arch), 14336);  // dense
+  EXPECT_EQ(active_mlp_width(parse_fixture("Qwen__Qwen3-30B-A3B").arch), 8 * 768);     // no shared expert
+}
+
+// MLA widths of DeepSeek-V2.5 (128 heads, qk_nope 128, qk_rope 64, v 128, kv_lora_rank 512) and the
+// GQA widths of Llama-3.1-8B (32 heads, 8 KV heads of 128), by hand.
+TEST(HfConfig, AttentionWidthsFromRealConfigs) {
+  const ModelArch mla = parse_fixture("deepseek-ai__DeepSeek-V2.5").arch;
+  EXPECT_EQ(attention_qk_head_dim(mla), 128 + 64);
+  EXPECT_EQ(attention_v_head_dim(mla), 128);
+  EXPECT_EQ(attention_head_dims(mla), 128 + 64 + 128);
+  EXPECT_EQ(attention_q_width(mla), 128 * 192);
+  EXPECT_EQ(attention_output_width(mla), 128 * 128);
+  EXPECT_EQ(attention_kv_heads(mla), 128);
+  EXPECT_EQ(attention_kv_width(mla), 128 * (192 + 128));
+  EXPECT_EQ(attention_kv_projection_width(mla), 128 * (128 + 128));
+  EXPECT_EQ(mla_kv_latent_width(mla), 512 + 64);
+  EXPECT_EQ(kv_elements_per_token_per_layer(mla), 576);  // the cached latent, vLLM and llama.cpp alike
+  const ModelArch gqa = parse_fixture("meta-llama__Llama-3.1-8B").arch;
+  EXPECT_EQ(attention_head_dims(gqa), 2 * 128);
+  EXPECT_EQ(attention_q_width(gqa), 32 * 128);
+  EXPECT_EQ(attention_output_width(gqa), 32 * 128);
+  EXPECT_EQ(attention_kv_heads(gqa), 8);
+  EXPECT_EQ(attention_kv_width(gqa), 2 * 8 * 128);
+  EXPECT_EQ(attention_kv_projection_width(gqa), 2 * 8 * 128);
+  EXPECT_EQ(kv_elements_per_token_per_layer(gqa), 2 * 8 * 128);
+}
+
 TEST(HfConfig, ConfigBuiltFromEveryCatalogArchitectureParsesBack) {
   const auto& supported = io::hf_model_types();
   int checked = 0;

@@ -42,8 +42,8 @@ struct ModelArch {
   double num_experts = 0;
   double experts_per_token = 0;
   double moe_intermediate_size = 0;
-  double num_shared_experts = 0;
-  double shared_expert_intermediate_size = 0;
+  double num_shared_experts = 0;               // informational: the width below already covers all of them
+  double shared_expert_intermediate_size = 0;  // total width of all shared experts (one MLP that wide)
   bool shared_expert_gate = false;
   double first_dense_layers = 0;
   bool router_bias = false;
@@ -197,8 +197,47 @@ struct ParamCounts {
 
 ParamCounts count_params(const ModelArch& arch);
 
-// Elements of KV cache per token for one layer: 2 x kv_heads x head_dim, or for MLA the latent
-// kv_lora_rank + qk_rope_head_dim (Kwon et al. 2023; DeepSeek-V2 paper, section 2.1).
+// Shape widths: elements per token of one layer. One copy of each rule; the tensor list, memory,
+// speed, training and engine arithmetic all call these.
+
+// Width of the MLP one token passes through: intermediate_size for a dense model; for an MoE layer
+// the routed experts it visits plus the shared experts, experts_per_token x moe_intermediate_size +
+// shared_expert_intermediate_size. shared_expert_intermediate_size is already the width of all the
+// shared experts together (the parsers store DeepSeek's n_shared_experts x moe_intermediate_size,
+// Qwen's config gives its one shared expert's width; layer_tensors adds one shared MLP that wide),
+// so num_shared_experts never multiplies it again.
+double active_mlp_width(const ModelArch& arch);
+
+// Per-head dimensions. MLA (DeepSeek-V2 paper, section 2.1): queries and keys are qk_nope_head_dim +
+// qk_rope_head_dim wide, values v_head_dim; other attention: head_dim for both.
+double attention_qk_head_dim(const ModelArch& arch);
+double attention_v_head_dim(const ModelArch& arch);
+// d_qk + d_v: what one query head multiplies per KV position (QK^T, then AV); attention FLOPs per
+// token per KV position are 2 x num_heads x this.
+double attention_head_dims(const ModelArch& arch);
+// Query width, the q_proj (MLA: q_b_proj) output: num_heads x attention_qk_head_dim (without the
+// output gate Qwen3-Next's q_proj also emits).
+double attention_q_width(const ModelArch& arch);
+// Attention output width, the input of o_proj: num_heads x attention_v_head_dim.
+double attention_output_width(const ModelArch& arch);
+// Heads of K and V the attention kernel reads: num_kv_heads; MLA up-projects a K and a V for every
+// query head, so num_heads.
+double attention_kv_heads(const ModelArch& arch);
+// K and V as the attention kernel reads them: attention_kv_heads x attention_head_dims. GQA:
+// 2 x num_kv_heads x head_dim; MLA: num_heads x (qk_nope + qk_rope + v), the rope key broadcast to
+// every head (what ring attention / context parallelism passes between ranks).
+double attention_kv_width(const ModelArch& arch);
+// What the K and V projections write: k_proj + v_proj, 2 x num_kv_heads x head_dim; MLA kv_b_proj,
+// num_heads x (qk_nope_head_dim + v_head_dim) (the one rope key per token sits in the latent).
+double attention_kv_projection_width(const ModelArch& arch);
+// MLA latent: kv_lora_rank + qk_rope_head_dim, the compressed KV plus the decoupled rope key. It is
+// the kv_a_proj_with_mqa output and what vLLM (ModelConfig.get_head_size under MLA) and llama.cpp
+// (DEEPSEEK2 with MLA: K holds kv_lora_rank + n_rot, V is a view of it) cache per token per layer.
+double mla_kv_latent_width(const ModelArch& arch);
+
+// Elements of KV cache per token for one layer: K and V (attention_kv_width, 2 x kv_heads x
+// head_dim), or for MLA the latent mla_kv_latent_width (Kwon et al. 2023; DeepSeek-V2 paper,
+// section 2.1).
 double kv_elements_per_token_per_layer(const ModelArch& arch);
 // Tokens of KV a sequence of `context` tokens holds in total over all layers (sliding layers cap at the
 // window; recurrent layers hold none).

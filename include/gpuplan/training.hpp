@@ -87,8 +87,8 @@ struct TrainModel {
   // parallelism), the MLP activation function (over tp), the attention scores (over tp; 0 when fused).
   double elementwise_hidden_bytes = 0, elementwise_mlp_bytes = 0, elementwise_scores_bytes = 0;
   double hidden = 0, layers = 0, heads = 0, kv_heads = 0, experts = 0, experts_per_token = 0;
-  double kv_width = 0;   // K+V elements per token per layer
-  double mlp_width = 0;  // MLP activation elements per token per layer (active experts)
+  double kv_width = 0;   // K+V elements per token per layer as attention reads them (attention_kv_width)
+  double mlp_width = 0;  // MLP width per token per layer (active_mlp_width: active and shared experts)
   double seq = 0;        // the job's sequence length
   double trainable_params = 0;
 };

@@ -37,12 +37,6 @@ std::string whole(double x) {
   return buf;
 }
 
-// Width of the MLP a token passes through: dense intermediate, or the experts it visits plus the shared one.
-double mlp_width(const ModelArch& a) {
-  if (!is_moe(a)) return a.intermediate_size;
-  return a.experts_per_token * a.moe_intermediate_size + a.num_shared_experts * a.shared_expert_intermediate_size;
-}
-
 // K and V elements per token of one attention layer, per rank. MLA's latent is one vector (vLLM
 // and llama.cpp keep it whole on every rank); GQA heads split across ranks, replicated when
 // there are fewer KV heads than ranks (vLLM: max(1, num_kv_heads // tp)).
@@ -52,7 +46,7 @@ struct KvWidth {
 KvWidth kv_width_per_rank(const ModelArch& a, double tp) {
   if (is_mla(a)) return {kv_elements_per_token_per_layer(a), 0.0};
   const double heads = std::max(1.0, std::floor(a.num_kv_heads / std::max(1.0, tp)));
-  return {heads * a.head_dim, heads * a.head_dim};
+  return {heads * attention_qk_head_dim(a), heads * attention_v_head_dim(a)};
 }
 
 double attention_layers(const ModelArch& a) {
@@ -63,7 +57,7 @@ double attention_layers(const ModelArch& a) {
 // (residual, normed input, output: 3h), gate_up (2 x width) and act(gate) (width) per rank; a fused
 // MoE adds its top-k expert outputs (vLLM fused_moe intermediate_cache3).
 double profile_bytes_per_token(const ModelArch& a, double act_bytes, double tp) {
-  double elements = 3.0 * a.hidden_size + 3.0 * mlp_width(a) / std::max(1.0, tp);
+  double elements = 3.0 * a.hidden_size + 3.0 * active_mlp_width(a) / std::max(1.0, tp);
   if (is_moe(a)) elements += a.experts_per_token * a.hidden_size;
   return act_bytes * elements;
 }
@@ -248,7 +242,7 @@ struct LlamaPlan {
 // reserves). Checked against llama.cpp logs in tests/test_engine_validation.cpp.
 double llama_compute_buffer_bytes(const ModelArch& a, const LlamaPlan& p, bool holds_output) {
   const double chunk = p.n_ubatch;
-  double layer_peak = chunk * 2.0 * mlp_width(a) * kF32;
+  double layer_peak = chunk * 2.0 * active_mlp_width(a) * kF32;
   if (!p.flash) layer_peak += chunk * p.n_ctx * a.num_heads * kF32;
   // The device computing the output head also holds a ubatch of f32 logits (+ the final hidden
   // states); ggml's allocator reuses memory, so the buffer is the larger of the two peaks.

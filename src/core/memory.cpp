@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gpuplan/model.hpp"
+
 namespace gpuplan {
 namespace {
 
@@ -20,27 +22,18 @@ double default_overhead(const Scenario& s) {
   return is_training(s.workload.mode) ? 1.0 * kGiB : 0.5 * kGiB;
 }
 
-// Width of the MLP activations of one token: gated MLPs keep gate, up, act(gate) and their
-// product (4 x width); plain MLPs keep fc1 output and its GELU (2 x width). MoE: the experts a
-// token visits plus the shared expert.
+// MLP activation elements of one token: gated MLPs keep gate, up, act(gate) and their product
+// (4 x width); plain MLPs keep fc1 output and its GELU (2 x width), over active_mlp_width.
 double mlp_activation_elements(const ModelArch& a) {
   const double per_width = a.mlp == MlpKind::gated ? 4.0 : 2.0;
-  if (!is_moe(a)) return per_width * a.intermediate_size;
-  return per_width * (a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size);
+  return per_width * active_mlp_width(a);
 }
 
-double mlp_width(const ModelArch& a) {
-  // Recurrent mixers: the in_proj output (x and gate, 2 x d_inner) is the widest intermediate.
+// Widest per-token intermediate of a layer: the MLP a token passes through or, for recurrent
+// mixers, the in_proj output (x and gate, 2 x d_inner).
+double widest_intermediate_width(const ModelArch& a) {
   const double mixer = is_recurrent(a) ? a.ssm_inner : 0;
-  if (!is_moe(a)) return std::max(a.intermediate_size, mixer);
-  return std::max(mixer, a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size);
-}
-
-double q_width(const ModelArch& a) {
-  return is_mla(a) ? a.num_heads * (a.qk_nope_head_dim + a.qk_rope_head_dim) : a.num_heads * a.head_dim;
-}
-double kv_width(const ModelArch& a) {
-  return is_mla(a) ? a.num_heads * (a.qk_nope_head_dim + a.v_head_dim) : 2.0 * a.num_kv_heads * a.head_dim;
+  return std::max(active_mlp_width(a), mixer);
 }
 
 // Saved activations of one layer per token, bytes (Korthikanti et al. 2022, eq. 2, generalised
@@ -50,7 +43,8 @@ double kv_width(const ModelArch& a) {
 // the dropout mask).
 double layer_activation_bytes_per_token(const ModelArch& a, double seq, bool flash, double act_bytes) {
   const double h = a.hidden_size;
-  const double elements = 4.0 * h + 2.0 * q_width(a) + kv_width(a) + mlp_activation_elements(a);
+  const double elements =
+      4.0 * h + 2.0 * attention_q_width(a) + attention_kv_projection_width(a) + mlp_activation_elements(a);
   double bytes = act_bytes * elements;
   if (!flash) bytes += 2.0 * act_bytes * a.num_heads * seq;
   return bytes;
@@ -89,7 +83,7 @@ double training_activation_bytes(const Scenario& s, double seq, double batch) {
 double inference_workspace_bytes(const Scenario& s, double context, double batch) {
   const ModelArch& a = s.arch;
   const double chunk = std::min(s.workload.ubatch, context * batch);
-  double bytes = chunk * 2.0 * mlp_width(a) * 4.0;
+  double bytes = chunk * 2.0 * widest_intermediate_width(a) * 4.0;
   if (!s.workload.flash_attention) bytes += chunk * context * batch * a.num_heads * 4.0;
   return bytes;
 }

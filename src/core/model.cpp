@@ -138,27 +138,27 @@ void add_recurrent_mixer(const ModelArch& a, LayerTensors& t) {
 
 void add_attention(const ModelArch& a, LayerTensors& t) {
   const double h = a.hidden_size;
+  const double q_width = attention_q_width(a);
+  const double o_width = attention_output_width(a);
   if (is_mla(a)) {
-    const double qk_head = a.qk_nope_head_dim + a.qk_rope_head_dim;
     if (a.q_lora_rank > 0) {
       t.add(TensorRole::attn_q_a, h * a.q_lora_rank, h);
       t.add(TensorRole::vector, a.q_lora_rank, a.q_lora_rank);  // q_a_layernorm
-      t.add(TensorRole::attn_q_b, a.q_lora_rank * a.num_heads * qk_head, a.q_lora_rank);
+      t.add(TensorRole::attn_q_b, a.q_lora_rank * q_width, a.q_lora_rank);
     } else {
-      t.add(TensorRole::attn_q, h * a.num_heads * qk_head, h);
+      t.add(TensorRole::attn_q, h * q_width, h);
     }
-    t.add(TensorRole::attn_kv_a, h * (a.kv_lora_rank + a.qk_rope_head_dim), h);
-    t.add(TensorRole::vector, a.kv_lora_rank, a.kv_lora_rank);  // kv_a_layernorm
-    t.add(TensorRole::attn_kv_b, a.kv_lora_rank * a.num_heads * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank);
-    t.add(TensorRole::attn_o, a.num_heads * a.v_head_dim * h, a.num_heads * a.v_head_dim);
+    t.add(TensorRole::attn_kv_a, h * mla_kv_latent_width(a), h);  // kv_a_proj_with_mqa
+    t.add(TensorRole::vector, a.kv_lora_rank, a.kv_lora_rank);    // kv_a_layernorm
+    t.add(TensorRole::attn_kv_b, a.kv_lora_rank * attention_kv_projection_width(a), a.kv_lora_rank);
+    t.add(TensorRole::attn_o, o_width * h, o_width);
     return;
   }
-  const double q_width = a.num_heads * a.head_dim;
-  const double kv_width = a.num_kv_heads * a.head_dim;
+  const double kv_width = attention_kv_projection_width(a) / 2;  // k_proj and v_proj, half each
   t.add(TensorRole::attn_q, h * q_width * (a.attn_output_gate ? 2 : 1), h);
   t.add(TensorRole::attn_k, h * kv_width, h);
   t.add(TensorRole::attn_v, h * kv_width, h);
-  t.add(TensorRole::attn_o, q_width * h, q_width);
+  t.add(TensorRole::attn_o, o_width * h, o_width);
   double vectors = 0;
   if (a.qkv_bias) vectors += q_width + 2 * kv_width;
   if (a.o_bias) vectors += h;
@@ -193,7 +193,7 @@ void add_ffn(const ModelArch& a, double layer, LayerTensors& t) {
   if (a.expert_bias) {  // counted with the routed experts: they are per expert
     t.add(TensorRole::ffn_up_exps, e * ((a.mlp == MlpKind::gated ? 2 : 1) * a.moe_intermediate_size + h), 1);
   }
-  if (a.shared_expert_intermediate_size > 0) {
+  if (a.shared_expert_intermediate_size > 0) {  // all shared experts as one MLP of their total width
     add_mlp(a, a.shared_expert_intermediate_size, t, TensorRole::ffn_gate_shexp, TensorRole::ffn_up_shexp,
             TensorRole::ffn_down_shexp, 1, false);
   }
@@ -267,9 +267,41 @@ ParamCounts count_params(const ModelArch& a) {
   return c;
 }
 
+double active_mlp_width(const ModelArch& a) {
+  if (!is_moe(a)) return a.intermediate_size;
+  return a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size;
+}
+
+double attention_qk_head_dim(const ModelArch& a) {
+  return is_mla(a) ? a.qk_nope_head_dim + a.qk_rope_head_dim : a.head_dim;
+}
+double attention_v_head_dim(const ModelArch& a) {
+  return is_mla(a) ? a.v_head_dim : a.head_dim;
+}
+double attention_head_dims(const ModelArch& a) {
+  return attention_qk_head_dim(a) + attention_v_head_dim(a);
+}
+double attention_q_width(const ModelArch& a) {
+  return a.num_heads * attention_qk_head_dim(a);
+}
+double attention_output_width(const ModelArch& a) {
+  return a.num_heads * attention_v_head_dim(a);
+}
+double attention_kv_heads(const ModelArch& a) {
+  return is_mla(a) ? a.num_heads : a.num_kv_heads;
+}
+double attention_kv_width(const ModelArch& a) {
+  return attention_kv_heads(a) * attention_head_dims(a);
+}
+double attention_kv_projection_width(const ModelArch& a) {
+  return is_mla(a) ? a.num_heads * (a.qk_nope_head_dim + a.v_head_dim) : attention_kv_width(a);
+}
+double mla_kv_latent_width(const ModelArch& a) {
+  return a.kv_lora_rank + a.qk_rope_head_dim;
+}
+
 double kv_elements_per_token_per_layer(const ModelArch& a) {
-  if (is_mla(a)) return a.kv_lora_rank + a.qk_rope_head_dim;
-  return 2.0 * a.num_kv_heads * a.head_dim;
+  return is_mla(a) ? mla_kv_latent_width(a) : attention_kv_width(a);
 }
 
 double kv_token_layers(const ModelArch& a, double context) {
@@ -430,7 +462,8 @@ ModelArch assumed_arch(double params) {
   a.final_norm = 1;
   a.context_length = 4096;
   const double h = a.hidden_size;
-  const double attention = 2 * h * a.num_heads * a.head_dim + 2 * h * a.num_kv_heads * a.head_dim + 2 * h;
+  const double attention =
+      h * (attention_q_width(a) + attention_kv_projection_width(a) + attention_output_width(a)) + 2 * h;
   const double fixed = 2 * a.vocab_size * h + h + a.num_layers * attention;
   a.intermediate_size = std::max(h, std::round((params - fixed) / (3 * h * a.num_layers)));
   return a;

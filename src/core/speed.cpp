@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gpuplan/memory.hpp"
+#include "gpuplan/model.hpp"
 
 namespace gpuplan {
 namespace {
@@ -14,11 +15,6 @@ constexpr double kPeerLatencyS = 3e-6;
 constexpr double kPcieLatencyS = 10e-6;
 constexpr double kDefaultPcieBytesPerS = 32e9;  // PCIe 4.0 x16, one direction
 
-double attention_dims(const ModelArch& a) {  // d_qk + d_v per head
-  if (is_mla(a)) return a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim;
-  return 2.0 * a.head_dim;
-}
-
 double sliding_layers(const ModelArch& a) {
   if (a.sliding_window <= 0) return 0;
   if (a.global_every <= 0) return num_attention_layers(a);
@@ -27,7 +23,7 @@ double sliding_layers(const ModelArch& a) {
 
 // Attention FLOPs of one token attending to `context` earlier tokens, all layers (QK^T and AV).
 double attention_flops_per_token(const ModelArch& a, double context) {
-  const double per_kv = 2.0 * a.num_heads * attention_dims(a);
+  const double per_kv = 2.0 * a.num_heads * attention_head_dims(a);
   const double sliding = sliding_layers(a);
   const double global = num_attention_layers(a) - sliding;  // recurrent layers attend to nothing
   return per_kv * (global * context + sliding * std::min(context, a.sliding_window));
@@ -35,7 +31,7 @@ double attention_flops_per_token(const ModelArch& a, double context) {
 
 // Attention FLOPs of a causal prompt of `tokens` tokens: sum over positions of their KV length.
 double attention_flops_prompt(const ModelArch& a, double tokens) {
-  const double per_kv = 2.0 * a.num_heads * attention_dims(a);
+  const double per_kv = 2.0 * a.num_heads * attention_head_dims(a);
   const double sliding = sliding_layers(a);
   const double global = num_attention_layers(a) - sliding;
   const double full = tokens * (tokens + 1) / 2;

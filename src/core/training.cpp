@@ -5,6 +5,7 @@
 #include <map>
 
 #include "gpuplan/memory.hpp"
+#include "gpuplan/model.hpp"
 
 namespace gpuplan {
 namespace {
@@ -57,11 +58,6 @@ Link group_link(double stride, double size, double node, const Link& intra, cons
   return link;
 }
 
-double mlp_activation_width(const ModelArch& a) {
-  return is_moe(a) ? a.experts_per_token * a.moe_intermediate_size + a.shared_expert_intermediate_size
-                   : a.intermediate_size;
-}
-
 }  // namespace
 
 std::string to_string(const Layout& l) {
@@ -88,11 +84,10 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   m.hidden = a.hidden_size;
   m.layers = a.num_layers;
   m.heads = a.num_heads;
-  m.kv_heads = is_mla(a) ? a.num_heads : a.num_kv_heads;
+  m.kv_heads = attention_kv_heads(a);
   m.experts = a.num_experts;
   m.experts_per_token = a.experts_per_token;
-  m.kv_width = is_mla(a) ? a.num_heads * (a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim)
-                         : 2.0 * a.num_kv_heads * a.head_dim;
+  m.kv_width = attention_kv_width(a);
   const WeightBytes wb = weight_bytes_breakdown(a, base.precision);
   m.weights_bytes = wb.total;
   m.expert_fraction = wb.total > 0 ? wb.routed_experts / wb.total : 0;
@@ -106,8 +101,7 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   // Model FLOPs per token (Narayanan et al. 2021): 6 x matmul parameters (active experts, LM
   // head, no embedding gather) + 12 x layers x heads x head_dim x sequence for attention.
   const double matmul = p.active - p.vision - p.embedding + (a.tie_word_embeddings ? a.vocab_size * a.hidden_size : 0);
-  const double head_dims = is_mla(a) ? a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim : 2.0 * a.head_dim;
-  m.attention_fwd_flops_per_token = 2.0 * a.num_layers * a.num_heads * head_dims * job.seq;
+  m.attention_fwd_flops_per_token = 2.0 * a.num_layers * a.num_heads * attention_head_dims(a) * job.seq;
   const bool adapters = base.workload.mode == Mode::lora || base.workload.mode == Mode::qlora;
   // LoRA/QLoRA: no weight gradients for the frozen base (backward = 1x forward for inputs only).
   const double passes = adapters ? 4.0 : 6.0;
@@ -132,8 +126,8 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   // mask + softmax (read, write) and dropout (read, write, 1-byte mask) on heads x seq per token.
   const double gated = a.mlp == MlpKind::gated ? 3.0 : 2.0;
   m.elementwise_hidden_bytes = act_bytes * 11.0 * a.hidden_size;
-  m.elementwise_mlp_bytes = act_bytes * gated * mlp_activation_width(a);
-  m.mlp_width = mlp_activation_width(a);
+  m.elementwise_mlp_bytes = act_bytes * gated * active_mlp_width(a);
+  m.mlp_width = active_mlp_width(a);
   m.seq = job.seq;
   m.elementwise_scores_bytes = job.fused_attention ? 0 : act_bytes * 4.5 * a.num_heads * job.seq;
   return m;

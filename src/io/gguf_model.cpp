@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gpuplan/io/gguf.hpp"
+#include "gpuplan/model.hpp"
 #include "gpuplan/precision.hpp"
 
 namespace gpuplan::io {
@@ -183,7 +184,7 @@ void ssm_fields(const Meta& m, const Table& t, ModelArch& a) {
   a.ssm_dt_norms = t.has(block(first) + "ssm_dt_norm.weight");
   if (a.attention_every > 0) {
     const std::string q = block(a.attention_offset) + "attn_q.weight";
-    a.attn_output_gate = a.num_heads > 0 && t.dim(q, 1) == 2 * a.num_heads * a.head_dim;
+    a.attn_output_gate = a.num_heads > 0 && t.dim(q, 1) == 2 * attention_q_width(a);  // q and its gate
     if (a.num_kv_heads <= 0 || a.num_kv_heads > a.num_heads) {
       a.num_kv_heads = t.dim(block(a.attention_offset) + "attn_k.weight", 1) / std::max(1.0, a.head_dim);
     }
