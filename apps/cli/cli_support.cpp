@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "bind.hpp"
+#include "gpuplan/io/json_dump.hpp"
 
 namespace gpuplan::cli {
 
@@ -32,7 +33,7 @@ void write_out(const std::string& text) {
 }
 
 void write_json(const nlohmann::ordered_json& doc) {
-  write_out(doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  write_out(io::dump_json(doc) + "\n");
 }
 
 }  // namespace gpuplan::cli

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/memory.hpp"
 #include "gpuplan/sources/model_source.hpp"
 #include "gpuplan/units.hpp"
@@ -234,7 +235,7 @@ std::string json_report(const sources::LoadedModel& m) {
   }
   j["precision"] = m.precision;
   j["warnings"] = m.warnings;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 }  // namespace

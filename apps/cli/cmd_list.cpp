@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/names.hpp"
 #include "gpuplan/precision.hpp"
 #include "gpuplan/units.hpp"
@@ -60,7 +61,7 @@ std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& glob
                       {"as_of", m.as_of}});
     }
     if (*json) {
-      print(ordered_json{{"models", list}}.dump(2) + "\n");
+      print(io::dump_json(ordered_json{{"schema", "gpuplan-models/2"}, {"models", list}}) + "\n");
     } else {
       print(out + fmt::format("{} models. Use an id or alias with 'gpuplan fit'.\n", shown));
     }
@@ -126,7 +127,7 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
                       {"provenance", prov}});
     }
     if (*json) {
-      print(ordered_json{{"as_of", catalog.value().gpus_as_of}, {"gpus", list}}.dump(2) + "\n");
+      print(io::dump_json(ordered_json{{"schema", "gpuplan-gpus/2"}, {"as_of", catalog.value().gpus_as_of}, {"gpus", list}}) + "\n");
     } else {
       print(out + fmt::format("{} accelerators (dense FLOPS, no sparsity; prices as of {}; sources: --json).\n", shown,
                               catalog.value().gpus_as_of));
@@ -150,7 +151,7 @@ std::function<int()> add_quants_command(CLI::App& app) {
                       {"quality", p.quality}});
     }
     if (*json) {
-      print(ordered_json{{"precisions", list}}.dump(2) + "\n");
+      print(io::dump_json(ordered_json{{"schema", "gpuplan-quants/2"}, {"precisions", list}}) + "\n");
     } else {
       print(out +
             "bits/w: storage of linear weights incl. scales; GGUF mixes give some tensors more bits "

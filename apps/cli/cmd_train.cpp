@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/names.hpp"
 #include "gpuplan/plan.hpp"
 #include "gpuplan/training.hpp"
@@ -361,7 +362,7 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
         out["train"]["days_at_moe_median"] = est.wall_s * moe_median / 86400.0;
         out["train"]["cost_usd_at_moe_median"] = cost * moe_median;
       }
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n", io::dump_json(out).c_str());
       return 0;
     }
     std::string t;

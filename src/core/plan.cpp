@@ -139,7 +139,7 @@ void set_batch(Scenario& s, double batch) {
 
 bool tensor_parallel_divides(const ModelArch& a, double tp) {
   if (tp <= 1) return true;
-  const double kv = a.num_kv_heads > 0 ? a.num_kv_heads : a.num_heads;
+  const double kv = attention_kv_heads(a) > 0 ? attention_kv_heads(a) : a.num_heads;
   const bool kv_ok = std::fmod(kv, tp) == 0 || std::fmod(tp, kv) == 0;  // KV heads replicated past their count
   return kv_ok && (a.num_heads <= 0 || std::fmod(a.num_heads, tp) == 0);
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/units.hpp"
 
 namespace gpuplan::io {
@@ -199,7 +200,7 @@ std::string cost_json(const CostReport& r) {
         {"verdict_compares_with", "rent on demand, on all month"}}},
       {"prices", price_sources(r.request, b)},
       {"sweep", sweep}};
-  return out.dump(2, ' ', false, ordered_json::error_handler_t::replace);
+  return dump_json(out);
 }
 
 std::string cost_csv(const CostReport& r) {
@@ -256,7 +257,7 @@ std::string cost_job_json(const CostJobReport& r) {
                               {"purchase_usd_per_gpu", r.prices.purchase_usd_per_gpu},
                               {"power_usd_per_kwh", r.prices.power_usd_per_kwh},
                               {"years", r.prices.years}}}};
-  return out.dump(2, ' ', false, ordered_json::error_handler_t::replace);
+  return dump_json(out);
 }
 
 }  // namespace gpuplan::io
