@@ -240,3 +240,45 @@ TEST_F(ApiFixture, SpeedAndFitAgreeOnMemory) {
 
 }  // namespace
 }  // namespace gpuplan
+
+namespace gpuplan {
+namespace {
+
+// Every layout train can print parses back to itself (the search's layouts and random ones).
+TEST(ApiLayout, ParseOfPrintIsIdentity) {
+  unsigned seed = 12345;
+  auto next = [&seed](int n) {
+    seed = seed * 1103515245u + 12345u;
+    return static_cast<int>((seed >> 16) % static_cast<unsigned>(n));
+  };
+  for (int i = 0; i < 2000; ++i) {
+    Layout l;
+    l.tp = 1 << next(4);
+    l.pp = 1 + next(16);
+    l.dp = 1 + next(64);
+    l.cp = 1 << next(3);
+    l.ep = 1 << next(4);
+    l.vpp = 1 + next(4);
+    l.zero = next(4);
+    l.micro_batch = 1 + next(8);
+    l.recompute = static_cast<Recompute>(next(3));
+    l.sequence_parallel = l.tp > 1 ? next(2) == 0 : true;
+    auto back = api::parse_layout(to_string(l));
+    ASSERT_TRUE(back) << to_string(l) << ": " << back.error().message;
+    EXPECT_EQ(to_string(back.value()), to_string(l));
+    const Layout& b = back.value();
+    EXPECT_EQ(b.tp, l.tp);
+    EXPECT_EQ(b.zero, l.zero);
+    EXPECT_EQ(b.sequence_parallel, l.sequence_parallel);
+    EXPECT_EQ(b.recompute, l.recompute);
+    EXPECT_EQ(b.micro_batch, l.micro_batch);
+  }
+  EXPECT_FALSE(api::parse_layout("tp=2,zero=abc"));
+  EXPECT_FALSE(api::parse_layout("tp=2,zero=4"));
+  EXPECT_FALSE(api::parse_layout("tp=0"));
+  EXPECT_FALSE(api::parse_layout("sp=maybe"));
+  EXPECT_FALSE(api::parse_layout(std::string(600, 't')));
+}
+
+}  // namespace
+}  // namespace gpuplan

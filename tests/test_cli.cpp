@@ -244,7 +244,7 @@ TEST(CliTrain, IssueExamplesAndJson) {
   }
   const CliRun r =
       run("train llama-3.1-405b --tokens 15.6T --gpu h100-sxm --layout tp=8,cp=1,pp=16,dp=64,vpp=4 --seq 8192 "
-          "--global-batch 16M --recompute full --zero 2 --network roce-400 --json");
+          "--global-batch-tokens 16M --recompute full --zero 2 --network roce-400 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* k :
@@ -320,6 +320,45 @@ TEST(CliTrain, Fp8GemmsAreFasterAndNeedFp8TensorCores) {
   EXPECT_NE(a100.err.find("FP8"), std::string::npos) << a100.err;
 }
 
+TEST(CliTrain, InfeasibleSearchIsAResultWithExitOne) {
+  const CliRun r = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --deadline 1h --max-gpus 8 --json");
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["found"].get<bool>());
+  EXPECT_EQ(j["error"]["code"], "infeasible");
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("deadline"), std::string::npos);
+  const CliRun text = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --deadline 1h --max-gpus 8");
+  EXPECT_EQ(text.status, 1);
+  EXPECT_NE(text.out.find("No layout meets"), std::string::npos) << text.out;
+}
+
+TEST(CliTrain, APrintedLayoutIsAcceptedBack) {
+  const CliRun searched = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus 64 --json");
+  ASSERT_EQ(searched.status, 0) << searched.err;
+  const auto a = nlohmann::json::parse(searched.out);
+  const std::string layout = a["layout"]["text"].get<std::string>();
+  const CliRun again = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --layout " + layout + " --json");
+  ASSERT_EQ(again.status, 0) << again.err;
+  const auto b = nlohmann::json::parse(again.out);
+  EXPECT_EQ(b["layout"]["text"], a["layout"]["text"]);
+  EXPECT_DOUBLE_EQ(b["train"]["step_s"].get<double>(), a["train"]["step_s"].get<double>());
+  const CliRun sp_off = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --layout tp=2,pp=1,dp=4,sp=off --json");
+  ASSERT_EQ(sp_off.status, 0) << sp_off.err;
+  EXPECT_FALSE(nlohmann::json::parse(sp_off.out)["layout"]["sequence_parallel"].get<bool>());
+}
+
+TEST(CliTrain, GlobalBatchIsSequences) {
+  const auto seqs = [&](const std::string& extra) {
+    const CliRun r = run("train llama-3.1-8b --tokens 100B --gpu h100-sxm --gpus 8 --seq 8192 --json " + extra);
+    EXPECT_EQ(r.status, 0) << extra << "\n" << r.err;
+    return nlohmann::json::parse(r.out)["train"]["global_batch_seqs"].get<double>();
+  };
+  EXPECT_EQ(seqs("--global-batch 256"), 256);
+  EXPECT_EQ(seqs("--global-batch-tokens 4M"), 512);
+  EXPECT_EQ(seqs(""), 512);  // default 4M tokens
+  EXPECT_EQ(run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --global-batch 4M --global-batch-tokens 4M").status, 2);
+}
+
 TEST(CliTrain, BadInput) {
   struct Case {
     const char* args;
@@ -331,10 +370,14 @@ TEST(CliTrain, BadInput) {
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --layout tq=2", "did you mean"},
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus 16 --layout tp=8,pp=1,dp=1", "--gpus says"},
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --network infiniband", "--network"},
-      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --deadline 1h --max-gpus 8", "no layout meets"},
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --method inference", "--method"},
       {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --framework deepspeed", "--framework"},
       {"train llama-3.1-8b --tokens=-1T --gpu h100-sxm", "positive"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --zero abc", "--zero"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --zero 4", "--zero"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --micro-batch 0", "--micro-batch"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus-per-node x", "--gpus-per-node"},
+      {"train llama-3.1-8b --tokens 1T --gpu h100-sxm --deadline 30", "unit"},
   };
   for (const auto& c : cases) {
     const CliRun r = run(c.args);

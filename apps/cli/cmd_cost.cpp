@@ -1,8 +1,5 @@
 // gpuplan cost: API vs rented vs owned GPUs for a serving workload, or rent vs own for a job.
 // The replica is the plan's (api::run_cost): the same memory, speed and fleet rules as `plan`.
-#include <fstream>
-#include <sstream>
-
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
@@ -14,13 +11,9 @@ namespace gpuplan::cli {
 namespace {
 
 Result<bool> load_prices(const std::string& path, Catalog& catalog) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::invalid_argument, "cannot open '" + path + "'");
-  std::string text(io::kMaxCatalogBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > io::kMaxCatalogBytes) return make_error(ErrorCode::invalid_argument, "'" + path + "' is too large");
-  auto ok = io::parse_prices_json(text, catalog);
+  auto text = read_bounded_file(path, io::kMaxCatalogBytes);
+  if (!text) return text.error();
+  auto ok = io::parse_prices_json(text.value(), catalog);
   if (!ok) return make_error(ok.error().code, path + ": " + ok.error().message);
   return true;
 }

@@ -6,9 +6,6 @@
 
 namespace gpuplan::cli {
 
-struct FitOptions;
-// Options every estimate takes: model, GPU, precision, KV type, overhead, --json.
-void add_model_options(CLI::App* cmd, FitOptions& options);
 
 struct GlobalOptions {
   std::string models_file;

@@ -9,8 +9,6 @@
 #include "resolve.hpp"
 
 namespace gpuplan::api {
-namespace {
-
 Result<Optimizer> parse_optimizer(const std::string& text) {
   const std::string k = canonical_name(text);
   if (k == "adamw" || k == "adam") return Optimizer::adamw;
@@ -23,6 +21,8 @@ Result<Optimizer> parse_optimizer(const std::string& text) {
                     "unknown optimizer '" + text + "'" +
                         suggestion_suffix(text, {"adamw", "adamw-8bit", "sgd", "sgd-momentum", "adafactor", "lion"}));
 }
+
+namespace {
 
 // Training knobs of fit: refused in inference, validated otherwise.
 Result<bool> apply_training_knobs(const FitRequest& q, Workload& w) {

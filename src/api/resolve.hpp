@@ -25,6 +25,7 @@ bool has_engine_options(const EngineArgs& args);
 
 Result<Mode> parse_mode(const std::string& text);
 Result<Recompute> parse_recompute(const std::string& text);
+Result<Optimizer> parse_optimizer(const std::string& text);
 
 void add_warning(Resolved& r, std::string text);
 

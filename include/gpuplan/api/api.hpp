@@ -10,6 +10,7 @@
 #include "gpuplan/catalog.hpp"
 #include "gpuplan/cost.hpp"
 #include "gpuplan/estimate.hpp"
+#include "gpuplan/io/train_report.hpp"
 #include "gpuplan/plan.hpp"
 #include "gpuplan/result.hpp"
 #include "gpuplan/scenario.hpp"
@@ -83,6 +84,11 @@ struct CostResponse {
   std::size_t cards_priced = 0;
 };
 
+struct TrainResponse {
+  Resolved resolved;
+  io::TrainReport report;  // report.found false: no layout meets the limits (a result, not an error)
+};
+
 Result<Resolved> resolve_fit(const Context& ctx, const FitRequest& request);
 Result<FitResponse> run_fit(const Context& ctx, const FitRequest& request);
 Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& request);
@@ -92,6 +98,10 @@ Result<PlanRequest> resolve_plan(const Context& ctx, const PlanQuery& query, Res
 Result<PlanResponse> run_plan(const Context& ctx, const PlanQuery& query);
 Result<CostResponse> run_cost(const Context& ctx, const CostRequest& request);
 Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& request);
+
+// A layout as `train` prints it (tp=8,pp=2,dp=4,zero=1,sp=off,mb=1,recompute=full): parse(print(l)) == l.
+Result<Layout> parse_layout(std::string_view text);
+Result<TrainResponse> run_train(const Context& ctx, const TrainRequest& request);
 
 // One default runtime rule for every command: llama.cpp for GGUF types and Apple, vLLM otherwise.
 std::string default_runtime(const Gpu& gpu, const Precision& precision);
