@@ -342,3 +342,15 @@ TEST(CliTrain, BadInput) {
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
   }
 }
+
+// ---- what a new user hit ----
+
+TEST(Cli, TextSaysOneGpuOneReplicaOneRequest) {
+  const CliRun r = run("plan llama-3.1-8b --gpu h100-sxm --users 20 --pay rent --explain");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("1 replica x 1 GPU = 1 GPU,"), std::string::npos) << r.out;
+  for (const char* wrong : {" 1 GPUs", " 1 replicas", " 1 requests", " 1 users", "GPU(s)"}) {
+    EXPECT_EQ(r.out.find(wrong), std::string::npos) << wrong << "\n" << r.out;
+  }
+}
+
