@@ -345,6 +345,13 @@ TEST(CliTrain, BadInput) {
 
 // ---- what a new user hit ----
 
+TEST(Cli, VersionPrintsTheProjectVersion) {
+  const CliRun r = run("--version");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("gpuplan ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;
+}
+
 // Each "bigger card" and "split across N" suggestion, run as printed, fits; no format the card cannot run.
 TEST(Advice, FitSuggestionsFitWhenRunAsPrinted) {
   for (const std::string args :
