@@ -413,3 +413,15 @@ TEST(Cli, TextSaysOneGpuOneReplicaOneRequest) {
   }
 }
 
+TEST(Cli, SpeedOfAModelThatDoesNotFitLeadsWithTheVerdict) {
+  const CliRun r = run("speed llama-3.1-70b --gpu rtx-4090 --quant bf16");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("DOES NOT FIT", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("not meaningful"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("time per output token"), std::string::npos) << r.out;
+  const CliRun j = run("speed llama-3.1-70b --gpu rtx-4090 --quant bf16 --json");
+  ASSERT_EQ(j.status, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  EXPECT_FALSE(doc["fits"].get<bool>());
+  EXPECT_TRUE(doc["speed"].is_object());
+}
