@@ -117,7 +117,7 @@ std::string plan_table(const PlanReport& r) {
   }
   if (!p.pareto.empty()) {
     line("");
-    line("Pareto front (cost vs speed: nothing else is both cheaper and faster)");
+    line("Pareto front (cost vs speed: nothing else is both cheaper and faster; at equal cost, the higher precision or the faster)");
     t += header(q);
     std::size_t shown = 0;
     for (std::size_t i : p.pareto) {
