@@ -385,3 +385,86 @@ TEST(CliTrain, BadInput) {
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
   }
 }
+
+// ---- what a new user hit ----
+
+TEST(Cli, VersionPrintsTheProjectVersion) {
+  const CliRun r = run("--version");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("gpuplan ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;
+}
+
+// Each "bigger card" and "split across N" suggestion, run as printed, fits; no format the card cannot run.
+TEST(Advice, FitSuggestionsFitWhenRunAsPrinted) {
+  for (const std::string args :
+       {"llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --context 32k --batch 4",
+        "llama-3.1-8b --gpu rtx-4090 --mode full-finetune", "llama-3.1-70b --gpu a100-80gb --quant bf16",
+        "llama-3.1-70b --gpu rtx-3090 --quant bf16", "llama-3.1-8b --gpu t4 --context 128k",
+        "mistral-7b --gpu a100-40gb --mode full-finetune --seq 4096 --micro-batch 4",
+        "qwen2.5-14b --gpu rtx-3090 --quant bf16", "llama-3.1-8b --gpu t4 --quant bf16",
+        "llama-3.2-3b --gpu t4 --quant fp32 --context 64k"}) {
+    SCOPED_TRACE(args);
+    const CliRun r = run("fit " + args + " --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_FALSE(j["fits"].get<bool>());
+    int checked = 0;
+    for (const auto& s : j["suggestions"]) {
+      const std::string kind = s["kind"], value = s["value"], text = s["text"];
+      SCOPED_TRACE(text);
+      if (kind == "precision") {
+        const bool no_fp8 = args.find("a100") != std::string::npos || args.find("3090") != std::string::npos ||
+                            args.find("--gpu t4") != std::string::npos;
+        if (no_fp8) {
+          EXPECT_NE(value, "fp8");
+        }
+        if (args.find("--gpu t4") != std::string::npos) {
+          EXPECT_NE(value, "bf16");
+        }
+      }
+      if (kind != "bigger_gpu" && kind != "more_gpus") continue;
+      std::string again = "fit " + args;
+      if (kind == "bigger_gpu") {
+        const auto at = again.find("--gpu ");
+        const auto end = again.find(' ', at + 6);
+        again = again.substr(0, at) + "--gpu " + value + again.substr(end);
+      } else {
+        again += " --gpus " + value;
+      }
+      const auto with = text.find(" with --");
+      if (with != std::string::npos) {
+        const auto stop = text.find_first_of(";)", with);
+        again += ' ';
+        again += text.substr(with + 6, stop == std::string::npos ? std::string::npos : stop - with - 6);
+      }
+      const CliRun re = run(again + " --json");
+      ASSERT_EQ(re.status, 0) << again << "\n" << re.err;
+      EXPECT_TRUE(nlohmann::json::parse(re.out)["fits"].get<bool>()) << again;
+      ++checked;
+    }
+    EXPECT_GT(checked, 0) << "no hardware suggestion to check";
+  }
+}
+
+TEST(Cli, TextSaysOneGpuOneReplicaOneRequest) {
+  const CliRun r = run("plan llama-3.1-8b --gpu h100-sxm --users 20 --pay rent --explain");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("1 replica x 1 GPU = 1 GPU,"), std::string::npos) << r.out;
+  for (const char* wrong : {" 1 GPUs", " 1 replicas", " 1 requests", " 1 users", "GPU(s)"}) {
+    EXPECT_EQ(r.out.find(wrong), std::string::npos) << wrong << "\n" << r.out;
+  }
+}
+
+TEST(Cli, SpeedOfAModelThatDoesNotFitLeadsWithTheVerdict) {
+  const CliRun r = run("speed llama-3.1-70b --gpu rtx-4090 --quant bf16");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("DOES NOT FIT", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("not meaningful"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("time per output token"), std::string::npos) << r.out;
+  const CliRun j = run("speed llama-3.1-70b --gpu rtx-4090 --quant bf16 --json");
+  ASSERT_EQ(j.status, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  EXPECT_FALSE(doc["fits"].get<bool>());
+  EXPECT_TRUE(doc["speed"].is_object());
+}

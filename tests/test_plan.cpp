@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "gpuplan/plan.hpp"
 #include "plan_fixture.hpp"
@@ -313,4 +316,107 @@ TEST(PlanExplain, StepsCarryFormulasAndSources) {
   const auto train = explain(train_request("llama-3.1-8b", Mode::qlora, 50e6, 2),
                              make_plan(train_request("llama-3.1-8b", Mode::qlora, 50e6, 2)));
   EXPECT_GE(train.size(), 5u);
+}
+
+// ---- what a new user hit: tiers filtered out, fixes that change nothing, the best off the front ----
+
+namespace {
+
+PlanRequest pinned(const char* model, const char* gpu, double users, Ownership pay,
+                   std::vector<std::string> quants = {}) {
+  PlanRequest q = serve_request(model);
+  q.filters.gpus = {gpu};
+  q.serve.users = users;
+  q.ownership = pay;
+  q.filters.precisions = std::move(quants);
+  return q;
+}
+
+// The number after `prefix` in `text`, or -1 when `prefix` is absent.
+double number_after(const std::string& text, const std::string& prefix) {
+  const auto at = text.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + prefix.size(), nullptr);
+}
+
+}  // namespace
+
+TEST(PlanTiers, AFilteredOutTierSaysSoNotThatTheCatalogHasNone) {
+  const Plan p = make_plan(pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::cheaper, {"bf16"}));
+  ASSERT_TRUE(p.found);
+  for (Tier t : {Tier::consumer, Tier::workstation}) {
+    const TierChoice& c = p.by_tier[static_cast<int>(t)];
+    EXPECT_FALSE(c.found);
+    EXPECT_EQ(c.why_none.find("in the catalog"), std::string::npos) << c.why_none;
+    EXPECT_NE(c.why_none.find("filtered out (--gpu h100-sxm)"), std::string::npos) << c.why_none;
+  }
+  PlanRequest q = serve_request("llama-3.1-8b");
+  q.filters.tier = Tier::consumer;
+  const Plan by_tier = make_plan(q);
+  EXPECT_NE(by_tier.by_tier[static_cast<int>(Tier::datacenter)].why_none.find("filtered out (--tier consumer)"),
+            std::string::npos)
+      << by_tier.by_tier[static_cast<int>(Tier::datacenter)].why_none;
+}
+
+TEST(PlanFindings, NoFixRepeatsTheCurrentSettingAsksForZeroGpusOrALongerContext) {
+  for (const PlanRequest& q :
+       {pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::cheaper, {"bf16"}),
+        pinned("llama-3.1-70b", "h100-sxm", 120, Ownership::rent, {"bf16"}),
+        pinned("llama-3.1-8b", "rtx-4090", 30, Ownership::cheaper), pinned("qwen2.5-7b", "l40s", 40, Ownership::rent),
+        pinned("llama-3.1-70b", "a100-80gb", 40, Ownership::cheaper, {"bf16", "int8"})}) {
+    const Plan p = make_plan(q);
+    if (!p.found) continue;
+    const PlanCandidate& top = *p.top();
+    SCOPED_TRACE(q.model_id + " on " + q.filters.gpus.front() + ", " + std::to_string(q.serve.users) + " users");
+    for (const Finding& f : p.findings) {
+      SCOPED_TRACE(f.code + ": " + f.fix);
+      EXPECT_EQ(f.fix.find(" 0 GPU"), std::string::npos);
+      EXPECT_EQ(f.fix.find(" 0 request"), std::string::npos);
+      const double gpus = number_after(f.fix, "give each replica ");
+      if (gpus >= 0) EXPECT_GT(gpus, top.gpus);
+      const auto cap = f.fix.find("cap the context at ");
+      if (cap != std::string::npos) {
+        const std::string tok = f.fix.substr(cap + 19, f.fix.find(' ', cap + 19) - cap - 19);
+        const double ctx = std::strtod(tok.c_str(), nullptr) * (tok.back() == 'k' ? 1024 : 1);
+        EXPECT_GT(ctx, 0);
+        EXPECT_LT(ctx, q.serve.context);
+      }
+    }
+  }
+}
+
+TEST(PlanFindings, SizedForAverageContextFixesHoldEveryRequestAtFullLength) {
+  const PlanRequest q = pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::cheaper, {"bf16"});
+  const Plan p = make_plan(q);
+  ASSERT_TRUE(p.found);
+  ASSERT_TRUE(has_finding(p, "sized_for_average_context"));
+  for (const Finding& f : p.findings) {
+    if (f.code != "sized_for_average_context") continue;
+    const double gpus = number_after(f.fix, "give each replica ");
+    if (gpus < 0) continue;
+    PlanCandidate c = *p.top();
+    c.gpus = gpus;
+    Scenario s = candidate_scenario(q, c);
+    s.workload.context = q.serve.context;
+    set_batch(s, c.batch);
+    const Estimate e = estimate(s);
+    EXPECT_TRUE(e.fits && e.max_batch >= c.batch) << f.fix;
+  }
+}
+
+TEST(PlanProperties, TheBestIsOnThePrintedParetoFront) {
+  for (const PlanRequest& q :
+       {pinned("llama-3.1-8b", "h100-sxm", 20, Ownership::rent), pinned("llama-3.1-8b", "l40s", 16, Ownership::rent),
+        pinned("qwen2.5-7b", "a100-80gb", 16, Ownership::rent),
+        pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::rent), pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::own),
+        serve_request("llama-3.1-8b"), serve_request("mistral-7b")}) {
+    const Plan p = make_plan(q);
+    if (!p.found) continue;
+    SCOPED_TRACE(q.model_id + (q.filters.gpus.empty() ? "" : " on " + q.filters.gpus.front()));
+    ASSERT_FALSE(p.pareto.empty());
+    EXPECT_EQ(p.pareto.front(), p.best);
+    for (const auto& c : p.candidates) {
+      if (c.feasible) EXPECT_FALSE(dominates(c, *p.top())) << c.gpu->id << " " << c.precision.name;
+    }
+  }
 }

@@ -26,6 +26,10 @@ int run(int argc, char** argv) {
       "gpuplan — will it fit, how fast, on which hardware, at what cost.\n"
       "Memory estimates for LLM inference and training from the model's exact architecture."};
   app.require_subcommand(1);
+#ifndef GPUPLAN_VERSION
+#define GPUPLAN_VERSION "unknown"
+#endif
+  app.set_version_flag("--version", std::string("gpuplan ") + GPUPLAN_VERSION, "Print the version and exit");
   app.footer(
       "Examples:\n"
       "  gpuplan plan llama-3.1-70b --context 32k --users 20 --tpot 50ms   # what to run it on\n"

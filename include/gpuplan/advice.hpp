@@ -15,6 +15,11 @@ struct FitSuggestion {
   std::string value;  // the concrete setting (e.g. "q4_k_m", "24576", "rtx-a6000", "4")
 };
 
+// Every suggestion is checked: run as printed (--quant, --gpu, --gpus, ...) the scenario fits, and
+// no format is suggested that the card cannot run (fp8 without FP8 tensor cores, bf16 without BF16).
+// `current`: the card of the scenario; nullptr: every catalog card of its usable memory.
+std::vector<FitSuggestion> fit_suggestions(const Scenario& scenario, const Estimate& estimate,
+                                           const std::vector<Gpu>& gpus, const Gpu* current);
 std::vector<FitSuggestion> fit_suggestions(const Scenario& scenario, const Estimate& estimate,
                                            const std::vector<Gpu>& gpus);
 

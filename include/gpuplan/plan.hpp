@@ -169,7 +169,7 @@ struct Plan {
   bool found = false;
   std::size_t best = 0;
   TierChoice by_tier[3];
-  std::vector<std::size_t> pareto;  // feasible candidates not dominated on (cost, speed); cheapest first
+  std::vector<std::size_t> pareto;  // feasible candidates not dominated (see dominates); ranking order, best first
   double candidates_evaluated = 0;  // scenarios estimated (each estimate() / layout evaluation counts)
   double tokens_per_month = 0;      // serving demand used
   bool tokens_per_month_derived = false;
@@ -228,7 +228,8 @@ Plan make_plan(const PlanRequest& r);
 
 // Ranking order: feasible before infeasible, then cheaper, then higher precision, faster, fewer GPUs.
 bool ranks_before(const PlanCandidate& a, const PlanCandidate& b);
-// a dominates b: no worse on cost and speed, better on one.
+// a dominates b: no worse on cost (in cents) and speed, better on one; at equal cost a lower
+// precision never dominates a higher one (the ranking prefers it), so the best is never dominated.
 bool dominates(const PlanCandidate& a, const PlanCandidate& b);
 // Speed figure of the Pareto front: per-user decode tokens/s (serving), job tokens/s (training).
 double speed_figure(const PlanCandidate& c);

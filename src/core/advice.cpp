@@ -15,11 +15,42 @@ std::string fmt_int(double v) {
   return buf;
 }
 
+// The verdict `fit` prints for the scenario: the whole estimate, engine and all.
 bool fits(const Scenario& s) {
-  return estimate_memory(s).total_bytes <= s.gpu_memory_bytes;
+  return estimate(s).fits;
 }
 
-void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
+// A card runs a format: FP8 needs FP8 tensor cores, BF16 needs BF16 units (T4, V100 have neither).
+bool card_runs(const Gpu& g, const Precision& p) {
+  if (p.name == "fp8") return g.dense_flops.fp8 > 0;
+  if (p.name == "bf16") return g.dense_flops.bf16 > 0;
+  return true;
+}
+
+// The cards the scenario may be on: the one given, else every catalog card of its usable memory
+// (a format is suggested only when all of them run it).
+std::vector<const Gpu*> cards_of(const Scenario& s, const std::vector<Gpu>& gpus, const Gpu* current) {
+  if (current != nullptr) return {current};
+  std::vector<const Gpu*> out;
+  for (const auto& g : gpus) {
+    if (usable_memory_bytes(g) == s.gpu_memory_bytes) out.push_back(&g);
+  }
+  return out;
+}
+bool cards_run(const std::vector<const Gpu*>& cards, const Precision& p) {
+  return std::all_of(cards.begin(), cards.end(), [&p](const Gpu* g) { return card_runs(*g, p); });
+}
+
+// The scenario moved onto card `g`, as `fit --gpu <g>` resolves it.
+Scenario on_card(const Scenario& s, const Gpu& g) {
+  Scenario t = s;
+  t.gpu_memory_bytes = usable_memory_bytes(g);
+  t.unified_memory = s.engine_spec.family != EngineFamily::none && g.unified_memory;
+  t.engine.visible_bytes = 0;
+  return t;
+}
+
+void suggest_precision(const Scenario& s, const std::vector<const Gpu*>& cards, std::vector<FitSuggestion>& out) {
   if (s.workload.mode == Mode::inference) {
     // From most to least faithful: the first one that fits loses the least quality. Ordered by the
     // weights they give this model, since e.g. fp8 (16-bit embeddings) and q8_0 trade places by model.
@@ -28,7 +59,9 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
     std::vector<std::pair<double, Precision>> options;
     for (const char* name : ladder) {
       auto p = find_precision(name);
-      const double w = p ? weights_bytes(s.arch, p.value()) : current;
+      if (p && !cards_run(cards, p.value())) p = find_precision(p.value().name == "bf16" ? "fp16" : "");
+      if (!p) continue;
+      const double w = weights_bytes(s.arch, p.value());
       if (w < current) options.emplace_back(w, p.value());
     }
     std::stable_sort(options.begin(), options.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -64,18 +97,27 @@ void suggest_precision(const Scenario& s, std::vector<FitSuggestion>& out) {
   }
 }
 
+// The scenario with training memory savers on and the flags that turn them on.
+struct Savers {
+  Scenario scenario;
+  std::string flags;  // "--recompute full --optimizer adamw-8bit ..."; empty when none applies
+};
+
 // Training memory savers, applied cumulatively from the cheapest in speed to the dearest; the
 // first combination that fits is the suggestion. Returns the scenario with all of them applied.
-Scenario suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& out) {
-  Scenario t = s;
-  if (!is_training(s.workload.mode)) return t;
+Savers suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& out) {
+  Savers r{s, {}};
+  Scenario& t = r.scenario;
+  if (!is_training(s.workload.mode)) return r;
   std::string steps;
   std::string value;
-  auto step = [&](const char* text, const char* key) {
+  auto step = [&](const char* text, const char* key, const char* flag) {
     if (!steps.empty()) steps += " + ";
     steps += text;
     if (!value.empty()) value += ",";
     value += key;
+    if (!r.flags.empty()) r.flags += ' ';
+    r.flags += flag;
     if (fits(t)) {
       out.push_back({"training", "turn on " + steps, value});
       return true;
@@ -84,18 +126,18 @@ Scenario suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& o
   };
   if (t.workload.recompute != Recompute::full) {
     t.workload.recompute = Recompute::full;
-    if (step("full activation checkpointing (--recompute full)", "recompute=full")) return t;
+    if (step("full activation checkpointing (--recompute full)", "recompute=full", "--recompute full")) return r;
   }
   const bool full = s.workload.mode == Mode::full_finetune || s.workload.mode == Mode::pretrain;
   if (full && t.workload.optimizer == Optimizer::adamw) {
     t.workload.optimizer = Optimizer::adamw_8bit;
-    if (step("8-bit AdamW (--optimizer adamw-8bit)", "optimizer=adamw-8bit")) return t;
+    if (step("8-bit AdamW (--optimizer adamw-8bit)", "optimizer=adamw-8bit", "--optimizer adamw-8bit")) return r;
   }
   if (full && !t.workload.optimizer_offload) {
     t.workload.optimizer_offload = true;
-    if (step("optimizer states in CPU RAM (--offload-optimizer)", "offload-optimizer")) return t;
+    if (step("optimizer states in CPU RAM (--offload-optimizer)", "offload-optimizer", "--offload-optimizer")) return r;
   }
-  return t;
+  return r;
 }
 
 void suggest_sequence(const Scenario& s, const Estimate& e, std::vector<FitSuggestion>& out) {
@@ -117,44 +159,79 @@ void suggest_sequence(const Scenario& s, const Estimate& e, std::vector<FitSugge
   }
 }
 
-void suggest_hardware(const Scenario& s, const Estimate& e, const std::vector<Gpu>& gpus,
-                      std::vector<FitSuggestion>& out) {
+// The smallest card with more memory that runs the precision and on which the scenario fits.
+const Gpu* bigger_card(const Scenario& s, const std::vector<Gpu>& gpus) {
   const Gpu* best = nullptr;
   for (const auto& g : gpus) {
-    Scenario t = s;
-    t.gpu_memory_bytes = usable_memory_bytes(g);
+    if (!card_runs(g, s.precision) || (s.gpus > 1 && g.unified_memory)) continue;
+    const Scenario t = on_card(s, g);
     if (t.gpu_memory_bytes <= s.gpu_memory_bytes || !fits(t)) continue;
     const bool smaller = best == nullptr || g.memory_bytes < best->memory_bytes ||
                          (g.memory_bytes == best->memory_bytes && g.launch_price_usd > 0 &&
                           (best->launch_price_usd == 0 || g.launch_price_usd < best->launch_price_usd));
     if (smaller) best = &g;
   }
-  if (best) {
-    out.push_back(
-        {"bigger_gpu",
-         "a card with more memory: " + best->id + " (" + format_gib(best->memory_bytes) + ") is the smallest that fits",
-         best->id});
+  return best;
+}
+
+// The fewest cards of this kind, from the ideal even split up, on which the scenario fits; 0 if none.
+double cards_needed(const Scenario& s, const Estimate& e) {
+  if (e.min_gpus <= 0 || s.unified_memory) return 0;
+  const double first = std::max(e.min_gpus, s.gpus + 1);
+  for (double n = first; n <= first + 64; ++n) {
+    Scenario t = s;
+    t.gpus = n;
+    if (t.engine_spec.family != EngineFamily::none) t.engine.tp = n;
+    if (fits(t)) return n;
   }
-  if (e.min_gpus > s.gpus && e.min_gpus > 0) {
+  return 0;
+}
+
+void suggest_hardware(const Scenario& s, const Savers& savers, const std::vector<Gpu>& gpus,
+                      std::vector<FitSuggestion>& out) {
+  // As asked first; for training, else with the memory savers on, naming their flags.
+  std::string with;
+  const Gpu* best = bigger_card(s, gpus);
+  if (best == nullptr && !savers.flags.empty()) {
+    best = bigger_card(savers.scenario, gpus);
+    with = " with " + savers.flags;
+  }
+  if (best) {
+    out.push_back({"bigger_gpu",
+                   "a card with more memory: " + best->id + " (" + format_gib(best->memory_bytes) +
+                       ") is the smallest that fits" + with,
+                   best->id});
+  }
+  with.clear();
+  double n = cards_needed(s, estimate(s));
+  if (n <= 0 && !savers.flags.empty()) {
+    n = cards_needed(savers.scenario, estimate(savers.scenario));
+    with = " with " + savers.flags;
+  }
+  if (n > s.gpus) {
     out.push_back({"more_gpus",
-                   "split across " + fmt_int(e.min_gpus) +
-                       " of these cards (weights and KV sharded evenly; "
+                   "split across " + fmt_int(n) +
+                       " of these cards (--gpus " + fmt_int(n) + with + "; weights and KV sharded evenly; "
                        "layouts and interconnect cost are estimated separately)",
-                   fmt_int(e.min_gpus)});
+                   fmt_int(n)});
   }
 }
 
 }  // namespace
 
-std::vector<FitSuggestion> fit_suggestions(const Scenario& s, const Estimate& e, const std::vector<Gpu>& gpus) {
+std::vector<FitSuggestion> fit_suggestions(const Scenario& s, const Estimate& e, const std::vector<Gpu>& gpus,
+                                           const Gpu* current) {
   std::vector<FitSuggestion> out;
   if (e.fits) return out;
-  suggest_precision(s, out);
-  const Scenario saver = suggest_training_knobs(s, out);
+  suggest_precision(s, cards_of(s, gpus, current), out);
+  const Savers savers = suggest_training_knobs(s, out);
   suggest_sequence(s, e, out);
-  // Hardware: for training, with the memory savers on (activations per card do not shrink with more cards).
-  suggest_hardware(saver, is_training(s.workload.mode) ? estimate(saver) : e, gpus, out);
+  suggest_hardware(s, savers, gpus, out);
   return out;
+}
+
+std::vector<FitSuggestion> fit_suggestions(const Scenario& s, const Estimate& e, const std::vector<Gpu>& gpus) {
+  return fit_suggestions(s, e, gpus, nullptr);
 }
 
 }  // namespace gpuplan

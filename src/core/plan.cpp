@@ -522,9 +522,14 @@ bool ranks_before(const PlanCandidate& a, const PlanCandidate& b) {
 }
 
 bool dominates(const PlanCandidate& a, const PlanCandidate& b) {
-  const double ca = a.rank_usd(), cb = b.rank_usd();
+  // Cost in cents, as the ranking; at equal cost the ranking prefers the higher precision, so a
+  // lower precision does not dominate a higher one there (the best is never dominated).
+  const double ca = std::round(a.rank_usd() * 100), cb = std::round(b.rank_usd() * 100);
   const double sa = speed_figure(a), sb = speed_figure(b);
-  return ca <= cb && sa >= sb && (ca < cb || sa > sb);
+  const double ba = a.precision.linear_bits, bb = b.precision.linear_bits;
+  if (ca > cb || sa < sb) return false;
+  if (ca < cb) return true;
+  return ba >= bb && (sa > sb || ba > bb);
 }
 
 namespace {
@@ -576,8 +581,26 @@ std::string reason_key(const std::string& reason) {
   return reason.substr(0, std::min(colon, paren));
 }
 
-std::string tier_why_none(const std::vector<PlanCandidate>& cs, Tier tier, bool in_search) {
-  if (!in_search) return std::string("no ") + to_string(tier) + " GPU in the search (filtered out)";
+// Why a tier has no choice: the catalog has none of its cards, the filters dropped them all, or
+// the commonest rejection of its candidates.
+std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs, Tier tier) {
+  const auto& gpus = r.catalog->gpus;
+  const auto of_tier = [tier](const Gpu& g) { return g.tier == tier; };
+  if (std::none_of(gpus.begin(), gpus.end(), of_tier)) {
+    return std::string("no ") + to_string(tier) + " GPU in the catalog";
+  }
+  const bool searched = std::any_of(gpus.begin(), gpus.end(),
+                                    [&](const Gpu& g) { return of_tier(g) && tier_allowed(r, g); });
+  if (!searched) {
+    std::string by;
+    if (r.filters.tier && *r.filters.tier != tier) by = std::string("--tier ") + to_string(*r.filters.tier);
+    if (!r.filters.gpus.empty()) {
+      std::string list;
+      for (const auto& id : r.filters.gpus) list += (list.empty() ? "" : ",") + id;
+      by += (by.empty() ? "" : ", ") + std::string("--gpu ") + list;
+    }
+    return "filtered out (" + by + ")";
+  }
   std::map<std::string, std::pair<double, std::string>> reasons;
   for (const auto& c : cs) {
     if (c.gpu->tier != tier || c.feasible) continue;
@@ -585,7 +608,7 @@ std::string tier_why_none(const std::vector<PlanCandidate>& cs, Tier tier, bool 
     slot.first += 1;
     if (slot.second.empty()) slot.second = c.gpu->id + " x" + num(c.gpus, 0) + " " + c.precision.name + ": " + c.reason;
   }
-  if (reasons.empty()) return std::string("no ") + to_string(tier) + " GPU in the catalog";
+  if (reasons.empty()) return std::string("no ") + to_string(tier) + " candidate evaluated";
   // Prefer the reasons that say what is missing (speed, price, fleet size) over "does not fit".
   const std::pair<const std::string, std::pair<double, std::string>>* best = nullptr;
   for (const auto& kv : reasons) {
@@ -598,22 +621,18 @@ std::string tier_why_none(const std::vector<PlanCandidate>& cs, Tier tier, bool 
   return best->first + " (" + num(best->second.first, 0) + " candidates; e.g. " + best->second.second + ")";
 }
 
+// The candidates no other feasible candidate dominates, in ranking order (cheapest first, so the
+// best leads whenever one is found).
 std::vector<std::size_t> pareto_front(const std::vector<PlanCandidate>& cs) {
   std::vector<std::size_t> idx;
   for (std::size_t i = 0; i < cs.size(); ++i) {
     if (cs[i].feasible) idx.push_back(i);
   }
-  std::stable_sort(idx.begin(), idx.end(), [&cs](std::size_t a, std::size_t b) {
-    if (cs[a].rank_usd() != cs[b].rank_usd()) return cs[a].rank_usd() < cs[b].rank_usd();
-    return speed_figure(cs[a]) > speed_figure(cs[b]);
-  });
   std::vector<std::size_t> front;
-  double best_speed = -1;
   for (std::size_t i : idx) {
-    if (speed_figure(cs[i]) > best_speed) {
-      front.push_back(i);
-      best_speed = speed_figure(cs[i]);
-    }
+    const bool dominated =
+        std::any_of(idx.begin(), idx.end(), [&](std::size_t j) { return j != i && dominates(cs[j], cs[i]); });
+    if (!dominated) front.push_back(i);
   }
   return front;
 }
@@ -632,11 +651,11 @@ std::string gives_up(const PlanCandidate& top, const PlanCandidate& low, std::st
     add(num(low.wall_s / 3600, 1) + " h instead of " + num(top.wall_s / 3600, 1) + " h");
   }
   if (low.batch < top.batch && low.monthly_usd > 0) {
-    add(num(low.batch, 0) + " requests per replica instead of " + num(top.batch, 0) + " (" + num(low.replicas, 0) +
-        (low.replicas == 1 ? " replica)" : " replicas)"));
+    add(count_of(low.batch, "request") + " per replica instead of " + num(top.batch, 0) + " (" +
+        count_of(low.replicas, "replica") + ")");
     how += how.empty() ? "batching" : ", batching";
   }
-  if (low.fleet_gpus > top.fleet_gpus) add(num(low.fleet_gpus, 0) + " GPUs instead of " + num(top.fleet_gpus, 0));
+  if (low.fleet_gpus > top.fleet_gpus) add(count_of(low.fleet_gpus, "GPU") + " instead of " + num(top.fleet_gpus, 0));
   const double dc = low.rank_usd() - top.rank_usd();
   const std::string unit = low.monthly_usd > 0 ? "/month" : " for the job";
   if (dc > 0.5) add(dollars(dc, 0) + unit + " more");
@@ -683,7 +702,7 @@ OneTierLower one_tier_lower(const PlanRequest& r, const Plan& plan, double& eval
       s = search(lr);
       evaluated += s.evaluated;
       if (!s.candidates.empty() && s.candidates.front().feasible) found = &s.candidates.front();
-      why = tier_why_none(s.candidates, low.tier, true);
+      why = tier_why_none(lr, s.candidates, low.tier);
     }
     if (found == nullptr) {
       if (low.why_none.empty()) low.why_none = why;
@@ -739,8 +758,7 @@ Plan make_plan(const PlanRequest& r) {
         break;
       }
     }
-    const bool in_search = !r.filters.tier || *r.filters.tier == choice.tier;
-    if (!choice.found) choice.why_none = tier_why_none(plan.candidates, choice.tier, in_search);
+    if (!choice.found) choice.why_none = tier_why_none(r, plan.candidates, choice.tier);
   }
   plan.pareto = pareto_front(plan.candidates);
   plan.lower = one_tier_lower(r, plan, plan.candidates_evaluated);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "gpuplan/plan.hpp"
 #include "gpuplan/units.hpp"
@@ -31,24 +33,70 @@ struct Ctx {
   [[nodiscard]] bool serve() const { return r.kind == PlanKind::serve; }
 };
 
+// The scenario of the top choice with `batch` requests at `context` tokens each, on `gpus` cards.
+Scenario at_full_length(const Ctx& x, double context, double gpus) {
+  PlanCandidate c = x.top;
+  c.gpus = gpus;
+  Scenario s = candidate_scenario(x.r, c);
+  s.with_speed = false;
+  s.workload.context = context;
+  set_batch(s, x.top.batch);
+  return s;
+}
+bool holds_all(const Ctx& x, double context, double gpus) {
+  const Estimate e = estimate(at_full_length(x, context, gpus));
+  return e.fits && e.max_batch >= x.top.batch;
+}
+
+// The longest context below the asked one at which every request of the replica fits at once,
+// rounded down to 1k tokens when that long; 0 when none does.
+double context_holding_all(const Ctx& x) {
+  const double asked = x.r.serve.context;
+  const double c = largest_fitting(asked - 1, [&](double ctx) { return holds_all(x, ctx, x.top.gpus); });
+  return c >= 2048 ? std::floor(c / 1024) * 1024 : c;
+}
+
+// The fewest GPUs per replica, more than now, that hold every request at the full context under
+// the same split and the search's rules (counts the search tries, TP within a node dividing the
+// heads); 0 when none within --max-gpus does.
+double gpus_holding_all(const Ctx& x) {
+  if (x.top.gpu->unified_memory) return 0;
+  for (double n : gpu_counts(x.r.gpus_per_node, x.r.filters.max_gpus)) {
+    if (n <= x.top.gpus) continue;
+    if (x.top.split == Split::tensor && (n > x.r.gpus_per_node || !tensor_parallel_divides(x.r.base.arch, n))) continue;
+    if (holds_all(x, x.r.serve.context, n)) return n;
+  }
+  return 0;
+}
+
 // Requests of the average length fit side by side; requests at the longest context do not.
 Maybe sized_for_average_context(const Ctx& x) {
   if (!x.serve()) return {};
   const double average = x.r.serve.prompt_tokens + x.r.serve.output_tokens;
   if (x.r.serve.context <= average || x.top.batch <= 1) return {};
-  Scenario s = candidate_scenario(x.r, x.top);
-  s.with_speed = false;
-  s.workload.context = x.r.serve.context;
-  set_batch(s, x.top.batch);
-  const Estimate e = estimate(s);
+  const Estimate e = estimate(at_full_length(x, x.r.serve.context, x.top.gpus));
   if (e.fits && e.max_batch >= x.top.batch) return {};
-  return Finding{
-      "warning", "sized_for_average_context",
-      "memory holds " + num(x.top.batch, 0) + " requests of " + num(average, 0) + " tokens per replica but only " +
-          num(e.max_batch, 0) + " at the " + format_tokens(x.r.serve.context) +
-          " context: long requests arriving together queue or get preempted",
-      "cap the context at " + format_tokens(x.top.max_context) + " tokens (max-model-len) for " + num(x.top.batch, 0) +
-          " users, or give each replica " + num(e.min_gpus, 0) + " GPUs to hold them all at full length"};
+  // Each fix is a setting that differs from the current one and holds them all.
+  std::vector<std::string> fixes;
+  if (const double ctx = context_holding_all(x); ctx >= 1 && ctx < x.r.serve.context) {
+    fixes.push_back("cap the context at " + format_tokens(ctx) + " tokens (max-model-len) for " +
+                    count_of(x.top.batch, "user"));
+  }
+  if (const double n = gpus_holding_all(x); n > x.top.gpus) {
+    fixes.push_back("give each replica " + count_of(n, "GPU") + " to hold them all at full length");
+  }
+  if (e.max_batch >= 1 && e.max_batch < x.top.batch) {
+    fixes.push_back("limit each replica to " + count_of(e.max_batch, "request") + " at once and add replicas");
+  }
+  std::string fix;
+  for (std::size_t i = 0; i < fixes.size(); ++i) fix += (i == 0 ? "" : i + 1 == fixes.size() ? ", or " : ", ") + fixes[i];
+  if (fix.empty()) fix = "expect long requests to queue at the peak";
+  return Finding{"warning", "sized_for_average_context",
+                 "memory holds " + count_of(x.top.batch, "request") + " of " + num(average, 0) +
+                     " tokens per replica but only " + num(e.max_batch, 0) + " at the " +
+                     format_tokens(x.r.serve.context) +
+                     " context: long requests arriving together queue or get preempted",
+                 fix};
 }
 
 // bf16 weights where an 8-bit format is near-lossless and cheaper or roomier.
@@ -67,7 +115,7 @@ Maybe full_precision_where_8bit_invisible(const Ctx& x) {
                  x.top.precision.name + " weights take " + format_gib(x.top.estimate.memory.weights_bytes) +
                      " per GPU; " + best->precision.name + " (" + best->precision.quality + ") takes " +
                      format_gib(best->estimate.memory.weights_bytes) + " and holds " +
-                     num(best->max_concurrency_memory, 0) + " requests per replica instead of " +
+                     count_of(best->max_concurrency_memory, "request") + " per replica instead of " +
                      num(x.top.max_concurrency_memory, 0),
                  "serve " + best->precision.name + ": " +
                      (cheaper ? cost_text(*best) + " instead of " + cost_text(x.top)
@@ -203,19 +251,19 @@ Maybe kv_cache_binding(const Ctx& x) {
                         x.top.replica.concurrency >= x.top.max_concurrency_memory);
   if (!binding) return {};
   std::string fix = "fewer tokens per request, or more memory per replica";
-  if (x.r.base.workload.kv_bytes > 1) {
+  if (x.r.base.workload.kv_bytes >= 2) {  // an 8-bit cache (q8_0, fp8) already is what this suggests
     PlanRequest fp8 = x.r;
     fp8.base.workload.kv_bytes = 1;
     fp8.base.workload.kv_dtype = "fp8";
     const PlanCandidate c = evaluate_serving(fp8, *x.top.gpu, x.top.gpus, x.top.precision, x.top.split);
     if (c.feasible) {
-      fix = "an fp8 KV cache (--kv-dtype fp8) holds " + num(c.max_concurrency_memory, 0) +
-            " requests per replica: " + num(c.replicas, 0) + " replicas, " + cost_text(c);
+      fix = "an fp8 KV cache (--kv-dtype fp8) holds " + count_of(c.max_concurrency_memory, "request") +
+            " per replica: " + count_of(c.replicas, "replica") + ", " + cost_text(c);
     }
   }
   return Finding{"info", "kv_cache_binding",
                  "the KV cache is the binding resource: " + format_gib(x.top.estimate.memory.kv_cache_bytes) +
-                     " per GPU for " + num(x.top.batch, 0) + " requests; memory holds " +
+                     " per GPU for " + count_of(x.top.batch, "request") + "; memory holds " +
                      num(x.top.max_concurrency_memory, 0) + " of the " + num(x.r.serve.users, 0) + " users per replica",
                  fix};
 }

@@ -45,7 +45,7 @@ void explain_memory(const PlanRequest& r, const PlanCandidate& c, const Scenario
   const double wb = scenario_weights_bytes(s);
   out.push_back({"Weights",
                  "sum over tensors of elements x bits/8 (" + c.precision.name + ": " + c.precision.description +
-                     "), split over " + num(c.gpus, 0) + " GPU(s)",
+                     "), split over " + count_of(c.gpus, "GPU"),
                  format_gib(wb) + " in all = " + num(wb * 8 / std::max(1.0, p.total), 2) + " bits/weight; " +
                      format_gib(c.estimate.memory.weights_bytes) + " per GPU",
                  "src/core/precision.cpp (block sizes from llama.cpp ggml-common.h; group scales per format)"});
@@ -97,8 +97,8 @@ void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate
                  "requests x (prompt + output) / (TTFT + output x TPOT)",
                  "max(ceil(" + num(r.serve.users, 0) + " / " + num(c.batch, 0) + "), ceil(" +
                      format_count(plan.tokens_per_month) + " / " + format_count(capacity * kHoursPerMonth * 3600) +
-                     ")) = " + num(c.replicas, 0) + " replicas x " + num(c.gpus, 0) +
-                     " GPUs = " + num(c.fleet_gpus, 0) + " GPUs; utilisation " + num(100 * c.utilization, 0) + "%",
+                     ")) = " + count_of(c.replicas, "replica") + " x " + count_of(c.gpus, "GPU") +
+                     " = " + count_of(c.fleet_gpus, "GPU") + "; utilisation " + num(100 * c.utilization, 0) + "%",
                  plan.tokens_per_month_derived
                      ? "tokens/month derived: users/2 in flight, each request TTFT + output x TPOT at the targets"
                      : "tokens/month as given"});
@@ -137,7 +137,7 @@ void explain_training(const PlanRequest& r, const PlanCandidate& c, std::vector<
   const TrainEstimate& e = c.train_estimate;
   const Gpu& g = *c.gpu;
   out.push_back({"Layout", "tensor x pipeline x data (x context) parallel = GPUs; ZeRO shards states over data ranks",
-                 c.layout + " on " + num(c.gpus, 0) + " GPUs",
+                 c.layout + " on " + count_of(c.gpus, "GPU"),
                  "search_layouts: every valid layout, cheapest kept (Narayanan et al. 2021; Rajbhandari et al. 2020)"});
   out.push_back(
       {"Step time",

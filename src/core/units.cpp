@@ -177,4 +177,13 @@ std::string format_tokens(double tokens) {
   return buf;
 }
 
+std::string count_of(double n, const std::string& noun) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f ", n);
+  std::string out = buf;  // appended, not `buf + noun`: GCC 12 warns falsely (-Wrestrict) on that
+  out += noun;
+  if (n != 1) out += 's';
+  return out;
+}
+
 }  // namespace gpuplan

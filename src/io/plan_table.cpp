@@ -44,9 +44,9 @@ std::string workload_line(const PlanReport& r) {
   if (q.kind == PlanKind::serve) {
     const ServeWorkload& w = q.serve;
     return fmt::format(
-        "serve {} users at the peak, {} + {} tokens per request (longest {}), TTFT <= {}, TPOT <= {}, {} "
+        "serve {} at the peak, {} + {} tokens per request (longest {}), TTFT <= {}, TPOT <= {}, {} "
         "tokens/month{}",
-        w.users, w.prompt_tokens, w.output_tokens, format_tokens(w.context),
+        count_of(w.users, "user"), w.prompt_tokens, w.output_tokens, format_tokens(w.context),
         w.ttft_target_s > 0 ? fmt::format("{:.2f} s", w.ttft_target_s) : std::string("-"),
         w.tpot_target_s > 0 ? fmt::format("{:.0f} ms", w.tpot_target_s * 1e3) : std::string("-"),
         format_count(r.plan.tokens_per_month), r.plan.tokens_per_month_derived ? " (derived: users/2 in flight)" : "");
@@ -83,9 +83,9 @@ std::string plan_table(const PlanReport& r) {
                      b->precision.name, b->precision.quality, b->layout, b->runtime));
     if (q.kind == PlanKind::serve) {
       line(fmt::format(
-          "           {} ({}): {} replica{} x {} GPU{} = {} GPU{}, {} users per replica, utilisation {:.0f}%", cost(*b),
-          b->cost_basis, b->replicas, b->replicas > 1 ? "s" : "", b->gpus, b->gpus > 1 ? "s" : "", b->fleet_gpus,
-          b->fleet_gpus > 1 ? "s" : "", b->batch, 100 * b->utilization));
+          "           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b), b->cost_basis,
+          count_of(b->replicas, "replica"), count_of(b->gpus, "GPU"), count_of(b->fleet_gpus, "GPU"),
+          count_of(b->batch, "user"), 100 * b->utilization));
       line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
       line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
                        format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
@@ -117,7 +117,7 @@ std::string plan_table(const PlanReport& r) {
   }
   if (!p.pareto.empty()) {
     line("");
-    line("Pareto front (cost vs speed: nothing else is both cheaper and faster)");
+    line("Pareto front (cost vs speed: nothing else is both cheaper and faster; at equal cost, the higher precision or the faster)");
     t += header(q);
     std::size_t shown = 0;
     for (std::size_t i : p.pareto) {

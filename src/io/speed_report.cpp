@@ -87,6 +87,11 @@ std::string speed_table(const SpeedReport& r) {
   const Scenario& s = r.fit.scenario;
   std::string out;
   auto line = [&](const std::string& text) { out += text + "\n"; };
+  // A scenario that does not fit does not run: the verdict leads and no speed is printed as if it ran.
+  if (!e.fits) {
+    line(verdict_line(r.fit));
+    line("");
+  }
   const std::string card = s.gpus > 1 ? fmt::format("{} x {}", s.gpus, r.fit.gpu.name) : r.fit.gpu.name;
   std::string params = format_count(e.params.total) + " params";
   if (e.params.active < e.params.total) params += ", " + format_count(e.params.active) + " active";
@@ -100,6 +105,12 @@ std::string speed_table(const SpeedReport& r) {
   line(fmt::format("Memory     {}", verdict_line(r.fit)));
   if (e.has_engine) out += engine_table(r.fit.scenario.engine_spec, e.engine);
   if (!e.has_speed) return out;
+  if (!e.fits) {
+    line("");
+    line("Speed      not meaningful: it does not fit, so it would not run; 'gpuplan fit' with the same options "
+         "lists what would make it fit (--json keeps the arithmetic under \"speed\", with \"fits\": false)");
+    return out;
+  }
   const Speed& sp = e.speed;
   line("");
   line(fmt::format("{:<30} {:>10} {:>10} {:>10}", "", "low", "expected", "high"));
@@ -118,7 +129,7 @@ std::string speed_table(const SpeedReport& r) {
   line(fmt::format("Decode is {}-bound: {:.1f} FLOP per byte read vs the card's balance of {:.0f} FLOP/byte{}.",
                    sp.bound, sp.arithmetic_intensity, sp.machine_balance,
                    r.compute_bound_concurrency > 0
-                       ? fmt::format("; compute binds from about {} concurrent sequences", r.compute_bound_concurrency)
+                       ? "; compute binds from about " + count_of(r.compute_bound_concurrency, "concurrent sequence")
                        : ""));
   if (s.speed.prompt_tokens > 0) line(fmt::format("Prefill is {}-bound.", sp.prefill_bound));
   if (sp.communication_s_per_token > 0) {
