@@ -17,6 +17,16 @@ struct ApiFixture : ::testing::Test {
     static const Catalog c = io::builtin_catalog().value();
     return c;
   }
+  // llama-3.1-70b on 2 x h100-sxm under vLLM at 1200 tokens per sequence: the trial's case.
+  static api::FitRequest vllm_70b_on_two_h100() {
+    api::FitRequest fit;
+    fit.model = "llama-3.1-70b";
+    fit.gpu = "h100-sxm";
+    fit.gpus = 2;
+    fit.context_tokens = 1200;
+    fit.runtime = "vllm";
+    return fit;
+  }
   static api::Context context() {
     api::Context ctx;
     ctx.catalog = &catalog();
@@ -123,12 +133,7 @@ TEST_F(ApiFixture, CostPlanAndFitAgreeOnTheReplica) {
 
   // fit --runtime vllm on 2 cards at the average request: the KV pool holds what the plan says.
   const PlanCandidate two = evaluate_serving(p.value().request, *cb.gpu, 2, cb.precision, Split::tensor);
-  api::FitRequest fit;
-  fit.model = "llama-3.1-70b";
-  fit.gpu = "h100-sxm";
-  fit.gpus = 2;
-  fit.context_tokens = 1200;
-  fit.runtime = "vllm";
+  api::FitRequest fit = vllm_70b_on_two_h100();
   auto f = api::run_fit(ctx, fit);
   ASSERT_TRUE(f) << f.error().message;
   EXPECT_EQ(f.value().estimate.max_batch, two.max_concurrency_memory);
@@ -150,12 +155,7 @@ TEST_F(ApiFixture, CostWithOnlyAUtilisationRunsOneReplicaAtItsCapacity) {
 }
 
 TEST_F(ApiFixture, EngineVerdictHonoursTheBatch) {
-  api::FitRequest fit;
-  fit.model = "llama-3.1-70b";
-  fit.gpu = "h100-sxm";
-  fit.gpus = 2;
-  fit.context_tokens = 1200;
-  fit.runtime = "vllm";
+  api::FitRequest fit = vllm_70b_on_two_h100();
   fit.batch = 65;
   auto f = api::run_fit(context(), fit);
   ASSERT_TRUE(f) << f.error().message;

@@ -108,7 +108,6 @@ Result<CostResponse> run_cost(const Context& ctx, const CostRequest& q) {
   r.utilization = q.utilization.value_or(-1);
   r.filters.max_gpus = q.gpus.value_or(defaults::kCostMaxGpusPerReplica);
   r.filters.max_fleet_gpus = 1e9;
-  if (!q.gpu) r.filters.tier = std::nullopt;
   if (r.api.offers == 0 && (!q.api_input_usd_per_million || !q.api_output_usd_per_million)) {
     return make_error(ErrorCode::invalid_argument,
                       "no API prices in the price book for this model; give --api-input-price and --api-output-price");

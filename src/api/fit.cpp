@@ -127,7 +127,7 @@ Result<FitResponse> run_fit(const Context& ctx, const FitRequest& q) {
   out.estimate = estimate(out.resolved.scenario);
   // The generic advice speaks of the generic model: with an engine, only when it does not fit.
   if (!(out.estimate.has_engine && out.estimate.fits)) {
-    out.suggestions = fit_suggestions(out.resolved.scenario, out.estimate, ctx.catalog->gpus);
+    out.suggestions = fit_suggestions(out.resolved.scenario, out.estimate, ctx.catalog->gpus, &out.resolved.gpu);
   }
   return out;
 }

@@ -22,10 +22,6 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-std::string whole(double v) {
-  return std::to_string(static_cast<long long>(std::llround(v)));
-}
-
 Result<Tier> parse_tier(const std::string& text) {
   const std::string k = canonical_name(text);
   if (k == "consumer") return Tier::consumer;
@@ -124,8 +120,8 @@ Result<ServeWorkload> resolve_serve(const ServeArgs& q, const ModelArch& arch) {
       q.output_tokens.value_or(std::max(1.0, std::min(defaults::kServeOutputTokens, std::floor(w.context * (1 - share)))));
   if (w.prompt_tokens + w.output_tokens > w.context) {
     if (q.context_tokens) {
-      return make_error(ErrorCode::conflict, "--prompt + --output (" + whole(w.prompt_tokens + w.output_tokens) +
-                                                 " tokens) exceed --context " + whole(w.context) +
+      return make_error(ErrorCode::conflict, "--prompt + --output (" + whole_text(w.prompt_tokens + w.output_tokens) +
+                                                 " tokens) exceed --context " + whole_text(w.context) +
                                                  ": the context is the longest request, prompt and output the average");
     }
     w.context = std::min(model_limit > 0 ? model_limit : 1e8, w.prompt_tokens + w.output_tokens);

@@ -28,5 +28,7 @@ Result<Recompute> parse_recompute(const std::string& text);
 Result<Optimizer> parse_optimizer(const std::string& text);
 
 void add_warning(Resolved& r, std::string text);
+// A whole number as plain digits ("32768"), for ids and messages.
+std::string whole_text(double value);
 
 }  // namespace gpuplan::api

@@ -10,10 +10,6 @@
 namespace gpuplan::api {
 namespace {
 
-std::string fmt_whole(double v) {
-  return std::to_string(static_cast<long long>(std::llround(v)));
-}
-
 Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sources::LoadedModel& source) {
   if (a.model && a.params) return make_error(ErrorCode::conflict, "give either a model name or --params, not both");
   if (!a.model && !a.params) {
@@ -22,7 +18,7 @@ Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sou
   }
   if (a.params) {
     const std::string size = format_count(*a.params);
-    r.model.id = "custom-" + fmt_whole(*a.params);
+    r.model.id = "custom-" + whole_text(*a.params);
     r.model.name = "Custom " + size + " (Llama-shaped)";
     r.model.arch = assumed_arch(*a.params);
     r.architecture_assumed = true;
@@ -101,6 +97,10 @@ Result<bool> resolve_precision(const ModelArgs& a, const sources::LoadedModel& s
 }
 
 }  // namespace
+
+std::string whole_text(double value) {
+  return std::to_string(static_cast<long long>(std::llround(value)));
+}
 
 void add_warning(Resolved& r, std::string text) {
   r.warnings.push_back(std::move(text));

@@ -20,10 +20,6 @@ Result<Split> parse_split(const std::string& text) {
 
 }  // namespace
 
-std::string default_runtime(const Gpu& gpu, const Precision& precision) {
-  return default_serving_runtime(gpu, precision);
-}
-
 Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   const double prompt = q.prompt_tokens.value_or(defaults::kSpeedPromptTokens);
   const double output = q.output_tokens.value_or(defaults::kSpeedOutputTokens);
@@ -38,7 +34,7 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   Resolved& r = out.resolved;
   Scenario& s = r.scenario;
   s.workload.batch = concurrency;
-  const std::string runtime_name = q.runtime.value_or(default_runtime(r.gpu, s.precision));
+  const std::string runtime_name = q.runtime.value_or(default_serving_runtime(r.gpu, s.precision));
   auto runtime = find_runtime(*ctx.catalog, runtime_name, r.gpu.vendor);
   if (!runtime) return runtime.error();
   s.runtime = runtime.value();

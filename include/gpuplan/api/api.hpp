@@ -103,7 +103,4 @@ Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& requ
 Result<Layout> parse_layout(std::string_view text);
 Result<TrainResponse> run_train(const Context& ctx, const TrainRequest& request);
 
-// One default runtime rule for every command: llama.cpp for GGUF types and Apple, vLLM otherwise.
-std::string default_runtime(const Gpu& gpu, const Precision& precision);
-
 }  // namespace gpuplan::api
