@@ -1,0 +1,36 @@
+// The shared vocabulary of every gpuplan-*/2 document: the same quantity has the same key path in
+// fit, speed, cost, plan, train, inspect and idle. Every writer builds its `model`, `gpu` and
+// parameter objects here, so a client reads `model.params.total` or `gpu.memory_bytes` the same way
+// from any document.
+//   model        {"id", "name", "params": {...}}      ids as the catalog spells them
+//   model.params {"total", "active", "embedding", "trainable"}   integer counts, null if not computed
+//   gpu          {"id", "name", "memory_bytes", "count"}         integer bytes, GPUs in the answer
+// Units ride in key names (`_bytes`, `_s`, `_usd`, `_per_s`); what was not computed is null, never 0.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+#include "gpuplan/gpu.hpp"
+#include "gpuplan/model.hpp"
+
+namespace gpuplan::io {
+
+// A rounded integer, or null when `v` is not finite or is negative (a count or byte size that was
+// not computed).
+nlohmann::ordered_json whole_or_null(double v);
+
+// A finite number, or null when `computed` is false or `v` is not finite.
+nlohmann::ordered_json number_or_null(double v, bool computed = true);
+
+// {"total", "active", "embedding", "trainable"}; `trainable` is null unless given.
+nlohmann::ordered_json params_json(const ParamCounts& p, std::optional<double> trainable = std::nullopt);
+
+// {"id", "name"} plus "params" when given.
+nlohmann::ordered_json model_json(std::string_view id, std::string_view name,
+                                  const std::optional<nlohmann::ordered_json>& params = std::nullopt);
+
+// {"id", "name", "memory_bytes", "count"}.
+nlohmann::ordered_json gpu_json(const Gpu& gpu, int count);
+
+}  // namespace gpuplan::io

@@ -1,0 +1,38 @@
+#include "gpuplan/io/json_vocabulary.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace gpuplan::io {
+
+using nlohmann::ordered_json;
+
+ordered_json whole_or_null(double v) {
+  if (!std::isfinite(v) || v < 0) return nullptr;
+  return static_cast<std::int64_t>(std::llround(v));
+}
+
+ordered_json number_or_null(double v, bool computed) {
+  if (!computed || !std::isfinite(v)) return nullptr;
+  return v;
+}
+
+ordered_json params_json(const ParamCounts& p, std::optional<double> trainable) {
+  return {{"total", whole_or_null(p.total)},
+          {"active", whole_or_null(p.active)},
+          {"embedding", whole_or_null(p.embedding)},
+          {"trainable", trainable ? whole_or_null(*trainable) : ordered_json(nullptr)}};
+}
+
+ordered_json model_json(std::string_view id, std::string_view name, const std::optional<ordered_json>& params) {
+  ordered_json j = {{"id", std::string(id)}, {"name", std::string(name)}};
+  if (params) j["params"] = *params;
+  return j;
+}
+
+ordered_json gpu_json(const Gpu& gpu, int count) {
+  return {{"id", gpu.id}, {"name", gpu.name}, {"memory_bytes", whole_or_null(gpu.memory_bytes)}, {"count", count}};
+}
+
+}  // namespace gpuplan::io
