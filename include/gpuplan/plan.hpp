@@ -6,6 +6,7 @@
 // with the best of each tier, a Pareto front of cost vs speed, and the advisor's findings.
 #pragma once
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -211,11 +212,18 @@ std::vector<double> gpu_counts(double gpus_per_node, double max_gpus);
 // The precisions the plan searches: the filter's, or the default set of the plan kind.
 std::vector<Precision> plan_precisions(const PlanRequest& r);
 
+// A precision's weights priced once for a whole search: weight_bytes_breakdown and
+// layer_weight_bytes of the model (the same numbers every estimate would compute again).
+struct PricedWeights {
+  WeightBytes totals;
+  std::shared_ptr<const LayerWeightBytes> layers;
+};
+PricedWeights priced_weights(const ModelArch& arch, const Precision& p);
+
 // Evaluates one serving candidate (a replica of `gpus` cards), sizing its concurrency and fleet.
-// `evaluated` counts the scenarios estimated; `weights` may carry weight_bytes_breakdown(arch, p)
-// computed once for a search (same numbers, fewer tensor walks).
+// `evaluated` counts the scenarios estimated; `weights` may carry priced_weights(arch, p).
 PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus, const Precision& p, Split split,
-                               double* evaluated = nullptr, const WeightBytes* weights = nullptr);
+                               double* evaluated = nullptr, const PricedWeights* weights = nullptr);
 // The scenario of a serving candidate at its concurrency and the average request length.
 Scenario candidate_scenario(const PlanRequest& r, const PlanCandidate& c);
 // Sets `batch` concurrent requests at the scenario's context (workload, speed and engine settings).

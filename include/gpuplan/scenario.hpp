@@ -1,5 +1,6 @@
 // Scenario: the inputs of one estimate — what model, in which precision, doing what, on which card.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "gpuplan/engine.hpp"
@@ -48,6 +49,9 @@ struct Scenario {
   // Weights as measured from the checkpoint file (GGUF / safetensors tensor tables) when the
   // precision is the file's own; total == 0: computed from the architecture and the precision.
   WeightBytes measured_weights;
+  // The precision's weights layer by layer (layer_weight_bytes), priced once when a search runs
+  // many estimates of one model and precision; null: computed by each estimate that needs it.
+  std::shared_ptr<const LayerWeightBytes> layer_weights;
   // Engine-faithful memory (--runtime): family none = the generic model.
   EngineSpec engine_spec;
   EngineSettings engine;

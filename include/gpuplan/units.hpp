@@ -30,5 +30,8 @@ std::string format_gb(double bytes);       // "16.1 GB"
 std::string count_of(double n, const std::string& noun);
 std::string format_count(double count);    // "70.55 B", "124.4 M"
 std::string format_tokens(double tokens);  // "131072" or "128k" when a multiple of 1024
+// A count rounded to a whole number, no separators: "1200", "-3". Cheap (std::to_chars), as
+// the engine models name devices and write notes on every estimate of a search.
+std::string format_whole(double x);
 
 }  // namespace gpuplan

@@ -31,11 +31,6 @@ std::string mib(double bytes) {
   std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / kMiB);
   return buf;
 }
-std::string whole(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", x);
-  return buf;
-}
 
 // K and V elements per token of one attention layer, per rank. MLA's latent is one vector (vLLM
 // and llama.cpp keep it whole on every rank); GQA heads split across ranks, replicated when
@@ -137,7 +132,7 @@ EngineMemory paged_memory(const Scenario& s) {
       const double group = std::min(sliding, full);
       slots = group * (std::ceil(sliding / group) + std::ceil(full / group));
       if (slots > attention_layers(a)) {
-        m.notes.push_back("vLLM pads " + whole(slots - attention_layers(a)) +
+        m.notes.push_back("vLLM pads " + format_whole(slots - attention_layers(a)) +
                           " layer slots to group sliding and full attention layers");
       }
     }
@@ -171,21 +166,21 @@ EngineMemory paged_memory(const Scenario& s) {
     }
   } else if (m.max_concurrency < 1) {
     if (spec.error_style == "v0") {
-      m.error = "ValueError: The model's max seq len (" + whole(m.max_model_len) +
+      m.error = "ValueError: The model's max seq len (" + format_whole(m.max_model_len) +
                 ") is larger than the maximum number of tokens that can be stored in KV cache (" +
-                whole(m.kv_cache_tokens) +
+                format_whole(m.kv_cache_tokens) +
                 "). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the "
                 "engine.";
     } else if (spec.error_style == "v1") {
-      m.error = "ValueError: To serve at least one request with the models's max seq len (" + whole(m.max_model_len) +
+      m.error = "ValueError: To serve at least one request with the models's max seq len (" + format_whole(m.max_model_len) +
                 "), (" + format_gib(seq_bytes) +
                 " KV cache is needed, which is larger than the available KV cache memory (" +
                 format_gib(m.kv_cache_bytes) +
-                "). Based on the available memory, the estimated maximum model length is " + whole(max_len_fitting) +
+                "). Based on the available memory, the estimated maximum model length is " + format_whole(max_len_fitting) +
                 ". Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
     } else {
-      m.error = "max_model_len " + whole(m.max_model_len) + " exceeds the KV cache capacity of " +
-                whole(max_len_fitting) + " tokens";
+      m.error = "max_model_len " + format_whole(m.max_model_len) + " exceeds the KV cache capacity of " +
+                format_whole(max_len_fitting) + " tokens";
     }
   }
   m.fits = m.error.empty();
@@ -217,7 +212,7 @@ EngineMemory paged_memory(const Scenario& s) {
   d.total_bytes = vram + m.kv_cache_bytes + m.cuda_graph_bytes;
   d.capacity_bytes = m.visible_bytes;
   for (double r = 0; r < m.tp && r < 1024; ++r) {
-    d.name = "CUDA" + whole(r);
+    d.name = "CUDA" + format_whole(r);
     m.devices.push_back(d);
     m.vram_bytes += d.total_bytes;
   }
@@ -361,7 +356,7 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
   for (std::size_t i = 0; i < n_dev; ++i) {
     EngineDevice g;
     g.name =
-        (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : whole(static_cast<double>(i)));
+        (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : format_whole(static_cast<double>(i)));
     g.capacity_bytes = p.capacity_bytes;
     g.layers = sp.gpus[i].layers;
     g.weights_bytes = sp.gpus[i].weights;
@@ -425,6 +420,11 @@ LayerWeightBytes file_scaled(LayerWeightBytes lw, const WeightBytes& measured) {
   return lw;
 }
 
+LayerWeightBytes scenario_layer_weights(const Scenario& s) {
+  if (s.layer_weights) return file_scaled(*s.layer_weights, s.measured_weights);
+  return file_scaled(layer_weight_bytes(s.arch, s.precision), s.measured_weights);
+}
+
 // The plan's numbers for n_ctx tokens (in total, before padding) over n_seq sequences.
 LlamaPlan make_llama_plan(const Scenario& s, double ctx, double n_seq) {
   const EngineSpec& spec = s.engine_spec;
@@ -451,7 +451,7 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
   if (spec.id == "ollama" && set.max_model_len > 0) ctx = set.max_model_len * n_seq;  // num_ctx per sequence
   const LlamaPlan p = make_llama_plan(s, ctx, n_seq);
-  const LayerWeightBytes lw = file_scaled(layer_weight_bytes(a, s.precision), s.measured_weights);
+  const LayerWeightBytes lw = scenario_layer_weights(s);
   const double n_layer = static_cast<double>(lw.layers.size());
 
   // The largest n_gpu_layers whose buffers fit on every GPU (monotone: fewer layers, less VRAM).
@@ -465,11 +465,11 @@ EngineMemory llamacpp_memory(const Scenario& s) {
     ngl = std::max(0.0, fit_ngl);
     if (fit_ngl >= 0 && fit_ngl <= n_layer) {
       m_notes_auto = spec.id == "ollama"
-                         ? "Ollama offloads the " + whole(std::min(fit_ngl, n_layer)) + " layers that fit"
-                         : "n_gpu_layers " + whole(fit_ngl) +
+                         ? "Ollama offloads the " + format_whole(std::min(fit_ngl, n_layer)) + " layers that fit"
+                         : "n_gpu_layers " + format_whole(fit_ngl) +
                                " is what fits (llama.cpp's --fit picks it; builds without --fit "
                                "offload every layer and fail: pass -ngl " +
-                               whole(fit_ngl) + ")";
+                               format_whole(fit_ngl) + ")";
     }
   }
   EngineMemory m = llama_layout(s, p, lw, ngl);
@@ -485,15 +485,15 @@ EngineMemory llamacpp_memory(const Scenario& s) {
       if (d.host || d.total_bytes <= d.capacity_bytes) continue;
       m.error = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating " + mib(d.total_bytes) + " on " + d.name +
                 ": out of memory (" + mib(d.capacity_bytes) + " available); " +
-                (fit_ngl >= 0 ? "--n-gpu-layers " + whole(fit_ngl) + " fits" : "no layer count fits: shorten --ctx");
+                (fit_ngl >= 0 ? "--n-gpu-layers " + format_whole(fit_ngl) + " fits" : "no layer count fits: shorten --ctx");
       break;
     }
   }
   if (m.fits && m.gpu_layers < n_layer) {
-    m.notes.push_back(whole(n_layer - m.gpu_layers) + " of " + whole(n_layer) +
+    m.notes.push_back(format_whole(n_layer - m.gpu_layers) + " of " + format_whole(n_layer) +
                       " layers run on the CPU from system RAM: decode slows to the RAM bandwidth for those layers");
   }
-  if (p.n_ctx != ctx) m.notes.push_back("n_ctx padded from " + whole(ctx) + " to " + whole(p.n_ctx));
+  if (p.n_ctx != ctx) m.notes.push_back("n_ctx padded from " + format_whole(ctx) + " to " + format_whole(p.n_ctx));
   if (a.vision_params > 0) m.notes.push_back("the vision tower is a separate mmproj file for llama.cpp; not counted");
   return m;
 }
@@ -570,7 +570,7 @@ LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_uppe
                          double seq_upper) {
   LlamaLimits out;
   if (s.engine_spec.family != EngineFamily::llamacpp) return out;
-  const LayerWeightBytes lw = file_scaled(layer_weight_bytes(s.arch, s.precision), s.measured_weights);
+  const LayerWeightBytes lw = scenario_layer_weights(s);
   const LlamaSplit sp = llama_split(s, lw, std::max(1.0, s.engine.tp), n_gpu_layers);
   out.max_ctx =
       largest_fitting(ctx_upper, [&](double c) { return llama_split_fits(s, make_llama_plan(s, c, n_seq), sp); });

@@ -86,10 +86,11 @@ void choose_monthly(PlanCandidate& c, Ownership o) {
 // `weights`: the precision's weight bytes computed once for the whole search (the same numbers
 // estimate() would compute tensor by tensor on every call); a checkpoint's measured bytes win.
 Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, const Precision& p, Split split,
-                          const RuntimeModel& rt, const WeightBytes* weights) {
+                          const RuntimeModel& rt, const PricedWeights* weights) {
   Scenario s = r.base;
   s.precision = p;
-  s.measured_weights = weights != nullptr ? *weights : WeightBytes{};
+  s.measured_weights = weights != nullptr ? weights->totals : WeightBytes{};
+  if (weights != nullptr) s.layer_weights = weights->layers;
   if (r.base.measured_weights.total > 0 && r.base.precision.name == p.name)
     s.measured_weights = r.base.measured_weights;
   s.gpu_memory_bytes = usable_memory_bytes(gpu);
@@ -287,8 +288,12 @@ std::vector<Precision> plan_precisions(const PlanRequest& r) {
   return out;
 }
 
+PricedWeights priced_weights(const ModelArch& arch, const Precision& p) {
+  return {weight_bytes_breakdown(arch, p), std::make_shared<const LayerWeightBytes>(layer_weight_bytes(arch, p))};
+}
+
 PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus, const Precision& p, Split split,
-                               double* evaluated, const WeightBytes* weights) {
+                               double* evaluated, const PricedWeights* weights) {
   PlanCandidate c;
   c.gpu = &gpu;
   c.gpus = gpus;
@@ -337,11 +342,10 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
   count += 1;
   c.max_concurrency_memory = std::max(1.0, at_users.max_batch);
   // 3. Latency: the most requests per replica that still meet the TPOT target.
-  auto tpot_at = [&](double k) {
-    Scenario t = s;
-    set_batch(t, k);
+  auto tpot_at = [&](double k) {  // s is set to the chosen capacity right after
+    set_batch(s, k);
     count += 1;
-    return estimate_speed(speed_inputs(t)).tpot_s.expected;
+    return estimate_speed(speed_inputs(s)).tpot_s.expected;
   };
   if (w.tpot_target_s > 0) {
     const double one = tpot_at(1);
@@ -549,9 +553,9 @@ struct SearchOut {
 SearchOut search(const PlanRequest& r) {
   SearchOut out;
   const std::vector<Precision> precisions = plan_precisions(r);
-  std::vector<WeightBytes> weights;
+  std::vector<PricedWeights> weights;
   weights.reserve(precisions.size());
-  for (const Precision& p : precisions) weights.push_back(weight_bytes_breakdown(r.base.arch, p));
+  for (const Precision& p : precisions) weights.push_back(priced_weights(r.base.arch, p));
   for (const Gpu& g : r.catalog->gpus) {
     if (!tier_allowed(r, g)) continue;
     if (r.kind == PlanKind::train) {
@@ -570,7 +574,16 @@ SearchOut search(const PlanRequest& r) {
       }
     }
   }
-  std::stable_sort(out.candidates.begin(), out.candidates.end(), ranks_before);
+  // Rank by index, then move each candidate once (a candidate carries whole estimates).
+  std::vector<std::size_t> order(out.candidates.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&out](std::size_t a, std::size_t b) {
+    return ranks_before(out.candidates[a], out.candidates[b]);
+  });
+  std::vector<PlanCandidate> ranked;
+  ranked.reserve(order.size());
+  for (std::size_t i : order) ranked.push_back(std::move(out.candidates[i]));
+  out.candidates = std::move(ranked);
   return out;
 }
 

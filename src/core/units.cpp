@@ -138,6 +138,18 @@ std::string format_gib(double bytes) {
   return buf;
 }
 
+std::string format_whole(double x) {
+  if (!std::isfinite(x)) return std::isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf");
+  char buf[48];
+  if (std::fabs(x) < 9e15) {
+    const auto rounded = static_cast<long long>(std::nearbyint(x));  // half to even, as printf's %.0f
+    const auto end = std::to_chars(buf, buf + sizeof buf, rounded).ptr;
+    return std::string(buf, end);
+  }
+  std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+
 std::string format_gb(double bytes) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f GB", bytes / kGB);
