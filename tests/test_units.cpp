@@ -49,6 +49,17 @@ TEST(Names, NearestNameSuggestsTypos) {
   EXPECT_EQ(canonical_name("rtx_4090"), "rtx-4090");
 }
 
+// The lookups compare without building strings: the same answer as comparing canonical names.
+TEST(Units, CanonicalEqualsAgreesWithCanonicalName) {
+  const char* names[] = {"",         "-",         "RTX 4090", "rtx_4090", "rtx--4090", "-rtx-4090-", "rtx4090",
+                         "llama-3.1", "llama-31", "Llama 3.1", "a",        "a-",        "_a_b",       "ab", "a b"};
+  for (const char* a : names) {
+    for (const char* b : names) {
+      EXPECT_EQ(canonical_equals(canonical_name(a), b), canonical_name(a) == canonical_name(b)) << a << " vs " << b;
+    }
+  }
+}
+
 TEST(Units, Durations) {
   EXPECT_DOUBLE_EQ(parse_duration("300", "x").value(), 300);
   EXPECT_DOUBLE_EQ(parse_duration("5m", "x").value(), 300);

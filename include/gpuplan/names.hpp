@@ -8,6 +8,8 @@ namespace gpuplan {
 
 // Lowercase, '_' ' ' and '.'-insensitive form used to compare names ("RTX 4090" == "rtx-4090").
 std::string canonical_name(std::string_view name);
+// canonical_name(name) == key, without building the string (key already canonical).
+bool canonical_equals(std::string_view key, std::string_view name);
 // Damerau-free Levenshtein distance on canonical names.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // Up to `limit` candidates nearest to `name` (substring matches first, then edit distance).

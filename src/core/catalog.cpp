@@ -12,11 +12,11 @@ template <typename T>
 const T* find_by_name(const std::vector<T>& items, std::string_view name) {
   const std::string key = canonical_name(name);
   for (const auto& item : items) {
-    if (canonical_name(item.id) == key) return &item;
+    if (canonical_equals(key, item.id)) return &item;
   }
   for (const auto& item : items) {
     for (const auto& alias : item.aliases) {
-      if (canonical_name(alias) == key) return &item;
+      if (canonical_equals(key, alias)) return &item;
     }
   }
   return nullptr;

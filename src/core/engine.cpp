@@ -284,6 +284,7 @@ LlamaSplit llama_split(const Scenario& s, const LayerWeightBytes& lw, double dev
     return std::min(static_cast<int>(n_dev) - 1, static_cast<int>(std::floor(frac * static_cast<double>(n_dev))));
   };
   sp.host.weights = lw.token_embedding;
+  const bool mixed_kinds = is_recurrent(a) || a.sliding_window > 0;  // else every layer is full attention
   for (std::size_t i = 0; i < lw.layers.size(); ++i) {
     const double il = static_cast<double>(i);
     const int dev = device_of(il);
@@ -294,7 +295,9 @@ LlamaSplit llama_split(const Scenario& s, const LayerWeightBytes& lw, double dev
       d.weights += lw.layers[i];
     }
     d.layers += 1;
-    if (is_recurrent_layer(a, il)) {
+    if (!mixed_kinds) {
+      d.full += 1;
+    } else if (is_recurrent_layer(a, il)) {
       d.rec += 1;
     } else if (is_sliding_layer(a, il)) {
       d.swa += 1;

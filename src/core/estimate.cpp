@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 namespace gpuplan {
 namespace {
@@ -63,6 +64,15 @@ MemoryBreakdown engine_breakdown(const EngineMemory& em) {
   return m;
 }
 
+Estimate engine_estimate(const Scenario& s);
+
+// llama.cpp's placement and its limits both price the layers: once per estimate, not per use.
+Estimate llamacpp_estimate(const Scenario& in) {
+  Scenario s = in;
+  s.layer_weights = std::make_shared<const LayerWeightBytes>(layer_weight_bytes(s.arch, s.precision));
+  return engine_estimate(s);
+}
+
 Estimate engine_estimate(const Scenario& s) {
   Estimate e;
   e.params = count_params(s.arch);
@@ -109,7 +119,8 @@ Estimate engine_estimate(const Scenario& s) {
 Estimate estimate(const Scenario& s) {
   if (!is_training(s.workload.mode) &&
       (s.engine_spec.family == EngineFamily::paged || s.engine_spec.family == EngineFamily::llamacpp)) {
-    return engine_estimate(s);
+    const bool price_layers = s.engine_spec.family == EngineFamily::llamacpp && !s.layer_weights;
+    return price_layers ? llamacpp_estimate(s) : engine_estimate(s);
   }
   if (!is_training(s.workload.mode) && s.engine_spec.family == EngineFamily::eager) {
     Estimate e = estimate(eager_as_generic(s));

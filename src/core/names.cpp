@@ -20,6 +20,25 @@ std::string canonical_name(std::string_view name) {
   return s;
 }
 
+bool canonical_equals(std::string_view key, std::string_view name) {
+  std::size_t at = 0;
+  bool dash_pending = false;
+  for (char c : name) {
+    if (c == '_' || c == ' ' || c == '-') {
+      dash_pending = at > 0;
+      continue;
+    }
+    if (dash_pending) {
+      if (at >= key.size() || key[at] != '-') return false;
+      ++at;
+      dash_pending = false;
+    }
+    if (at >= key.size() || key[at] != static_cast<char>(std::tolower(static_cast<unsigned char>(c)))) return false;
+    ++at;
+  }
+  return at == key.size();
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   if (a.size() > 256 || b.size() > 256) return std::max(a.size(), b.size());
   std::vector<std::size_t> prev(b.size() + 1);
