@@ -234,9 +234,155 @@ const GgufValue* GgufFile::find(std::string_view key) const {
   return nullptr;
 }
 
+namespace {
+
+// Magic, version and the two counts, bounded before anything is allocated.
+Step read_preamble(Parser& p, GgufFile& f, std::uint64_t& n_tensors, std::uint64_t& n_kv) {
+  Cursor& c = p.c;
+  std::uint32_t magic = 0, version = 0;
+  if (!c.read(magic)) return Step::more;
+  if (std::memcmp(&magic, "GGUF", 4) != 0) return p.fail("not a GGUF file (the first 4 bytes are not 'GGUF')");
+  if (!c.read(version)) return Step::more;
+  if (version == 1) return p.fail("version 1 files are not supported (re-convert with a current llama.cpp)");
+  if (version != 2 && version != 3)
+    return p.fail("unsupported version " + std::to_string(version) + " (2 and 3 are read)");
+  if (!c.read(n_tensors) || !c.read(n_kv)) return Step::more;
+  if (n_tensors > kMaxGgufTensors) {
+    return p.fail("tensor count " + std::to_string(n_tensors) + " exceeds the limit of " +
+                  std::to_string(kMaxGgufTensors));
+  }
+  if (n_kv > kMaxGgufKeys) {
+    return p.fail("metadata count " + std::to_string(n_kv) + " exceeds the limit of " + std::to_string(kMaxGgufKeys));
+  }
+  // Smallest encodings: a kv is 8 + 1 + 4 + 1 bytes, a tensor info 8 + 1 + 4 + 8 + 4 + 8.
+  if (n_kv * 14 + n_tensors * 33 > c.available_in_file()) {
+    return p.fail(std::to_string(n_kv) + " metadata entries and " + std::to_string(n_tensors) +
+                  " tensors cannot fit in a file of " + std::to_string(f.file_size) + " bytes");
+  }
+  f.version = version;
+  return Step::ok;
+}
+
+// The key/value section, then general.alignment checked.
+Step read_metadata(Parser& p, GgufFile& f, std::uint64_t n_kv) {
+  f.metadata.reserve(n_kv);
+  std::set<std::string> keys;
+  for (std::uint64_t i = 0; i < n_kv; ++i) {
+    GgufValue v;
+    Step s = p.string(&v.key, kMaxKeyBytes, "metadata key");
+    if (s != Step::ok) return s;
+    if (v.key.empty()) return p.fail("metadata entry " + std::to_string(i) + " has an empty key");
+    if (!keys.insert(v.key).second) return p.fail("duplicate metadata key '" + shown(v.key) + "'");
+    std::uint32_t t = 0;
+    if (!p.c.read(t)) return Step::more;
+    if (!valid_type(t)) return p.fail("metadata key '" + shown(v.key) + "' has unknown value type " + std::to_string(t));
+    v.type = static_cast<GgufType>(t);
+    s = v.type == GgufType::array ? p.array(v) : p.scalar(v.type, v);
+    if (s != Step::ok) return s;
+    f.metadata.push_back(std::move(v));
+  }
+  if (const GgufValue* a = f.find("general.alignment")) {
+    if (!a->is_integer || a->type == GgufType::array || a->integer <= 0 || a->integer > (1 << 30) ||
+        (a->integer & (a->integer - 1)) != 0) {
+      return p.fail("general.alignment must be an integer power of two between 1 and 2^30, got " +
+                    (a->is_integer ? std::to_string(a->integer) : std::string("a value of another type")));
+    }
+    f.alignment = static_cast<std::uint64_t>(a->integer);
+  }
+  return Step::ok;
+}
+
+// Elements and bytes of a tensor's shape and type, with ggml's overflow limits.
+Step size_tensor(Parser& p, const std::string& where, const GgmlTypeInfo& type, GgufTensor& t) {
+  constexpr auto kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  std::uint64_t elements = 1;
+  for (std::uint32_t d = 0; d < t.n_dims; ++d) {
+    const std::uint64_t ne = t.ne[d];
+    if (ne > kMaxInt64) return p.fail(where + " dimension " + std::to_string(d) + " is too large");
+    if (ne != 0 && elements > kMaxInt64 / ne) return p.fail(where + " element count overflows");
+    elements *= ne;
+  }
+  if (t.ne[0] % static_cast<std::uint64_t>(type.block_size) != 0) {
+    return p.fail(where + " of type " + std::string(type.name) + " has a row of " + std::to_string(t.ne[0]) +
+                  " elements, not a multiple of the block size " + std::to_string(type.block_size));
+  }
+  const std::uint64_t blocks = elements / static_cast<std::uint64_t>(type.block_size);
+  if (blocks > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(type.type_size)) {
+    return p.fail(where + " byte size overflows");
+  }
+  t.elements = elements;
+  t.bytes = blocks * static_cast<std::uint64_t>(type.type_size);
+  return Step::ok;
+}
+
+// The tensor infos: names unique, shapes and types valid, offsets aligned.
+Step read_tensors(Parser& p, GgufFile& f, std::uint64_t n_tensors) {
+  Cursor& c = p.c;
+  f.tensors.reserve(n_tensors);
+  std::set<std::string> names;
+  for (std::uint64_t i = 0; i < n_tensors; ++i) {
+    GgufTensor t;
+    const Step s = p.string(&t.name, kMaxTensorName, "tensor name");
+    if (s != Step::ok) return s;
+    const std::string where = "tensor '" + shown(t.name) + "'";
+    if (t.name.empty()) return p.fail("tensor " + std::to_string(i) + " has an empty name");
+    if (!names.insert(t.name).second) return p.fail("duplicate " + where);
+    if (!c.read(t.n_dims)) return Step::more;
+    if (t.n_dims == 0 || t.n_dims > 4)
+      return p.fail(where + " has " + std::to_string(t.n_dims) + " dimensions (1 to 4)");
+    for (std::uint32_t d = 0; d < t.n_dims; ++d) {
+      if (!c.read(t.ne[d])) return Step::more;
+    }
+    if (!c.read(t.type) || !c.read(t.offset)) return Step::more;
+    const GgmlTypeInfo* type = ggml_type_by_id(t.type);
+    if (!type) return p.fail(where + " has unknown ggml type " + std::to_string(t.type));
+    t.type_name = type->name;
+    if (size_tensor(p, where, *type, t) != Step::ok) return Step::fail;
+    if (t.offset % f.alignment != 0) {
+      return p.fail(where + " data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
+                    std::to_string(f.alignment));
+    }
+    if (t.offset > std::numeric_limits<std::uint64_t>::max() - t.bytes) return p.fail(where + " data range overflows");
+    f.tensors.push_back(std::move(t));
+  }
+  return Step::ok;
+}
+
+// Tensor data: non-overlapping and, when the file's size is known, inside the file.
+Step check_data_ranges(Parser& p, GgufFile& f) {
+  std::vector<const GgufTensor*> order;
+  order.reserve(f.tensors.size());
+  for (const auto& t : f.tensors) order.push_back(&t);
+  std::sort(order.begin(), order.end(), [](const GgufTensor* a, const GgufTensor* b) { return a->offset < b->offset; });
+  std::uint64_t end = 0;
+  const GgufTensor* previous = nullptr;
+  for (const GgufTensor* t : order) {
+    if (previous && t->offset < end) {
+      return p.fail("tensor '" + shown(t->name) + "' overlaps tensor '" + shown(previous->name) + "'");
+    }
+    end = t->offset + t->bytes;
+    previous = t;
+  }
+  f.data_bytes = end;
+  const std::uint64_t file_size = f.file_size;
+  if (file_size > 0) {
+    if (f.data_offset > file_size || end > file_size - f.data_offset) {
+      return p.fail("truncated: tensor data ends at byte " + std::to_string(f.data_offset + end) +
+                    " but the file has " + std::to_string(file_size) + " bytes");
+    }
+    const std::uint64_t trailing = file_size - f.data_offset - end;
+    if (trailing >= f.alignment && !f.tensors.empty()) {
+      f.warnings.push_back(std::to_string(trailing) + " bytes after the last tensor's data");
+    }
+  }
+  return Step::ok;
+}
+
+}  // namespace
+
 Result<GgufRead> parse_gguf(std::span<const std::uint8_t> head, std::uint64_t file_size) {
   Parser p{Cursor{head, file_size, 0, 0}, {}};
-  Cursor& c = p.c;
+  const Cursor& c = p.c;
   GgufRead out;
   // The caller gave the whole file when it gave file_size bytes: running out then means truncation.
   auto more = [&]() -> Result<GgufRead> {
@@ -251,132 +397,18 @@ Result<GgufRead> parse_gguf(std::span<const std::uint8_t> head, std::uint64_t fi
     out.need_bytes = std::max<std::uint64_t>(c.need, head.size() + 1);
     return out;
   };
-  auto failed = [&]() { return bad(p.error); };
-
-  std::uint32_t magic = 0, version = 0;
-  std::uint64_t n_tensors = 0, n_kv = 0;
-  if (!c.read(magic)) return more();
-  if (std::memcmp(&magic, "GGUF", 4) != 0) return bad("not a GGUF file (the first 4 bytes are not 'GGUF')");
-  if (!c.read(version)) return more();
-  if (version == 1) return bad("version 1 files are not supported (re-convert with a current llama.cpp)");
-  if (version != 2 && version != 3)
-    return bad("unsupported version " + std::to_string(version) + " (2 and 3 are read)");
-  if (!c.read(n_tensors) || !c.read(n_kv)) return more();
-  if (n_tensors > kMaxGgufTensors) {
-    return bad("tensor count " + std::to_string(n_tensors) + " exceeds the limit of " +
-               std::to_string(kMaxGgufTensors));
-  }
-  if (n_kv > kMaxGgufKeys) {
-    return bad("metadata count " + std::to_string(n_kv) + " exceeds the limit of " + std::to_string(kMaxGgufKeys));
-  }
-  // Smallest encodings: a kv is 8 + 1 + 4 + 1 bytes, a tensor info 8 + 1 + 4 + 8 + 4 + 8.
-  if (n_kv * 14 + n_tensors * 33 > c.available_in_file()) {
-    return bad(std::to_string(n_kv) + " metadata entries and " + std::to_string(n_tensors) +
-               " tensors cannot fit in a file of " + std::to_string(file_size) + " bytes");
-  }
   GgufFile f;
-  f.version = version;
   f.file_size = file_size;
-  f.metadata.reserve(n_kv);
-  std::set<std::string> keys;
-  for (std::uint64_t i = 0; i < n_kv; ++i) {
-    GgufValue v;
-    Step s = p.string(&v.key, kMaxKeyBytes, "metadata key");
-    if (s == Step::more) return more();
-    if (s == Step::fail) return failed();
-    if (v.key.empty()) return bad("metadata entry " + std::to_string(i) + " has an empty key");
-    if (!keys.insert(v.key).second) return bad("duplicate metadata key '" + shown(v.key) + "'");
-    std::uint32_t t = 0;
-    if (!c.read(t)) return more();
-    if (!valid_type(t)) return bad("metadata key '" + shown(v.key) + "' has unknown value type " + std::to_string(t));
-    v.type = static_cast<GgufType>(t);
-    s = v.type == GgufType::array ? p.array(v) : p.scalar(v.type, v);
-    if (s == Step::more) return more();
-    if (s == Step::fail) return failed();
-    f.metadata.push_back(std::move(v));
+  std::uint64_t n_tensors = 0, n_kv = 0;
+  Step s = read_preamble(p, f, n_tensors, n_kv);
+  if (s == Step::ok) s = read_metadata(p, f, n_kv);
+  if (s == Step::ok) s = read_tensors(p, f, n_tensors);
+  if (s == Step::ok) {
+    f.data_offset = align_up(c.pos, f.alignment);
+    s = check_data_ranges(p, f);
   }
-  if (const GgufValue* a = f.find("general.alignment")) {
-    if (!a->is_integer || a->type == GgufType::array || a->integer <= 0 || a->integer > (1 << 30) ||
-        (a->integer & (a->integer - 1)) != 0) {
-      return bad("general.alignment must be an integer power of two between 1 and 2^30, got " +
-                 (a->is_integer ? std::to_string(a->integer) : std::string("a value of another type")));
-    }
-    f.alignment = static_cast<std::uint64_t>(a->integer);
-  }
-  f.tensors.reserve(n_tensors);
-  std::set<std::string> names;
-  for (std::uint64_t i = 0; i < n_tensors; ++i) {
-    GgufTensor t;
-    Step s = p.string(&t.name, kMaxTensorName, "tensor name");
-    if (s == Step::more) return more();
-    if (s == Step::fail) return failed();
-    const std::string where = "tensor '" + shown(t.name) + "'";
-    if (t.name.empty()) return bad("tensor " + std::to_string(i) + " has an empty name");
-    if (!names.insert(t.name).second) return bad("duplicate " + where);
-    if (!c.read(t.n_dims)) return more();
-    if (t.n_dims == 0 || t.n_dims > 4) return bad(where + " has " + std::to_string(t.n_dims) + " dimensions (1 to 4)");
-    for (std::uint32_t d = 0; d < t.n_dims; ++d) {
-      if (!c.read(t.ne[d])) return more();
-    }
-    if (!c.read(t.type) || !c.read(t.offset)) return more();
-    const GgmlTypeInfo* type = ggml_type_by_id(t.type);
-    if (!type) return bad(where + " has unknown ggml type " + std::to_string(t.type));
-    t.type_name = type->name;
-    // Elements with overflow checks (ggml: each ne and the product below INT64_MAX).
-    std::uint64_t elements = 1;
-    for (std::uint32_t d = 0; d < t.n_dims; ++d) {
-      const std::uint64_t ne = t.ne[d];
-      if (ne > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return bad(where + " dimension " + std::to_string(d) + " is too large");
-      }
-      if (ne != 0 && elements > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / ne) {
-        return bad(where + " element count overflows");
-      }
-      elements *= ne;
-    }
-    if (t.ne[0] % static_cast<std::uint64_t>(type->block_size) != 0) {
-      return bad(where + " of type " + std::string(type->name) + " has a row of " + std::to_string(t.ne[0]) +
-                 " elements, not a multiple of the block size " + std::to_string(type->block_size));
-    }
-    const std::uint64_t blocks = elements / static_cast<std::uint64_t>(type->block_size);
-    if (blocks > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(type->type_size)) {
-      return bad(where + " byte size overflows");
-    }
-    t.elements = elements;
-    t.bytes = blocks * static_cast<std::uint64_t>(type->type_size);
-    if (t.offset % f.alignment != 0) {
-      return bad(where + " data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
-                 std::to_string(f.alignment));
-    }
-    if (t.offset > std::numeric_limits<std::uint64_t>::max() - t.bytes) return bad(where + " data range overflows");
-    f.tensors.push_back(std::move(t));
-  }
-  f.data_offset = align_up(c.pos, f.alignment);
-  // Tensor data: inside the file, non-overlapping.
-  std::vector<const GgufTensor*> order;
-  order.reserve(f.tensors.size());
-  for (const auto& t : f.tensors) order.push_back(&t);
-  std::sort(order.begin(), order.end(), [](const GgufTensor* a, const GgufTensor* b) { return a->offset < b->offset; });
-  std::uint64_t end = 0;
-  const GgufTensor* previous = nullptr;
-  for (const GgufTensor* t : order) {
-    if (previous && t->offset < end) {
-      return bad("tensor '" + shown(t->name) + "' overlaps tensor '" + shown(previous->name) + "'");
-    }
-    end = t->offset + t->bytes;
-    previous = t;
-  }
-  f.data_bytes = end;
-  if (file_size > 0) {
-    if (f.data_offset > file_size || end > file_size - f.data_offset) {
-      return bad("truncated: tensor data ends at byte " + std::to_string(f.data_offset + end) + " but the file has " +
-                 std::to_string(file_size) + " bytes");
-    }
-    const std::uint64_t trailing = file_size - f.data_offset - end;
-    if (trailing >= f.alignment && !f.tensors.empty()) {
-      f.warnings.push_back(std::to_string(trailing) + " bytes after the last tensor's data");
-    }
-  }
+  if (s == Step::more) return more();
+  if (s == Step::fail) return bad(p.error);
   out.file = std::move(f);
   return out;
 }
