@@ -230,6 +230,102 @@ std::vector<TensorEntry> gguf_tensor_entries(const GgufFile& file) {
   return out;
 }
 
+namespace {
+
+// general.file_type, named as llama.cpp names it, and the gpuplan precision it is.
+void file_type_fields(const GgufFile& f, GgufModel& g) {
+  const GgufValue* ft = f.find("general.file_type");
+  if (!ft || !ft->is_integer) return;
+  for (const auto& e : kFileTypes) {
+    if (e.id == ft->integer) {
+      g.file_type = std::string(e.name);
+      g.precision = std::string(e.precision);
+    }
+  }
+  if (g.file_type.empty()) g.warnings.push_back("unknown general.file_type " + std::to_string(ft->integer));
+}
+
+// The attention and embedding shape: the `<arch>.*` keys, the tensor table where they are silent.
+void attention_fields(const GgufFile& f, const Meta& m, const Table& t, const std::string& architecture,
+                      std::vector<std::string>& warnings, ModelArch& a) {
+  a.hidden_size = m.num("embedding_length", t.dim("token_embd.weight", 0));
+  a.num_layers = m.num("block_count");
+  a.num_heads = m.num("attention.head_count");
+  a.num_kv_heads = m.num("attention.head_count_kv", a.num_heads);
+  a.head_dim = m.num("attention.key_length", a.num_heads > 0 ? std::floor(a.hidden_size / a.num_heads) : 0);
+  a.intermediate_size = m.num("feed_forward_length");
+  a.context_length = m.num("context_length");
+  a.sliding_window = m.num("attention.sliding_window");
+  if (a.sliding_window > 0)
+    a.global_every = m.num("attention.sliding_window_pattern", default_global_every(architecture));
+  if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens"); tokens && tokens->type == GgufType::array) {
+    a.vocab_size = static_cast<double>(tokens->array_length);
+  }
+  if (a.vocab_size <= 0) a.vocab_size = m.num("vocab_size", t.dim("token_embd.weight", 1));
+  if (const double rows = t.dim("token_embd.weight", 1); rows > 0 && rows != a.vocab_size) {
+    warnings.push_back("tokenizer has " + count_text(a.vocab_size) + " tokens but token_embd has " +
+                       count_text(rows) + " rows; the rows are used");
+    a.vocab_size = rows;
+  }
+  a.tie_word_embeddings = !t.has("output.weight");
+  a.learned_positions = t.dim("position_embd.weight", 1);
+  a.qkv_bias = t.has("blk.0.attn_q.bias") || t.has("blk.0.attn_qkv.bias");
+  a.o_bias = t.has("blk.0.attn_output.bias");
+  a.mlp_bias = t.has("blk.0.ffn_up.bias");
+  a.attn_sinks = t.has("blk.0.attn_sinks.weight") || t.has("blk.0.attn_sinks");
+  if (const GgufTensor* qn = t.find("blk.0.attn_q_norm.weight")) {
+    a.qk_norm = static_cast<double>(qn->elements) == a.head_dim ? QkNorm::per_head : QkNorm::full;
+  }
+  a.norms_per_layer = norm_vectors(f, "blk.0.", a.hidden_size);
+  a.final_norm =
+      a.hidden_size > 0 ? (t.dim("output_norm.weight", 0) + t.dim("output_norm.bias", 0)) / a.hidden_size : 0;
+}
+
+// Gated MLP or not, and NextN (multi-token prediction) blocks, from the last block's tensors.
+void block_fields(const Meta& m, const Table& t, ModelArch& a) {
+  // Gated MLP: a gate tensor, or (Phi-3) gate and up fused into one ffn_up of twice the width.
+  const std::string last = "blk." + count_text(std::max(0.0, a.num_layers - 1)) + ".";
+  const bool gate =
+      t.has("blk.0.ffn_gate.weight") || t.has(last + "ffn_gate_exps.weight") || t.has(last + "ffn_gate_shexp.weight");
+  const bool fused = a.intermediate_size > 0 && t.dim("blk.0.ffn_up.weight", 1) == 2 * a.intermediate_size;
+  a.mlp = gate || fused || (!t.has("blk.0.ffn_up.weight") && !t.has(last + "ffn_up_exps.weight")) ? MlpKind::gated
+                                                                                                  : MlpKind::plain;
+  // NextN (multi-token prediction) blocks: llama.cpp counts them in block_count, as the last blocks.
+  const double nextn = m.num("nextn_predict_layers");
+  if (nextn > 0 && a.num_layers > nextn && t.has(last + "nextn.eh_proj.weight")) {
+    a.mtp_layers = nextn;
+    a.num_layers -= nextn;
+  }
+}
+
+// The tensor table against the arithmetic, and a label for a file without a known file type.
+void weight_checks(GgufModel& g) {
+  const ModelArch& a = g.model.arch;
+  const double formula = count_params(a).total + count_params(a).mtp;
+  if (g.tensors.params > 0 && std::fabs(formula - g.tensors.params) > 1e-4 * g.tensors.params) {
+    g.warnings.push_back("the architecture gives " + count_text(formula) + " parameters, the tensor table holds " +
+                         count_text(g.tensors.params) +
+                         "; weights come from the table, KV cache and compute from the architecture");
+  }
+  if (!g.precision.empty() || g.tensors.params <= 0) return;
+  // Label the file with the GGUF mix whose average bits are nearest to the file's own.
+  const double bits = 8.0 * g.tensors.bytes / g.tensors.params;
+  double best = 1e9;
+  for (const auto& p : precisions()) {
+    if (p.kind != QuantKind::gguf_mix) continue;
+    const double d = std::fabs(p.linear_bits - bits);
+    if (d < best) {
+      best = d;
+      g.precision = p.name;
+    }
+  }
+  g.warnings.push_back("file type " + (g.file_type.empty() ? std::string("(none)") : g.file_type) +
+                       " is labelled as the nearest gpuplan precision, " + g.precision +
+                       " (weights bytes come from the file)");
+}
+
+}  // namespace
+
 Result<GgufModel> gguf_model(const GgufFile& f) {
   GgufModel g;
   g.warnings = f.warnings;
@@ -246,91 +342,16 @@ Result<GgufModel> gguf_model(const GgufFile& f) {
   model.family = g.architecture;
   model.name = text_of(f, "general.name");
   model.id = model.name;
-  if (const GgufValue* ft = f.find("general.file_type"); ft && ft->is_integer) {
-    for (const auto& e : kFileTypes) {
-      if (e.id == ft->integer) {
-        g.file_type = std::string(e.name);
-        g.precision = std::string(e.precision);
-      }
-    }
-    if (g.file_type.empty()) g.warnings.push_back("unknown general.file_type " + std::to_string(ft->integer));
-  }
-
+  file_type_fields(f, g);
   ModelArch& a = model.arch;
-  a.hidden_size = m.num("embedding_length", t.dim("token_embd.weight", 0));
-  a.num_layers = m.num("block_count");
-  a.num_heads = m.num("attention.head_count");
-  a.num_kv_heads = m.num("attention.head_count_kv", a.num_heads);
-  a.head_dim = m.num("attention.key_length", a.num_heads > 0 ? std::floor(a.hidden_size / a.num_heads) : 0);
-  a.intermediate_size = m.num("feed_forward_length");
-  a.context_length = m.num("context_length");
-  a.sliding_window = m.num("attention.sliding_window");
-  if (a.sliding_window > 0)
-    a.global_every = m.num("attention.sliding_window_pattern", default_global_every(g.architecture));
-  if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens"); tokens && tokens->type == GgufType::array) {
-    a.vocab_size = static_cast<double>(tokens->array_length);
-  }
-  if (a.vocab_size <= 0) a.vocab_size = m.num("vocab_size", t.dim("token_embd.weight", 1));
-  if (const double rows = t.dim("token_embd.weight", 1); rows > 0 && rows != a.vocab_size) {
-    g.warnings.push_back("tokenizer has " + count_text(a.vocab_size) + " tokens but token_embd has " +
-                         count_text(rows) + " rows; the rows are used");
-    a.vocab_size = rows;
-  }
-  a.tie_word_embeddings = !t.has("output.weight");
-  a.learned_positions = t.dim("position_embd.weight", 1);
-  a.qkv_bias = t.has("blk.0.attn_q.bias") || t.has("blk.0.attn_qkv.bias");
-  a.o_bias = t.has("blk.0.attn_output.bias");
-  a.mlp_bias = t.has("blk.0.ffn_up.bias");
-  a.attn_sinks = t.has("blk.0.attn_sinks.weight") || t.has("blk.0.attn_sinks");
-  if (const GgufTensor* qn = t.find("blk.0.attn_q_norm.weight")) {
-    a.qk_norm = static_cast<double>(qn->elements) == a.head_dim ? QkNorm::per_head : QkNorm::full;
-  }
-  a.norms_per_layer = norm_vectors(f, "blk.0.", a.hidden_size);
-  a.final_norm =
-      a.hidden_size > 0 ? (t.dim("output_norm.weight", 0) + t.dim("output_norm.bias", 0)) / a.hidden_size : 0;
+  attention_fields(f, m, t, g.architecture, g.warnings, a);
   mla_fields(m, a);
   moe_fields(m, t, a.num_layers, a);
   ssm_fields(m, t, a);
-  // Gated MLP: a gate tensor, or (Phi-3) gate and up fused into one ffn_up of twice the width.
-  const std::string last = "blk." + count_text(std::max(0.0, a.num_layers - 1)) + ".";
-  const bool gate =
-      t.has("blk.0.ffn_gate.weight") || t.has(last + "ffn_gate_exps.weight") || t.has(last + "ffn_gate_shexp.weight");
-  const bool fused = a.intermediate_size > 0 && t.dim("blk.0.ffn_up.weight", 1) == 2 * a.intermediate_size;
-  a.mlp = gate || fused || (!t.has("blk.0.ffn_up.weight") && !t.has(last + "ffn_up_exps.weight")) ? MlpKind::gated
-                                                                                                  : MlpKind::plain;
-  // NextN (multi-token prediction) blocks: llama.cpp counts them in block_count, as the last blocks.
-  const double nextn = m.num("nextn_predict_layers");
-  if (nextn > 0 && a.num_layers > nextn && t.has(last + "nextn.eh_proj.weight")) {
-    a.mtp_layers = nextn;
-    a.num_layers -= nextn;
-  }
-
+  block_fields(m, t, a);
   const std::string why = validate_arch(a);
   if (!why.empty()) return make_error(ErrorCode::parse_error, "GGUF (" + g.architecture + "): " + why);
-
-  // The tensor table is exact; say so when the architecture arithmetic does not reproduce it.
-  const double formula = count_params(a).total + count_params(a).mtp;
-  if (g.tensors.params > 0 && std::fabs(formula - g.tensors.params) > 1e-4 * g.tensors.params) {
-    g.warnings.push_back("the architecture gives " + count_text(formula) + " parameters, the tensor table holds " +
-                         count_text(g.tensors.params) +
-                         "; weights come from the table, KV cache and compute from the architecture");
-  }
-  if (g.precision.empty() && g.tensors.params > 0) {
-    // Label the file with the GGUF mix whose average bits are nearest to the file's own.
-    const double bits = 8.0 * g.tensors.bytes / g.tensors.params;
-    double best = 1e9;
-    for (const auto& p : precisions()) {
-      if (p.kind != QuantKind::gguf_mix) continue;
-      const double d = std::fabs(p.linear_bits - bits);
-      if (d < best) {
-        best = d;
-        g.precision = p.name;
-      }
-    }
-    g.warnings.push_back("file type " + (g.file_type.empty() ? std::string("(none)") : g.file_type) +
-                         " is labelled as the nearest gpuplan precision, " + g.precision +
-                         " (weights bytes come from the file)");
-  }
+  weight_checks(g);
   model.weights_dtype = g.precision;
   return g;
 }
