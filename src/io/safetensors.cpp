@@ -75,6 +75,81 @@ Result<std::uint64_t> safetensors_header_length(std::span<const std::uint8_t> fi
   return n;
 }
 
+namespace {
+
+// One tensor's entry {dtype, shape, data_offsets}: known dtype, bounded shape, offsets that hold it.
+Result<TensorEntry> read_tensor_entry(const std::string& name, const json& v, Range& range) {
+  if (name.empty() || name.size() > kMaxName) return bad("tensor name is empty or longer than 4096 bytes");
+  const std::string where = "tensor '" + shown(name) + "'";
+  if (!v.is_object()) return bad(where + " must be an object {dtype, shape, data_offsets}");
+  const auto dt = v.find("dtype");
+  const auto sh = v.find("shape");
+  const auto off = v.find("data_offsets");
+  if (dt == v.end() || !dt->is_string()) return bad(where + ": 'dtype' is missing or not a string");
+  if (sh == v.end() || !sh->is_array()) return bad(where + ": 'shape' is missing or not an array");
+  if (off == v.end() || !off->is_array() || off->size() != 2) {
+    return bad(where + ": 'data_offsets' must be [begin, end]");
+  }
+  TensorEntry t;
+  t.name = name;
+  t.dtype = dt->get<std::string>();
+  const double size = safetensors_dtype_bytes(t.dtype);
+  if (size <= 0) return bad(where + ": unknown dtype '" + shown(t.dtype) + "'");
+  if (sh->size() > kMaxDims) return bad(where + ": more than 16 dimensions");
+  // Element count with overflow checks: each dim < 2^53 and the product < 2^53 (exact in a double).
+  std::uint64_t elements = 1;
+  for (const auto& d : *sh) {
+    std::uint64_t dim = 0;
+    if (!as_u64(d, dim)) return bad(where + ": shape entries must be non-negative integers");
+    if (dim > (1ull << 53)) return bad(where + ": dimension " + std::to_string(dim) + " is too large");
+    if (dim != 0 && elements > (1ull << 53) / dim) return bad(where + ": shape product overflows");
+    elements *= dim;
+    t.shape.push_back(dim);
+  }
+  std::uint64_t begin = 0, end = 0;
+  if (!as_u64((*off)[0], begin) || !as_u64((*off)[1], end)) {
+    return bad(where + ": data_offsets must be non-negative integers");
+  }
+  if (end < begin) return bad(where + ": data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
+  const double expected = static_cast<double>(elements) * size;
+  if (expected != std::floor(expected) || static_cast<double>(end - begin) != expected) {
+    return bad(where + ": " + std::to_string(end - begin) + " bytes in data_offsets but shape x " + t.dtype +
+               " needs " + std::to_string(static_cast<std::uint64_t>(std::ceil(expected))));
+  }
+  t.elements = static_cast<double>(elements);
+  t.bytes = expected;
+  range.begin = begin;
+  range.end = end;
+  return t;
+}
+
+// Ranges sorted by offset must tile [0, data_bytes) exactly: no gap, no overlap; the file holds them.
+Result<std::uint64_t> tiled_data_bytes(std::vector<Range>& ranges, const SafetensorsHeader& h,
+                                       std::uint64_t file_size) {
+  std::sort(ranges.begin(), ranges.end(),
+            [](const Range& a, const Range& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  std::uint64_t cursor = 0;
+  for (const Range& r : ranges) {
+    const std::string& name = h.tensors[r.index].name;
+    if (r.begin < cursor) return bad("tensor '" + shown(name) + "' overlaps the tensor before it");
+    if (r.begin > cursor) {
+      return bad("gap of " + std::to_string(r.begin - cursor) + " bytes before tensor '" + shown(name) + "'");
+    }
+    cursor = r.end;
+  }
+  if (file_size > 0) {
+    const std::uint64_t header_end = 8 + h.header_bytes;
+    if (header_end > file_size || file_size - header_end != cursor) {
+      const std::uint64_t have = file_size >= header_end ? file_size - header_end : 0;
+      return bad("the tensors need " + std::to_string(cursor) + " bytes of data but the file holds " +
+                 std::to_string(have) + (have < cursor ? " (truncated file)" : " (trailing bytes)"));
+    }
+  }
+  return cursor;
+}
+
+}  // namespace
+
 Result<SafetensorsHeader> parse_safetensors_header(std::string_view header, std::uint64_t file_size) {
   if (header.size() > kMaxSafetensorsHeaderBytes) return bad("header exceeds the 100 MB limit");
   if (header.empty() || header.front() != '{') return bad("header must be a JSON object starting with '{'");
@@ -98,70 +173,15 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view header, std:
       }
       continue;
     }
-    if (name.empty() || name.size() > kMaxName) return bad("tensor name is empty or longer than 4096 bytes");
-    const std::string where = "tensor '" + shown(name) + "'";
-    if (!v.is_object()) return bad(where + " must be an object {dtype, shape, data_offsets}");
-    const auto dt = v.find("dtype");
-    const auto sh = v.find("shape");
-    const auto off = v.find("data_offsets");
-    if (dt == v.end() || !dt->is_string()) return bad(where + ": 'dtype' is missing or not a string");
-    if (sh == v.end() || !sh->is_array()) return bad(where + ": 'shape' is missing or not an array");
-    if (off == v.end() || !off->is_array() || off->size() != 2) {
-      return bad(where + ": 'data_offsets' must be [begin, end]");
-    }
-    TensorEntry t;
-    t.name = name;
-    t.dtype = dt->get<std::string>();
-    const double size = safetensors_dtype_bytes(t.dtype);
-    if (size <= 0) return bad(where + ": unknown dtype '" + shown(t.dtype) + "'");
-    if (sh->size() > kMaxDims) return bad(where + ": more than 16 dimensions");
-    // Element count with overflow checks: each dim < 2^53 and the product < 2^53 (exact in a double).
-    std::uint64_t elements = 1;
-    for (const auto& d : *sh) {
-      std::uint64_t dim = 0;
-      if (!as_u64(d, dim)) return bad(where + ": shape entries must be non-negative integers");
-      if (dim > (1ull << 53)) return bad(where + ": dimension " + std::to_string(dim) + " is too large");
-      if (dim != 0 && elements > (1ull << 53) / dim) return bad(where + ": shape product overflows");
-      elements *= dim;
-      t.shape.push_back(dim);
-    }
-    std::uint64_t begin = 0, end = 0;
-    if (!as_u64((*off)[0], begin) || !as_u64((*off)[1], end)) {
-      return bad(where + ": data_offsets must be non-negative integers");
-    }
-    if (end < begin)
-      return bad(where + ": data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
-    const double expected = static_cast<double>(elements) * size;
-    if (expected != std::floor(expected) || static_cast<double>(end - begin) != expected) {
-      return bad(where + ": " + std::to_string(end - begin) + " bytes in data_offsets but shape x " + t.dtype +
-                 " needs " + std::to_string(static_cast<std::uint64_t>(std::ceil(expected))));
-    }
-    t.elements = static_cast<double>(elements);
-    t.bytes = expected;
-    ranges.push_back(Range{begin, end, h.tensors.size()});
-    h.tensors.push_back(std::move(t));
+    Range range{0, 0, h.tensors.size()};
+    auto t = read_tensor_entry(name, v, range);
+    if (!t) return t.error();
+    ranges.push_back(range);
+    h.tensors.push_back(std::move(t).value());
   }
-  // Ranges sorted by offset must tile [0, data_bytes) exactly: no gap, no overlap.
-  std::sort(ranges.begin(), ranges.end(),
-            [](const Range& a, const Range& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
-  std::uint64_t cursor = 0;
-  for (const Range& r : ranges) {
-    const std::string& name = h.tensors[r.index].name;
-    if (r.begin < cursor) return bad("tensor '" + shown(name) + "' overlaps the tensor before it");
-    if (r.begin > cursor) {
-      return bad("gap of " + std::to_string(r.begin - cursor) + " bytes before tensor '" + shown(name) + "'");
-    }
-    cursor = r.end;
-  }
-  h.data_bytes = cursor;
-  if (file_size > 0) {
-    const std::uint64_t header_end = 8 + h.header_bytes;
-    if (header_end > file_size || file_size - header_end != h.data_bytes) {
-      const std::uint64_t have = file_size >= header_end ? file_size - header_end : 0;
-      return bad("the tensors need " + std::to_string(h.data_bytes) + " bytes of data but the file holds " +
-                 std::to_string(have) + (have < h.data_bytes ? " (truncated file)" : " (trailing bytes)"));
-    }
-  }
+  auto data_bytes = tiled_data_bytes(ranges, h, file_size);
+  if (!data_bytes) return data_bytes.error();
+  h.data_bytes = data_bytes.value();
   return h;
 }
 
