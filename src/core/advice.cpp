@@ -9,11 +9,6 @@
 namespace gpuplan {
 namespace {
 
-std::string fmt_int(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
 
 // The verdict `fit` prints for the scenario: the whole estimate, engine and all.
 bool fits(const Scenario& s) {
@@ -143,11 +138,11 @@ Savers suggest_training_knobs(const Scenario& s, std::vector<FitSuggestion>& out
 void suggest_sequence(const Scenario& s, const Estimate& e, std::vector<FitSuggestion>& out) {
   const char* what = is_training(s.workload.mode) ? "sequence length" : "context";
   if (e.max_context >= 1 && e.max_context < s.workload.context) {
-    out.push_back({"context", "shorten the " + std::string(what) + " to " + fmt_int(e.max_context) + " tokens",
-                   fmt_int(e.max_context)});
+    out.push_back({"context", "shorten the " + std::string(what) + " to " + format_whole(e.max_context) + " tokens",
+                   format_whole(e.max_context)});
   }
   if (e.max_batch >= 1 && e.max_batch < s.workload.batch) {
-    out.push_back({"batch", "lower the batch to " + fmt_int(e.max_batch), fmt_int(e.max_batch)});
+    out.push_back({"batch", "lower the batch to " + format_whole(e.max_batch), format_whole(e.max_batch)});
   }
   if (!is_training(s.workload.mode) && s.workload.kv_bytes >= 2 && e.memory.kv_cache_bytes > 0) {
     Scenario t = s;
@@ -210,10 +205,10 @@ void suggest_hardware(const Scenario& s, const Savers& savers, const std::vector
   }
   if (n > s.gpus) {
     out.push_back({"more_gpus",
-                   "split across " + fmt_int(n) +
-                       " of these cards (--gpus " + fmt_int(n) + with + "; weights and KV sharded evenly; "
+                   "split across " + format_whole(n) +
+                       " of these cards (--gpus " + format_whole(n) + with + "; weights and KV sharded evenly; "
                        "layouts and interconnect cost are estimated separately)",
-                   fmt_int(n)});
+                   format_whole(n)});
   }
 }
 

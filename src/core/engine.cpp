@@ -26,11 +26,6 @@ double round_up(double x, double to) {
   return to > 0 ? std::ceil(x / to) * to : x;
 }
 
-std::string mib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / kMiB);
-  return buf;
-}
 
 // K and V elements per token of one attention layer, per rank. MLA's latent is one vector (vLLM
 // and llama.cpp keep it whole on every rank); GQA heads split across ranks, replicated when
@@ -486,8 +481,8 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (!m.fits) {
     for (const auto& d : m.devices) {
       if (d.host || d.total_bytes <= d.capacity_bytes) continue;
-      m.error = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating " + mib(d.total_bytes) + " on " + d.name +
-                ": out of memory (" + mib(d.capacity_bytes) + " available); " +
+      m.error = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating " + format_mib(d.total_bytes) + " on " + d.name +
+                ": out of memory (" + format_mib(d.capacity_bytes) + " available); " +
                 (fit_ngl >= 0 ? "--n-gpu-layers " + format_whole(fit_ngl) + " fits" : "no layer count fits: shorten --ctx");
       break;
     }

@@ -150,6 +150,12 @@ std::string format_whole(double x) {
   return buf;
 }
 
+std::string format_mib(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", bytes / kMiB);
+  return buf;
+}
+
 std::string format_gb(double bytes) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f GB", bytes / kGB);

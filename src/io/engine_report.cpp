@@ -17,9 +17,6 @@ std::int64_t as_int(double v) {
 double round2(double v) {
   return std::isfinite(v) ? std::round(v * 100.0) / 100.0 : 0.0;
 }
-std::string mib(double bytes) {
-  return fmt::format("{:.2f} MiB", bytes / kMiB);
-}
 
 }  // namespace
 
@@ -104,7 +101,7 @@ std::string engine_table(const EngineSpec& spec, const EngineMemory& m) {
     line(fmt::format("  CUDA graphs (outside)    {}", format_gib(m.cuda_graph_bytes)));
     line(fmt::format("  max concurrency          {:.2f}x at max_model_len {}", m.max_concurrency, m.max_model_len));
     if (m.state_bytes_per_sequence > 0) {
-      line(fmt::format("  recurrent state          {} per sequence", mib(m.state_bytes_per_sequence)));
+      line(fmt::format("  recurrent state          {} per sequence", format_mib(m.state_bytes_per_sequence)));
     }
   } else if (m.family == EngineFamily::llamacpp) {
     line(fmt::format("  n_ctx {} ({} sequence{}), n_ubatch {}, flash attention {}", m.n_ctx, m.n_seq,
@@ -114,8 +111,8 @@ std::string engine_table(const EngineSpec& spec, const EngineMemory& m) {
     line("  device     layers   model buffer      KV self   compute buf        other        total     capacity");
     for (const auto& d : m.devices) {
       line(fmt::format("  {:<8} {:>8} {:>14} {:>12} {:>13} {:>12} {:>12} {:>12}", d.name, d.layers,
-                       mib(d.weights_bytes), mib(d.kv_cache_bytes), mib(d.compute_buffer_bytes), mib(d.other_bytes),
-                       mib(d.total_bytes), d.host ? std::string("RAM") : mib(d.capacity_bytes)));
+                       format_mib(d.weights_bytes), format_mib(d.kv_cache_bytes), format_mib(d.compute_buffer_bytes), format_mib(d.other_bytes),
+                       format_mib(d.total_bytes), d.host ? std::string("RAM") : format_mib(d.capacity_bytes)));
     }
     line(fmt::format("  VRAM total {}, RAM {}", format_gib(m.vram_bytes), format_gib(m.ram_bytes)));
   } else {

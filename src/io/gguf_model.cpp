@@ -12,16 +12,10 @@
 #include "gpuplan/io/gguf.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/precision.hpp"
+#include "gpuplan/units.hpp"
 
 namespace gpuplan::io {
 namespace {
-
-// A whole number as text; safe for any double (a hostile header's products exceed 2^63).
-std::string count_text(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
 
 // llama.cpp enum llama_ftype (include/llama.h) -> name, and gpuplan's --quant name when it has one.
 struct FileType {
@@ -75,7 +69,7 @@ struct Meta {
       const double hi = *std::max_element(v->numbers.begin(), v->numbers.end());
       const double lo = *std::min_element(v->numbers.begin(), v->numbers.end());
       if (hi != lo) {
-        warnings.push_back(arch + "." + key + " varies by layer (" + count_text(lo) + ".." + count_text(hi) +
+        warnings.push_back(arch + "." + key + " varies by layer (" + format_whole(lo) + ".." + format_whole(hi) +
                            "); the largest is used");
       }
       return clean(hi, key, fallback);
@@ -118,7 +112,7 @@ void moe_fields(const Meta& m, const Table& t, double layers, ModelArch& a) {
   if (a.num_experts <= 0) return;
   a.experts_per_token = m.num("expert_used_count");
   a.first_dense_layers = m.num("leading_dense_block_count");
-  const std::string last = "blk." + count_text(std::max(0.0, layers - 1)) + ".";
+  const std::string last = "blk." + format_whole(std::max(0.0, layers - 1)) + ".";
   a.moe_intermediate_size = m.num("expert_feed_forward_length", t.dim(last + "ffn_up_exps.weight", 1));
   a.num_shared_experts = m.num("expert_shared_count");
   double shared = m.num("expert_shared_feed_forward_length", t.dim(last + "ffn_up_shexp.weight", 1));
@@ -169,7 +163,7 @@ void ssm_fields(const Meta& m, const Table& t, ModelArch& a) {
   a.ssm_state = m.num("ssm.state_size");
   a.ssm_dt_rank = m.num("ssm.time_step_rank");
   a.ssm_groups = m.num("ssm.group_count");
-  auto block = [](double i) { return "blk." + count_text(i) + "."; };
+  auto block = [](double i) { return "blk." + format_whole(i) + "."; };
   const auto attention = layer_pattern(a.num_layers, [&](double i) { return t.has(block(i) + "attn_k.weight"); });
   if (!attention) {
     m.warnings.push_back("attention layers do not repeat regularly; counted as all recurrent");
@@ -263,8 +257,8 @@ void attention_fields(const GgufFile& f, const Meta& m, const Table& t, const st
   }
   if (a.vocab_size <= 0) a.vocab_size = m.num("vocab_size", t.dim("token_embd.weight", 1));
   if (const double rows = t.dim("token_embd.weight", 1); rows > 0 && rows != a.vocab_size) {
-    warnings.push_back("tokenizer has " + count_text(a.vocab_size) + " tokens but token_embd has " +
-                       count_text(rows) + " rows; the rows are used");
+    warnings.push_back("tokenizer has " + format_whole(a.vocab_size) + " tokens but token_embd has " +
+                       format_whole(rows) + " rows; the rows are used");
     a.vocab_size = rows;
   }
   a.tie_word_embeddings = !t.has("output.weight");
@@ -284,7 +278,7 @@ void attention_fields(const GgufFile& f, const Meta& m, const Table& t, const st
 // Gated MLP or not, and NextN (multi-token prediction) blocks, from the last block's tensors.
 void block_fields(const Meta& m, const Table& t, ModelArch& a) {
   // Gated MLP: a gate tensor, or (Phi-3) gate and up fused into one ffn_up of twice the width.
-  const std::string last = "blk." + count_text(std::max(0.0, a.num_layers - 1)) + ".";
+  const std::string last = "blk." + format_whole(std::max(0.0, a.num_layers - 1)) + ".";
   const bool gate =
       t.has("blk.0.ffn_gate.weight") || t.has(last + "ffn_gate_exps.weight") || t.has(last + "ffn_gate_shexp.weight");
   const bool fused = a.intermediate_size > 0 && t.dim("blk.0.ffn_up.weight", 1) == 2 * a.intermediate_size;
@@ -303,8 +297,8 @@ void weight_checks(GgufModel& g) {
   const ModelArch& a = g.model.arch;
   const double formula = count_params(a).total + count_params(a).mtp;
   if (g.tensors.params > 0 && std::fabs(formula - g.tensors.params) > 1e-4 * g.tensors.params) {
-    g.warnings.push_back("the architecture gives " + count_text(formula) + " parameters, the tensor table holds " +
-                         count_text(g.tensors.params) +
+    g.warnings.push_back("the architecture gives " + format_whole(formula) + " parameters, the tensor table holds " +
+                         format_whole(g.tensors.params) +
                          "; weights come from the table, KV cache and compute from the architecture");
   }
   if (!g.precision.empty() || g.tensors.params <= 0) return;
