@@ -61,13 +61,8 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   }
   s.speed.split = split;
   if (split == Split::tensor) {
-    if (!tensor_parallel_divides(s.arch, s.gpus)) {
-      return make_error(ErrorCode::conflict, format_count(s.gpus) + " GPUs cannot split " +
-                                                 format_count(s.arch.num_heads) + " attention heads and " +
-                                                 format_count(s.arch.num_kv_heads) +
-                                                 " KV heads evenly for tensor parallelism; use --split layer or a "
-                                                 "divisor of the heads");
-    }
+    auto tp = check_tensor_parallel(s.arch, s.gpus, "use --split layer or a divisor of the heads");
+    if (!tp) return tp.error();
   }
   out.estimate = estimate(s);
   const SpeedInputs inputs = speed_inputs(s);
