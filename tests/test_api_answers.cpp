@@ -141,5 +141,30 @@ TEST_F(AnswersFixture, PrintedTrainingStepAddsUp) {
   EXPECT_NEAR(sum, total, 0.0005 * (n + 1)) << line[0].str();
 }
 
+TEST_F(AnswersFixture, ConsumerCardOwnedAtHomePaysNoColocation) {
+  api::CostRequest q;
+  q.model = "llama-3.1-8b";
+  q.gpu = "rtx-4090";
+  q.utilization = 0.3;
+  auto home = api::run_cost(context(), q);
+  ASSERT_TRUE(home) << home.error().message;
+  ASSERT_NE(home.value().best, nullptr);
+  EXPECT_DOUBLE_EQ(home.value().best->prices.hosting_usd_per_kw_month, 0.0);
+  q.hosting_usd_per_kw_month = catalog().prices.hosting_usd_per_kw_month.value;  // colocation asked
+  auto colo = api::run_cost(context(), q);
+  ASSERT_TRUE(colo) << colo.error().message;
+  ASSERT_NE(colo.value().best, nullptr);
+  EXPECT_GT(colo.value().best->prices.hosting_usd_per_kw_month, 0.0);
+  EXPECT_LT(home.value().best->cost.own.monthly_usd, colo.value().best->cost.own.monthly_usd);
+  EXPECT_DOUBLE_EQ(home.value().best->cost.rent.monthly_usd, colo.value().best->cost.rent.monthly_usd);
+  api::CostRequest datacenter = q;  // a datacenter card keeps the price book's hosting
+  datacenter.gpu = "h100-sxm";
+  datacenter.hosting_usd_per_kw_month.reset();
+  auto dc = api::run_cost(context(), datacenter);
+  ASSERT_TRUE(dc) << dc.error().message;
+  ASSERT_NE(dc.value().best, nullptr);
+  EXPECT_GT(dc.value().best->prices.hosting_usd_per_kw_month, 0.0);
+}
+
 }  // namespace
 }  // namespace gpuplan
