@@ -1,5 +1,5 @@
-// Issue 13, part 5: answers a new user got wrong, each kept by a test (Apple memory variants,
-// contradictory flags, the printed training step adding up).
+// Issue 13, part 5: answers a new user got wrong, each kept by a test (partial offload in speed,
+// Apple memory variants, contradictory flags, the printed training step adding up, home-owned cards).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/api/defaults.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/train_report.hpp"
 #include "gpuplan/units.hpp"
@@ -38,6 +39,31 @@ struct AnswersFixture : ::testing::Test {
     return q;
   }
 };
+
+TEST_F(AnswersFixture, PartialOffloadDecodesAtHostBandwidth) {
+  api::SpeedRequest full = llama_70b_q4("rtx-4090");
+  full.gpu_memory_bytes = 64.0 * kGiB;  // the same card with room for every layer
+  auto on_gpu = api::run_speed(context(), full);
+  ASSERT_TRUE(on_gpu) << on_gpu.error().message;
+  ASSERT_TRUE(on_gpu.value().estimate.fits);
+  EXPECT_TRUE(on_gpu.value().resolved.warnings.empty());
+
+  api::SpeedRequest half = llama_70b_q4("rtx-4090");
+  half.n_gpu_layers = "40";  // of 80
+  auto offload = api::run_speed(context(), half);
+  ASSERT_TRUE(offload) << offload.error().message;
+  ASSERT_TRUE(offload.value().estimate.fits);
+  const Speed& off = offload.value().estimate.speed;
+  const Speed& gpu = on_gpu.value().estimate.speed;
+  // decode = the GPU's half of the layers + the other half's bytes at host bandwidth (+ a PCIe hop
+  // of microseconds, inside the tolerance).
+  const double host_s = 0.5 * gpu.decode_bytes_per_step / api::defaults::kHostMemoryBandwidthBytesPerS;
+  const double expected_tpot = 0.5 * gpu.tpot_s.expected + host_s;
+  EXPECT_NEAR(off.tpot_s.expected, expected_tpot, 0.01 * expected_tpot);
+  EXPECT_GT(off.tpot_s.expected, 4.0 * gpu.tpot_s.expected);
+  EXPECT_NEAR(off.decode_tokens_per_s.expected * off.tpot_s.expected, 1.0, 1e-9);
+  EXPECT_FALSE(offload.value().resolved.warnings.empty());
+}
 
 TEST_F(AnswersFixture, SpeedOfAModelThatDoesNotFitKeepsTheVerdict) {
   api::SpeedRequest q = llama_70b_q4("rtx-4090");
