@@ -105,6 +105,12 @@ Result<CostResponse> run_cost(const Context& ctx, const CostRequest& q) {
   if (!request) return request.error();
   PlanRequest& r = request.value();
   r.price_overrides = overrides_of(q);
+  // A consumer card owned at home or in an office pays for power only: no colocation fee unless
+  // one is given (--hosting-per-kw-month).
+  if (q.gpu && !q.hosting_usd_per_kw_month) {
+    auto g = find_gpu(*ctx.catalog, *q.gpu);
+    if (g && g.value()->tier == Tier::consumer) r.price_overrides.hosting_usd_per_kw_month = 0;
+  }
   r.utilization = q.utilization.value_or(-1);
   r.filters.max_gpus = q.gpus.value_or(defaults::kCostMaxGpusPerReplica);
   r.filters.max_fleet_gpus = 1e9;

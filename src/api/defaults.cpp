@@ -29,6 +29,8 @@ std::vector<DefaultInfo> make_defaults() {
       {"lora_rank", num(kLoraRank, ""), "fit --lora-rank", "torchtune LoRA recipes"},
       {"speed.prompt", num(kSpeedPromptTokens, "tokens"), "speed --prompt", "llama-bench pp512"},
       {"speed.output", num(kSpeedOutputTokens, "tokens"), "speed --output", "llama-bench tg128"},
+      {"speed.host_memory_bandwidth", num(kHostMemoryBandwidthBytesPerS / 1e9, "GB/s"), "speed -ngl below all layers",
+       "dual-channel DDR5-5600 (89.6 GB/s peak)"},
       {"serve.context", num(kServeContextTokens, "tokens"), "plan, cost --context",
        "the longest request a deployment accepts; capped at the model's context length"},
       {"serve.prompt", num(kServePromptTokens, "tokens"), "plan, cost --prompt", "a chat turn with its history"},

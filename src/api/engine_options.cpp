@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "gpuplan/names.hpp"
+#include "gpuplan/plan.hpp"
 #include "gpuplan/units.hpp"
 #include "resolve.hpp"
 
@@ -121,12 +122,23 @@ Result<bool> apply_engine(const Context& ctx, const EngineArgs& a, bool context_
   if (!s.workload.flash_attention) e.flash_attention = 0;
   auto split = apply_split_mode(a, e);
   if (!split) return split.error();
+  if (s.engine_spec.family == EngineFamily::paged) {  // vLLM, SGLang, TensorRT-LLM shard heads over the ranks
+    auto tp = check_tensor_parallel(s.arch, e.tp, "use a --gpus (--tensor-parallel-size) that divides the heads");
+    if (!tp) return tp.error();
+  }
   auto kv = apply_kv_types(a, s.workload, e);
   if (!kv) return kv.error();
   if (s.engine_spec.family == EngineFamily::paged && r.gpu.unified_memory) {
     add_warning(r, "warning: " + s.engine_spec.name + " does not run on Apple GPUs; estimating as if it did");
   }
   return true;
+}
+
+Result<bool> check_tensor_parallel(const ModelArch& arch, double tp, std::string_view fix) {
+  if (tensor_parallel_divides(arch, tp)) return true;
+  return make_error(ErrorCode::conflict, format_count(tp) + " GPUs cannot split " + format_count(arch.num_heads) +
+                                             " attention heads and " + format_count(arch.num_kv_heads) +
+                                             " KV heads evenly for tensor parallelism; " + std::string(fix));
 }
 
 }  // namespace gpuplan::api

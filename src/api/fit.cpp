@@ -60,6 +60,8 @@ Result<bool> apply_training_knobs(const FitRequest& q, Workload& w) {
   return true;
 }
 
+}  // namespace
+
 Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_text) {
   const Workload& w = r.scenario.workload;
   const Precision& p = r.scenario.precision;
@@ -68,14 +70,15 @@ Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_tex
     return make_error(ErrorCode::conflict, "--mode " + mode_text + " trains in a float format; '" + p.name +
                                                "' is quantised (use --mode qlora for a 4-bit base, or --quant bf16)");
   }
-  if (w.mode == Mode::qlora && p.linear_bits > 8.5) {
+  // QLoRA's base is an integer-quantised (bitsandbytes / GPTQ) model; FP8 is a float format
+  // (bitsandbytes and PEFT have no FP8 base for QLoRA).
+  const bool float8 = p.name == "fp8";
+  if (w.mode == Mode::qlora && (p.linear_bits > 8.5 || float8)) {
     return make_error(ErrorCode::conflict, "--mode qlora needs a quantised base (nf4, nf4-dq, int8, gptq-int4); got '" +
                                                p.name + "' — use --mode lora for a 16-bit base");
   }
   return true;
 }
-
-}  // namespace
 
 Result<Recompute> parse_recompute(const std::string& text) {
   const std::string k = canonical_name(text);

@@ -136,7 +136,9 @@ void add_price_fields(std::vector<Field<R>>& f) {
   add<R>(f, {"pue", "--pue", kPositive, 1, 10, "Data-centre PUE (>= 1)", kPrices}, &R::pue);
   add<R>(f,
          {"hosting_per_kw_month", "--hosting-per-kw-month", kPositive, 0, 1e5,
-          "Colocation, USD per kW of node power per month", kPrices},
+          "Colocation, USD per kW of node power per month (default: the price book's; consumer cards, owned at "
+          "home or in an office: 0 unless given)",
+          kPrices},
          &R::hosting_usd_per_kw_month);
   add<R>(f, {"rent_price", "--rent-price", kPositive, 0, 1e4, "On-demand rent, USD per GPU-hour", kPrices},
          &R::rent_usd_per_gpu_hour);

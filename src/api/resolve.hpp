@@ -1,6 +1,7 @@
 // Internal to the request layer: the resolution steps every command shares.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "gpuplan/api/api.hpp"
 
@@ -23,7 +24,12 @@ Result<bool> apply_engine(const Context& ctx, const EngineArgs& args, bool conte
 // True when any engine option besides --runtime is set.
 bool has_engine_options(const EngineArgs& args);
 
+// Tensor parallelism over `tp` ranks divides the attention and KV heads; else a conflict naming `fix`.
+Result<bool> check_tensor_parallel(const ModelArch& arch, double tp, std::string_view fix);
+
 Result<Mode> parse_mode(const std::string& text);
+// The mode and the precision agree: float formats for full/LoRA training, an integer base for QLoRA.
+Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_text);
 Result<Recompute> parse_recompute(const std::string& text);
 Result<Optimizer> parse_optimizer(const std::string& text);
 

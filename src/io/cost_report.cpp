@@ -114,7 +114,9 @@ std::string cost_table(const CostReport& r) {
   row(fmt::format("rent on demand, on all month (${:.2f}/GPU-h)", b.prices.rent_usd_per_gpu_hour), c.rent);
   row("rent, billed only while busy (ideal)", c.rent_elastic);
   if (c.rent_committed.monthly_usd > 0) row("rent, committed price", c.rent_committed);
-  row(fmt::format("own ({} years, power and hosting)", b.prices.years), c.own);
+  row(fmt::format("own ({} years, {})", b.prices.years,
+                  b.prices.hosting_usd_per_kw_month > 0 ? "power and hosting" : "power only, no colocation"),
+      c.own);
   line("");
   line(verdict(c));
   line(fmt::format("API vs rent: one always-on replica costs what the API would at {} tokens/month.",

@@ -140,9 +140,10 @@ std::string train_table(const TrainReport& r) {
                    format_gib(est.weights_bytes), format_gib(est.gradients_bytes), format_gib(est.optimizer_bytes),
                    format_gib(est.activations_bytes)));
   line("");
-  line(fmt::format("Step       {:.3f} s = compute {:.3f} + pipeline bubble {:.3f} + TP {:.3f} + PP {:.3f} + DP {:.3f}"
-                   " + CP {:.3f} + EP {:.3f}",
-                   est.step_s, est.compute_s, est.bubble_s, est.tp_s, est.pp_s, est.dp_s, est.cp_s, est.ep_s));
+  line(fmt::format("Step       {:.3f} s = compute {:.3f} + pipeline bubble {:.3f} + optimizer {:.3f} + TP {:.3f}"
+                   " + PP {:.3f} + DP {:.3f} + CP {:.3f} + EP {:.3f}",
+                   est.step_s, est.compute_s, est.bubble_s, est.optimizer_s, est.tp_s, est.pp_s, est.dp_s, est.cp_s,
+                   est.ep_s));
   line(fmt::format("Throughput {} tokens/s, MFU {:.1f}%, communication {:.1f}% of the step",
                    format_count(est.tokens_per_s), 100 * est.mfu, 100 * est.comm_fraction));
   line(fmt::format("Run        {} steps, {} days, {} GPU-hours, {:.0f} kWh (TDP x {:.2f} node factor x PUE {:.2f})",

@@ -24,6 +24,9 @@ inline constexpr const char* kFloatQuant = "bf16";    // a catalog model's check
 inline constexpr double kSpeedPromptTokens = 512;   // llama-bench pp512
 inline constexpr double kSpeedOutputTokens = 128;   // llama-bench tg128
 inline constexpr double kSpeedConcurrency = 1;
+// speed with layers in system RAM (llama.cpp -ngl below all): dual-channel DDR5-5600 is 89.6 GB/s
+// peak; ~80 GB/s is what streaming reads reach on desktops (Apple: the unified memory's own).
+inline constexpr double kHostMemoryBandwidthBytesPerS = 80e9;
 // serving workload (plan, cost)
 inline constexpr double kServeContextTokens = ServeWorkload{}.context;  // longest request a deployment accepts (capped at the model's)
 inline constexpr double kServePromptTokens = ServeWorkload{}.prompt_tokens;  // average request: a chat turn with history
