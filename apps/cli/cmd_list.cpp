@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 #include "gpuplan/names.hpp"
 #include "gpuplan/precision.hpp"
 #include "gpuplan/units.hpp"
@@ -53,8 +54,7 @@ std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& glob
                       {"name", m.name},
                       {"family", m.family},
                       {"hf_repo", m.hf_repo},
-                      {"params", static_cast<long long>(c.total)},
-                      {"active_params", static_cast<long long>(c.active)},
+                      {"params", io::params_json(c)},
                       {"context_length", static_cast<long long>(m.arch.context_length)},
                       {"aliases", m.aliases},
                       {"source", m.source},
