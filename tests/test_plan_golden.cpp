@@ -26,7 +26,7 @@ void print_top(const char* what, const Plan& p) {
     return;
   }
   std::printf("%s: %g x %s %s %s, %g replica(s), %s $%.0f%s, TPOT %.1f ms, %.0f scenarios\n", what, b->gpus,
-              b->gpu->id.c_str(), b->precision.name.c_str(), b->layout.c_str(), b->replicas, b->cost_basis.c_str(),
+              b->gpu->id.c_str(), b->precision.name.c_str(), b->layout.c_str(), b->replicas, to_string(b->cost_basis),
               b->rank_usd(), b->monthly_usd > 0 ? "/month" : " per job", b->tpot_s * 1e3, p.candidates_evaluated);
 }
 

@@ -65,7 +65,7 @@ nlohmann::ordered_json fit_json(const FitReport& r) {
   j["max_context"] = as_int(e.max_context);
   j["max_context_is_model_limit"] = e.max_context_is_model_limit;
   j["max_batch"] = as_int(e.max_batch);
-  j["binding"] = e.binding;
+  j["binding"] = to_string(e.binding);
   j["min_gpus"] = as_int(e.min_gpus);
   j["verdict"] = verdict_line(r);
   ordered_json sugg = ordered_json::array();

@@ -41,7 +41,7 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
                  {"activations_bytes", whole_or_null(m.activations_bytes)},
                  {"overhead_bytes", whole_or_null(m.overhead_bytes)},
                  {"fits", c.fits},
-                 {"binding", c.estimate.binding}};
+                 {"binding", to_string(c.estimate.binding)}};
   if (req.kind == PlanKind::serve) {
     j["memory"]["max_concurrency"] = whole_or_null(c.max_concurrency_memory);
     j["memory"]["max_context"] = whole_or_null(c.max_context);
@@ -54,10 +54,10 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
                   {"gpus", c.fleet_gpus},
                   {"utilization", num(c.utilization)},
                   {"capacity_tokens_per_month", num(c.cost.capacity_tokens_per_month)}};
-    j["cost_basis"] = c.cost_basis;
+    j["cost_basis"] = to_string(c.cost_basis);
     j["monthly_usd"] = num(c.monthly_usd);
     j["usd_per_million_tokens"] =
-        num(c.cost_basis == "own" ? c.cost.own.usd_per_million_tokens : c.cost.rent.usd_per_million_tokens);
+        num(c.cost_basis == CostBasis::own ? c.cost.own.usd_per_million_tokens : c.cost.rent.usd_per_million_tokens);
     j["alternatives_usd"] = {{"rent", num(c.cost.rent.monthly_usd)},
                              {"rent_elastic", num(c.cost.rent_elastic.monthly_usd)},
                              {"own", num(c.cost.own.monthly_usd)},
@@ -69,7 +69,7 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
                 {"days", num(c.wall_s / 86400)},
                 {"gpu_hours", num(c.gpu_hours)},
                 {"steps", whole_or_null(e.steps)}};
-    j["cost_basis"] = c.cost_basis;
+    j["cost_basis"] = to_string(c.cost_basis);
     j["job_usd"] = num(c.job_usd);
   }
   return j;
@@ -138,7 +138,7 @@ ordered_json plan_json(const PlanReport& r) {
   plan["elapsed_s"] = r.elapsed_s;
   ordered_json findings = ordered_json::array();
   for (const Finding& f : p.findings) {
-    findings.push_back({{"severity", f.severity}, {"code", f.code}, {"why", f.why}, {"fix", f.fix}});
+    findings.push_back({{"severity", to_string(f.severity)}, {"code", f.code}, {"why", f.why}, {"fix", f.fix}});
   }
   plan["findings"] = findings;
   ordered_json rejected = ordered_json::object();
@@ -170,7 +170,7 @@ std::string plan_csv(const PlanReport& r) {
         "{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.4f},{:.3f},{:.1f},{},{},{:.4f},{},{:.2f},{:.2f},{:.3f},{}\n", rank,
         c.feasible ? "true" : "false", c.gpu->id, to_string(c.gpu->tier), c.gpus, c.precision.name, c.runtime,
         csv_field(c.layout), c.batch, c.memory_per_gpu_bytes / kGiB, c.capacity_per_gpu_bytes / kGiB, finite(c.ttft_s),
-        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization), c.cost_basis,
+        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization), to_string(c.cost_basis),
         finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400), csv_field(c.reason));
   }
   return out;
