@@ -263,10 +263,10 @@ TEST_F(ApiFixture, DocumentsShareTheModelAndGpuVocabulary) {
   ASSERT_TRUE(s) << s.error().message;
   const api::SpeedResponse& sr = s.value();
   const std::vector<FitSuggestion> none;
-  const auto speed_doc = io::speed_json(io::SpeedReport{
-      io::FitReport{sr.resolved.model, sr.resolved.architecture_assumed, sr.resolved.gpu, sr.resolved.scenario,
-                    sr.estimate, none},
-      sr.curve, sr.compute_bound_concurrency});
+  const auto speed_doc =
+      io::speed_json(io::SpeedReport{io::FitReport{sr.resolved.model, sr.resolved.architecture_assumed, sr.resolved.gpu,
+                                                   sr.resolved.scenario, sr.estimate, none},
+                                     sr.curve, sr.compute_bound_concurrency});
   api::PlanQuery plan;
   plan.model = fit.model;
   plan.gpus = fit.gpu;
@@ -283,9 +283,9 @@ TEST_F(ApiFixture, DocumentsShareTheModelAndGpuVocabulary) {
   auto c = api::run_cost(ctx, cost);
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_NE(c.value().best, nullptr);
-  const auto cost_doc = io::cost_json(io::CostReport{c.value().plan.request, *c.value().best,
-                                                     c.value().plan.resolved.model, c.value().sweep,
-                                                     c.value().gpu_chosen, c.value().cards_priced});
+  const auto cost_doc =
+      io::cost_json(io::CostReport{c.value().plan.request, *c.value().best, c.value().plan.resolved.model,
+                                   c.value().sweep, c.value().gpu_chosen, c.value().cards_priced});
   const auto total = fit_doc["model"]["params"]["total"];
   const auto memory = fit_doc["gpu"]["memory_bytes"];
   ASSERT_TRUE(total.is_number_integer());

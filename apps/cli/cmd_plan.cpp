@@ -2,8 +2,8 @@
 // count, precision, split and batch, the best per tier, the Pareto front and the findings.
 #include "bind.hpp"
 #include "commands.hpp"
-#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/plan_report.hpp"
 #include "options.hpp"
 

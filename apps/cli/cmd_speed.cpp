@@ -1,8 +1,8 @@
 // gpuplan speed: time to first token, time per output token, tokens/s, and which resource binds.
 #include "bind.hpp"
 #include "commands.hpp"
-#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/speed_report.hpp"
 #include "options.hpp"
 

@@ -2,8 +2,8 @@
 // a search for the cheapest layout (within a deadline) when no layout is given.
 #include "bind.hpp"
 #include "commands.hpp"
-#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/train_report.hpp"
 #include "options.hpp"
 

@@ -9,8 +9,8 @@ namespace gpuplan {
 
 // The largest term of a memory breakdown (Estimate::binding).
 enum class MemoryTerm { weights, kv_cache, activations, gradients, optimizer, adapters, overhead };
-const char* to_string(MemoryTerm term);               // "weights", "kv_cache", ... (the JSON spelling)
-const char* describe(MemoryTerm term);                // "weights", "KV cache", "optimizer states", ... (prose)
+const char* to_string(MemoryTerm term);  // "weights", "kv_cache", ... (the JSON spelling)
+const char* describe(MemoryTerm term);   // "weights", "KV cache", "optimizer states", ... (prose)
 std::optional<MemoryTerm> parse_memory_term(std::string_view text);
 
 // What a plan candidate's price is: renting the cards or owning them.

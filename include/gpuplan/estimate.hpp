@@ -23,7 +23,7 @@ struct Estimate {
   bool max_context_is_model_limit = false;  // capped by the model's own context length
   double max_batch = 0;                     // largest batch (concurrent sequences / micro-batch) at the given context
   MemoryTerm binding = MemoryTerm::weights;  // largest memory term
-  double min_gpus = 0;                      // cards of this kind needed with an ideal even split
+  double min_gpus = 0;                       // cards of this kind needed with an ideal even split
   bool has_speed = false;
   Speed speed;  // when the scenario asks for speed (inference)
   bool has_engine = false;

@@ -170,8 +170,9 @@ std::string plan_csv(const PlanReport& r) {
         "{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.4f},{:.3f},{:.1f},{},{},{:.4f},{},{:.2f},{:.2f},{:.3f},{}\n", rank,
         c.feasible ? "true" : "false", c.gpu->id, to_string(c.gpu->tier), c.gpus, c.precision.name, c.runtime,
         csv_field(c.layout), c.batch, c.memory_per_gpu_bytes / kGiB, c.capacity_per_gpu_bytes / kGiB, finite(c.ttft_s),
-        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization), to_string(c.cost_basis),
-        finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400), csv_field(c.reason));
+        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization),
+        to_string(c.cost_basis), finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400),
+        csv_field(c.reason));
   }
   return out;
 }

@@ -23,6 +23,6 @@ struct FitReport {
 
 std::string verdict_line(const FitReport& r);
 nlohmann::ordered_json fit_json(const FitReport& r);  // gpuplan-fit/2, bytes as integers
-std::string fit_table(const FitReport& r);  // the human-readable breakdown
+std::string fit_table(const FitReport& r);            // the human-readable breakdown
 
 }  // namespace gpuplan::io

@@ -14,8 +14,8 @@ struct PlanReport {
 };
 
 nlohmann::ordered_json plan_json(const PlanReport& r);  // {"schema", "model": {...}, "plan": {...}}
-std::string plan_csv(const PlanReport& r);      // one row per candidate, ranked
-std::string plan_table(const PlanReport& r);    // the human-readable recommendation
-std::string plan_explain(const PlanReport& r);  // the arithmetic behind the top choice
+std::string plan_csv(const PlanReport& r);              // one row per candidate, ranked
+std::string plan_table(const PlanReport& r);            // the human-readable recommendation
+std::string plan_explain(const PlanReport& r);          // the arithmetic behind the top choice
 
 }  // namespace gpuplan::io
