@@ -73,9 +73,12 @@ def run_case(binary, source_dir, validator, case):
         doc = json.loads(run.stdout)
     except json.JSONDecodeError as e:
         return problems + [f"stdout is not one JSON document ({e}): {run.stdout[:200]!r}"]
-    for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    for err in errors[:5]:
         path = "/".join(str(p) for p in err.absolute_path) or "(top)"
         problems.append(f"at {path}: {err.message[:300]}")
+    if len(errors) > 5:
+        problems.append(f"... and {len(errors) - 5} more")
     return problems
 
 
