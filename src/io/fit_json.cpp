@@ -53,7 +53,7 @@ nlohmann::ordered_json fit_json(const FitReport& r) {
     if (s.workload.mode == Mode::lora || s.workload.mode == Mode::qlora) w["lora_rank"] = as_int(s.workload.lora_rank);
   }
   j["workload"] = w;
-  j["gpu"] = gpu_json(r.gpu, static_cast<int>(as_int(s.gpus)));
+  j["gpu"] = gpu_json(r.gpu, s.gpus);
   j["gpu"]["usable_bytes"] = as_int(e.capacity_bytes);
   j["gpu"]["unified_memory"] = r.gpu.unified_memory;
   j["memory"] = {{"weights_bytes", as_int(m.weights_bytes)},         {"kv_cache_bytes", as_int(m.kv_cache_bytes)},
