@@ -75,6 +75,8 @@ def run_case(binary, source_dir, validator, case):
         return problems + [f"stdout is not one JSON document ({e}): {run.stdout[:200]!r}"]
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     for err in errors[:5]:
+        while err.context:  # oneOf / anyOf: name the branch that came closest, not the whole object
+            err = jsonschema.exceptions.best_match(err.context)
         path = "/".join(str(p) for p in err.absolute_path) or "(top)"
         problems.append(f"at {path}: {err.message[:300]}")
     if len(errors) > 5:
@@ -85,7 +87,9 @@ def run_case(binary, source_dir, validator, case):
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: check_schemas.py <gpuplan binary> <source dir>")
-    binary, source_dir = sys.argv[1], sys.argv[2]
+    binary, source_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"check_schemas: {binary} is not an executable gpuplan binary")
     schemas = load_schemas(os.path.join(source_dir, "schemas"))
     cases = read_cases(source_dir)
     failures = []

@@ -280,6 +280,7 @@ TEST_F(ApiFixture, DocumentsShareTheModelAndGpuVocabulary) {
   cost.gpu = fit.gpu;
   cost.quant = "bf16";
   cost.users = 4;
+  cost.tokens_per_month = 1e9;
   auto c = api::run_cost(ctx, cost);
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_NE(c.value().best, nullptr);
