@@ -21,6 +21,7 @@
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/fit_report.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/plan_report.hpp"
 #include "gpuplan/io/speed_report.hpp"
 #include "gpuplan/plan.hpp"
@@ -33,8 +34,9 @@ void check(bool ok, const char* what) {
   std::abort();
 }
 
-void check_json(const std::string& text, const char* what) {
-  check(nlohmann::json::accept(text), what);
+// A writer's document dumps (io::dump_json: invalid UTF-8 replaced, never thrown) to JSON that parses back.
+void check_json(const nlohmann::ordered_json& doc, const char* what) {
+  check(nlohmann::json::accept(gpuplan::io::dump_json(doc)), what);
 }
 
 }  // namespace
@@ -106,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.capacity_per_gpu_bytes = e.capacity_bytes;
   c.fits = e.fits;
   c.feasible = true;
-  c.cost_basis = part(10);
+  c.cost_basis = (pick & 128) != 0 ? gpuplan::CostBasis::own : gpuplan::CostBasis::rent;
   gpuplan::PlanCandidate rejected = c;
   rejected.feasible = false;
   rejected.reason = part(11);
@@ -124,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   p.lower.how = part(9);
   p.lower.gives_up = part(10);
   p.lower.why_none = part(11);
-  p.findings.push_back({part(8), part(9), part(10), part(11)});
+  p.findings.push_back(
+      {(pick & 128) != 0 ? gpuplan::Severity::error : gpuplan::Severity::warning, part(9), part(10), part(11)});
   p.rejected.emplace_back(part(11), 1);
   const gpuplan::io::PlanReport report{req, p, 0.25};
   check_json(gpuplan::io::plan_json(report), "plan_json is JSON");

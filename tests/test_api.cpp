@@ -8,6 +8,10 @@
 #include "gpuplan/api/defaults.hpp"
 #include "gpuplan/api/json_request.hpp"
 #include "gpuplan/io/catalog_json.hpp"
+#include "gpuplan/io/cost_report.hpp"
+#include "gpuplan/io/fit_report.hpp"
+#include "gpuplan/io/plan_report.hpp"
+#include "gpuplan/io/speed_report.hpp"
 
 namespace gpuplan {
 namespace {
@@ -236,6 +240,66 @@ TEST_F(ApiFixture, SpeedAndFitAgreeOnMemory) {
   EXPECT_DOUBLE_EQ(s.value().estimate.memory.total_bytes, f.value().estimate.memory.total_bytes);
   EXPECT_EQ(s.value().estimate.max_batch, f.value().estimate.max_batch);
   EXPECT_EQ(s.value().estimate.fits, f.value().estimate.fits);
+}
+
+// One JSON vocabulary: fit, speed, plan and cost documents for the same question (llama-3.1-8b on
+// one l40s at bf16) spell the model's parameter count and the card's memory at the same key paths.
+TEST_F(ApiFixture, DocumentsShareTheModelAndGpuVocabulary) {
+  const api::Context ctx = context();
+  api::FitRequest fit;
+  fit.model = "llama-3.1-8b";
+  fit.gpu = "l40s";
+  fit.quant = "bf16";
+  auto f = api::run_fit(ctx, fit);
+  ASSERT_TRUE(f) << f.error().message;
+  const api::FitResponse& fr = f.value();
+  const auto fit_doc = io::fit_json(io::FitReport{fr.resolved.model, fr.resolved.architecture_assumed, fr.resolved.gpu,
+                                                  fr.resolved.scenario, fr.estimate, fr.suggestions});
+  api::SpeedRequest speed;
+  speed.model = fit.model;
+  speed.gpu = fit.gpu;
+  speed.quant = fit.quant;
+  auto s = api::run_speed(ctx, speed);
+  ASSERT_TRUE(s) << s.error().message;
+  const api::SpeedResponse& sr = s.value();
+  const std::vector<FitSuggestion> none;
+  const auto speed_doc =
+      io::speed_json(io::SpeedReport{io::FitReport{sr.resolved.model, sr.resolved.architecture_assumed, sr.resolved.gpu,
+                                                   sr.resolved.scenario, sr.estimate, none},
+                                     sr.curve, sr.compute_bound_concurrency});
+  api::PlanQuery plan;
+  plan.model = fit.model;
+  plan.gpus = fit.gpu;
+  plan.quants = "bf16";
+  auto p = api::run_plan(ctx, plan);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p.value().plan.found);
+  const auto plan_doc = io::plan_json(io::PlanReport{p.value().request, p.value().plan, 0});
+  api::CostRequest cost;
+  cost.model = fit.model;
+  cost.gpu = fit.gpu;
+  cost.quant = "bf16";
+  cost.users = 4;
+  cost.tokens_per_month = 1e9;
+  auto c = api::run_cost(ctx, cost);
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_NE(c.value().best, nullptr);
+  const auto cost_doc =
+      io::cost_json(io::CostReport{c.value().plan.request, *c.value().best, c.value().plan.resolved.model,
+                                   c.value().sweep, c.value().gpu_chosen, c.value().cards_priced});
+  const auto total = fit_doc["model"]["params"]["total"];
+  const auto memory = fit_doc["gpu"]["memory_bytes"];
+  ASSERT_TRUE(total.is_number_integer());
+  ASSERT_TRUE(memory.is_number_integer());
+  EXPECT_GT(total.get<long long>(), 7'000'000'000LL);
+  for (const auto* doc : {&speed_doc, &plan_doc, &cost_doc}) {
+    EXPECT_EQ((*doc)["model"]["id"], fit_doc["model"]["id"]) << (*doc)["schema"];
+    EXPECT_EQ((*doc)["model"]["params"]["total"], total) << (*doc)["schema"];
+  }
+  EXPECT_EQ(speed_doc["gpu"]["memory_bytes"], memory);
+  EXPECT_EQ(plan_doc["plan"]["best"]["gpu"]["memory_bytes"], memory);
+  EXPECT_EQ(plan_doc["plan"]["best"]["gpu"]["id"], fit_doc["gpu"]["id"]);
+  EXPECT_EQ(cost_doc["gpu"]["memory_bytes"], memory);
 }
 
 }  // namespace

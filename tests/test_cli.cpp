@@ -60,14 +60,16 @@ TEST(Cli, FitJsonHasTheStableSchema) {
     ASSERT_TRUE(j["memory"][k].is_number_integer()) << k;
     EXPECT_GE(j["memory"][k].get<long long>(), 0) << k;
   }
-  EXPECT_TRUE(j["model"]["params"].is_number_integer());
-  EXPECT_TRUE(j["model"]["active_params"].is_number_integer());
+  EXPECT_EQ(j["schema"], "gpuplan-fit/2");
+  EXPECT_TRUE(j["model"]["params"]["total"].is_number_integer());
+  EXPECT_TRUE(j["model"]["params"]["active"].is_number_integer());
+  EXPECT_TRUE(j["model"]["params"]["trainable"].is_null());  // inference: nothing is trained
   EXPECT_TRUE(j["gpu"]["memory_bytes"].is_number_integer());
   EXPECT_TRUE(j["fits"].is_boolean());
   EXPECT_FALSE(j["fits"].get<bool>());
   EXPECT_TRUE(j["max_context"].is_number_integer());
   EXPECT_TRUE(j["max_batch"].is_number_integer());
-  EXPECT_EQ(j["model"]["params"].get<long long>(), 70553706496LL);
+  EXPECT_EQ(j["model"]["params"]["total"].get<long long>(), 70553706496LL);
   // 80 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes x 32768 tokens x 4 sequences = 40 GiB.
   EXPECT_EQ(j["memory"]["kv_cache_bytes"].get<long long>(), 80LL * 8 * 128 * 2 * 2 * 32768 * 4);
   EXPECT_FALSE(j["suggestions"].empty());
@@ -121,7 +123,7 @@ TEST(CliSpeed, IssueExamplesAndJsonFields) {
   const CliRun r = run("speed llama-3.1-70b --gpu h100-sxm --gpus 4 --concurrency 32 --runtime vllm --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["schema"], "gpuplan-speed/1");
+  EXPECT_EQ(j["schema"], "gpuplan-speed/2");
   for (const char* k : {"prefill_tokens_per_s", "decode_tokens_per_s", "aggregate_tokens_per_s", "ttft_s", "tpot_s"}) {
     ASSERT_TRUE(j["speed"][k].is_number()) << k;
     EXPECT_GT(j["speed"][k].get<double>(), 0) << k;

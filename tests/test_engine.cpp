@@ -322,3 +322,30 @@ TEST(Engine, LlamaCppComputeBufferCountsDeepSeekV2LiteSharedExpertsOnce) {
   EXPECT_DOUBLE_EQ(m.compute_buffer_bytes, mlp_bytes + 512.0 * 8192 * 16 * 4);
   EXPECT_DOUBLE_EQ(m.compute_buffer_bytes, 314572800.0);  // 300 MiB; was 326107136 (311 MiB)
 }
+
+namespace gpuplan {
+namespace {
+
+// Engine behaviour is catalog data, not a check of the engine's id: the wording of the error is an
+// ErrorStyle read from error_style (an unknown one is refused), and Ollama's per-sequence context and
+// its own layer choice are fields of its entry.
+TEST(EngineCatalog, BehaviourComesFromTheCatalogFields) {
+  const Catalog& c = testing::catalog();
+  EXPECT_EQ(find_engine(c, "vllm").value()->error_style, ErrorStyle::v1);
+  EXPECT_EQ(find_engine(c, "sglang").value()->error_style, ErrorStyle::sglang);
+  EXPECT_EQ(find_engine(c, "tensorrt-llm").value()->error_style, ErrorStyle::trtllm);
+  EXPECT_TRUE(find_engine(c, "ollama").value()->context_per_sequence);
+  EXPECT_TRUE(find_engine(c, "ollama").value()->picks_layers);
+  EXPECT_FALSE(find_engine(c, "llama.cpp").value()->context_per_sequence);
+  EXPECT_FALSE(find_engine(c, "llama.cpp").value()->picks_layers);
+  const std::string bad = R"({"schema": "gpuplan-engines/1", "engines": [{"id": "x", "name": "X", "versions": "1",
+    "source": "s", "as_of": "2026-01-01", "family": "paged", "budget": "total_fraction", "memory_fraction": 0.9,
+    "block_size": 16, "error_style": "v2"}]})";
+  Catalog copy = c;
+  const auto r = io::parse_engines_json(bad, copy);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("error_style"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace gpuplan

@@ -26,7 +26,7 @@ void print_top(const char* what, const Plan& p) {
     return;
   }
   std::printf("%s: %g x %s %s %s, %g replica(s), %s $%.0f%s, TPOT %.1f ms, %.0f scenarios\n", what, b->gpus,
-              b->gpu->id.c_str(), b->precision.name.c_str(), b->layout.c_str(), b->replicas, b->cost_basis.c_str(),
+              b->gpu->id.c_str(), b->precision.name.c_str(), b->layout.c_str(), b->replicas, to_string(b->cost_basis),
               b->rank_usd(), b->monthly_usd > 0 ? "/month" : " per job", b->tpot_s * 1e3, p.candidates_evaluated);
 }
 
@@ -166,10 +166,11 @@ TEST(PlanCli, JsonHasTheIssueKeys) {
   const auto r = run_cli("plan deepseek-v3 --tier datacenter --max-gpus 16 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["schema"], "gpuplan-plan/1");
+  EXPECT_EQ(j["schema"], "gpuplan-plan/2");
+  EXPECT_GT(j["model"]["params"]["total"].get<long long>(), 600'000'000'000LL);
   const auto& p = j["plan"];
   ASSERT_TRUE(p["best"].is_object());
-  for (const char* k : {"gpu", "gpus", "precision", "layout", "monthly_usd", "memory", "speed"}) {
+  for (const char* k : {"gpu", "precision", "layout", "monthly_usd", "memory", "speed"}) {
     EXPECT_TRUE(p["best"].contains(k)) << k;
   }
   EXPECT_TRUE(p["best"]["memory"].contains("per_gpu_bytes"));
@@ -186,7 +187,7 @@ TEST(PlanCli, JsonHasTheIssueKeys) {
   const auto tr =
       nlohmann::json::parse(run_cli("plan llama-3.1-8b --method qlora --tokens 50M --deadline 2d --json").out);
   EXPECT_GT(tr["plan"]["best"]["job_usd"].get<double>(), 0);
-  EXPECT_EQ(tr["plan"]["best"]["gpus"].get<double>(), 1);
+  EXPECT_EQ(tr["plan"]["best"]["gpu"]["count"].get<long long>(), 1);
   const auto f = nlohmann::json::parse(run_cli("plan qwen3-30b-a3b --context 32k --users 20 --json").out);
   ASSERT_FALSE(f["plan"]["findings"].empty());
   for (const auto& x : f["plan"]["findings"]) {

@@ -2,6 +2,7 @@
 // The replica is the plan's (api::run_cost): the same memory, speed and fleet rules as `plan`.
 #include "bind.hpp"
 #include "commands.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/api/api.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/cost_report.hpp"
@@ -23,7 +24,7 @@ int run_job(const api::Context& ctx, const api::CostRequest& q, bool json) {
   if (!r) return fail("cost", r.error(), json);
   const PriceOverrides none;
   const io::CostJobReport report{r.value().gpu, r.value().job, r.value().prices, none, ctx.catalog->prices};
-  write_out(json ? io::cost_job_json(report) + "\n" : io::cost_job_table(report));
+  write_out(json ? io::dump_json(io::cost_job_json(report)) + "\n" : io::cost_job_table(report));
   return 0;
 }
 
@@ -73,7 +74,7 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
     }
     const io::CostReport report{out.plan.request, *out.best, out.plan.resolved.model, out.sweep, out.gpu_chosen,
                                 out.cards_priced};
-    write_out(b->json ? io::cost_json(report) + "\n" : *csv ? io::cost_csv(report) : io::cost_table(report));
+    write_out(b->json ? io::dump_json(io::cost_json(report)) + "\n" : *csv ? io::cost_csv(report) : io::cost_table(report));
     return 0;
   };
 }

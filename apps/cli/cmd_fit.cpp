@@ -1,6 +1,7 @@
 // gpuplan fit: the memory breakdown of one scenario against one GPU, and what would make it fit.
 #include "bind.hpp"
 #include "commands.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/api/api.hpp"
 #include "gpuplan/io/fit_report.hpp"
 #include "options.hpp"
@@ -36,7 +37,7 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
     for (const auto& w : f.resolved.warnings) std::fprintf(stderr, "gpuplan fit: %s\n", w.c_str());
     const io::FitReport report{f.resolved.model, f.resolved.architecture_assumed, f.resolved.gpu,
                                f.resolved.scenario, f.estimate, f.suggestions};
-    write_out(b->json ? io::fit_json(report) + "\n" : io::fit_table(report));
+    write_out(b->json ? io::dump_json(io::fit_json(report)) + "\n" : io::fit_table(report));
     return 0;
   };
 }

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 #include "gpuplan/names.hpp"
 #include "gpuplan/precision.hpp"
 #include "gpuplan/units.hpp"
@@ -20,11 +22,6 @@ void print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-int catalog_error(const Error& e) {
-  std::fprintf(stderr, "gpuplan: %s\n", e.message.c_str());
-  return 2;
-}
-
 }  // namespace
 
 std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& global) {
@@ -35,7 +32,7 @@ std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& glob
   cmd->add_option("--family", *family, "Only this architecture family (llama, qwen3_moe, gemma3, ...)");
   return [json, family, &global]() -> int {
     auto catalog = load_catalog(global.models_file, global.gpus_file);
-    if (!catalog) return catalog_error(catalog.error());
+    if (!catalog) return fail("models", catalog.error(), *json);
     ordered_json list = ordered_json::array();
     std::string out = fmt::format("{:<22} {:>10} {:>10} {:>6} {:>8} {:<12} {}\n", "id", "params", "active", "layers",
                                   "context", "family", "aliases");
@@ -53,8 +50,7 @@ std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& glob
                       {"name", m.name},
                       {"family", m.family},
                       {"hf_repo", m.hf_repo},
-                      {"params", static_cast<long long>(c.total)},
-                      {"active_params", static_cast<long long>(c.active)},
+                      {"params", io::params_json(c)},
                       {"context_length", static_cast<long long>(m.arch.context_length)},
                       {"aliases", m.aliases},
                       {"source", m.source},
@@ -79,12 +75,14 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
   cmd->add_option("--vendor", *vendor, "nvidia | amd | intel | apple | google");
   return [json, tier, vendor, &global]() -> int {
     if (!tier->empty() && *tier != "consumer" && *tier != "workstation" && *tier != "datacenter") {
-      std::fprintf(stderr, "gpuplan gpus: unknown --tier '%s'%s\n", tier->c_str(),
-                   suggestion_suffix(*tier, {"consumer", "workstation", "datacenter"}).c_str());
-      return 2;
+      return fail("gpus",
+                  make_error(ErrorCode::unknown_name,
+                             "unknown --tier '" + *tier + "'" +
+                                 suggestion_suffix(*tier, {"consumer", "workstation", "datacenter"})),
+                  *json);
     }
     auto catalog = load_catalog(global.models_file, global.gpus_file);
-    if (!catalog) return catalog_error(catalog.error());
+    if (!catalog) return fail("gpus", catalog.error(), *json);
     ordered_json list = ordered_json::array();
     std::string out = fmt::format("{:<20} {:<12} {:>9} {:>9} {:>10} {:>9} {:>7} {:>10} {:>9}\n", "id", "tier", "memory",
                                   "GB/s", "bf16 TFLOPS", "fp8", "watts", "launch $", "rent $/h");

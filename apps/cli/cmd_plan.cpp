@@ -3,6 +3,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/plan_report.hpp"
 #include "options.hpp"
 
@@ -40,7 +41,7 @@ std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global
     const io::PlanReport report{p.request, p.plan, p.elapsed_s};
     std::string text;
     if (b->json) {
-      text = io::plan_json(report) + "\n";
+      text = io::dump_json(io::plan_json(report)) + "\n";
     } else if (*csv) {
       text = io::plan_csv(report);
     } else {

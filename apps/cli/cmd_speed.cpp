@@ -2,6 +2,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/speed_report.hpp"
 #include "options.hpp"
 
@@ -32,7 +33,7 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
     const io::SpeedReport report{io::FitReport{s.resolved.model, s.resolved.architecture_assumed, s.resolved.gpu,
                                                s.resolved.scenario, s.estimate, none},
                                  s.curve, s.compute_bound_concurrency};
-    write_out(b->json ? io::speed_json(report) + "\n" : io::speed_table(report));
+    write_out(b->json ? io::dump_json(io::speed_json(report)) + "\n" : io::speed_table(report));
     return 0;
   };
 }

@@ -3,6 +3,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/train_report.hpp"
 #include "options.hpp"
 
@@ -35,7 +36,7 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     if (!r) return fail("train", r.error(), b->json);
     const io::TrainReport& report = r.value().report;
     for (const auto& w : r.value().resolved.warnings) std::fprintf(stderr, "gpuplan train: %s\n", w.c_str());
-    write_out(b->json ? io::train_json(report) + "\n" : io::train_table(report));
+    write_out(b->json ? io::dump_json(io::train_json(report)) + "\n" : io::train_table(report));
     if (!report.found && !b->json) std::fprintf(stderr, "gpuplan train: no layout meets the limits\n");
     return report.found ? 0 : 1;
   };

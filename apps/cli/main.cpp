@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "bind.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -18,6 +19,17 @@ std::string engine_flag_alias(const std::string& arg) {
     if (arg == from) return to;
   }
   return arg;
+}
+
+// A parse error (unknown option, bad value) with --json among the arguments: the gpuplan-error/2
+// object on stdout, exit 2, like every other bad input. Help and --version are not errors.
+int parse_failure(CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
+  bool json = false;
+  for (std::size_t i = 1; i < args.size(); ++i) json = json || args[i] == "--json";
+  const auto named = app.get_subcommands([](const CLI::App* sub) { return sub->parsed(); });
+  const std::string command = named.empty() ? "gpuplan" : named.front()->get_name();
+  if (!json || e.get_exit_code() == 0) return app.exit(e) == 0 ? 0 : 2;
+  return gpuplan::cli::fail(command.c_str(), gpuplan::make_error(gpuplan::ErrorCode::invalid_argument, e.what()), true);
 }
 
 int run(int argc, char** argv) {
@@ -63,7 +75,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(argp.size()), argp.data());
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return parse_failure(app, e, args);
   }
   if (global.offline) ::setenv("HF_HUB_OFFLINE", "1", 1);  // inspect reads the environment (not yet on the layer)
   try {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "gpuplan/codes.hpp"
+
 namespace gpuplan {
 
 struct Scenario;
@@ -46,12 +48,14 @@ struct EngineSpec {
   double large_card_bytes = 0;           // vLLM V1: cards at least this large get the _large defaults (0: none)
   double max_num_seqs_large = 0;
   double max_num_batched_tokens_large = 0;
-  double sampler_bytes_per_logit = 0;  // sampler workspace per max_num_seqs x vocab logit (fitted, see data)
-  double cuda_graph_bytes = 0;         // captured CUDA graphs, taken after the KV pool (outside the budget)
-  double cuda_reserved_fraction = 0;   // memory the driver keeps: CUDA total = nominal x (1 - this)
-  std::string error_style = "v1";      // v0 | v1 | sglang | trtllm: the wording of the "does not fit" error
+  double sampler_bytes_per_logit = 0;       // sampler workspace per max_num_seqs x vocab logit (fitted, see data)
+  double cuda_graph_bytes = 0;              // captured CUDA graphs, taken after the KV pool (outside the budget)
+  double cuda_reserved_fraction = 0;        // memory the driver keeps: CUDA total = nominal x (1 - this)
+  ErrorStyle error_style = ErrorStyle::v1;  // the wording of the "does not fit" error
   // llama.cpp family
-  double default_ctx = 4096;  // n_ctx when none is given (0: the model's own length)
+  double default_ctx = 4096;          // n_ctx when none is given (0: the model's own length)
+  bool context_per_sequence = false;  // the context asked is per parallel sequence (Ollama num_ctx), not shared
+  bool picks_layers = false;          // the engine offloads the layers that fit itself (Ollama), no flag needed
   double n_batch = 2048;
   double n_ubatch = 512;
   double n_parallel = 1;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "gpuplan/codes.hpp"
 #include "gpuplan/engine.hpp"
 #include "gpuplan/memory.hpp"
 #include "gpuplan/model.hpp"
@@ -21,8 +22,8 @@ struct Estimate {
   double max_context = 0;                   // largest context (sequence length) that fits at the given batch; 0 if none
   bool max_context_is_model_limit = false;  // capped by the model's own context length
   double max_batch = 0;                     // largest batch (concurrent sequences / micro-batch) at the given context
-  std::string binding;                      // largest memory term: "weights", "kv_cache", "optimizer", ...
-  double min_gpus = 0;                      // cards of this kind needed with an ideal even split
+  MemoryTerm binding = MemoryTerm::weights;  // largest memory term
+  double min_gpus = 0;                       // cards of this kind needed with an ideal even split
   bool has_speed = false;
   Speed speed;  // when the scenario asks for speed (inference)
   bool has_engine = false;

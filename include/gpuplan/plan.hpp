@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gpuplan/catalog.hpp"
+#include "gpuplan/codes.hpp"
 #include "gpuplan/cost.hpp"
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/prices.hpp"
@@ -120,7 +121,7 @@ struct PlanCandidate {
   ReplicaCapacity replica;  // at its capacity: the most requests that fit and meet the TPOT target
   ServingDemand demand;     // the volume and peak the fleet was sized for
   Prices prices;
-  std::string cost_basis;  // "rent" | "own"
+  CostBasis cost_basis = CostBasis::rent;
   double monthly_usd = 0;  // serving
   // Training
   Layout train_layout;
@@ -134,7 +135,7 @@ struct PlanCandidate {
 };
 
 struct Finding {
-  std::string severity;  // info | warning | error
+  Severity severity = Severity::info;
   std::string code;
   std::string why;
   std::string fix;

@@ -117,7 +117,7 @@ EngineMemory paged_memory(const Scenario& s) {
   // _get_kv_cache_config_uniform_page_size, "Add N padding layers"). Other engines and full
   // attention: every attention layer.
   double slots = attention_layers(a);
-  if (spec.error_style == "v1" && a.sliding_window > 0) {
+  if (spec.error_style == ErrorStyle::v1 && a.sliding_window > 0) {
     double sliding = 0;
     for (double il = 0; il < a.num_layers && il < 1e5; ++il) {
       if (!is_recurrent_layer(a, il) && is_sliding_layer(a, il)) sliding += 1;
@@ -152,7 +152,7 @@ EngineMemory paged_memory(const Scenario& s) {
     m.error = "torch.OutOfMemoryError: CUDA out of memory while loading the weights (" + format_gib(m.weights_bytes) +
               " per GPU on a " + format_gib(m.visible_bytes) + " card)";
   } else if (m.kv_cache_bytes <= 0 || (m.block_bytes > 0 && m.kv_cache_blocks < 1)) {
-    if (spec.error_style == "sglang") {
+    if (spec.error_style == ErrorStyle::sglang) {
       m.error = "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.";
     } else {
       m.error =
@@ -160,13 +160,13 @@ EngineMemory paged_memory(const Scenario& s) {
           "when initializing the engine.";
     }
   } else if (m.max_concurrency < 1) {
-    if (spec.error_style == "v0") {
+    if (spec.error_style == ErrorStyle::v0) {
       m.error = "ValueError: The model's max seq len (" + format_whole(m.max_model_len) +
                 ") is larger than the maximum number of tokens that can be stored in KV cache (" +
                 format_whole(m.kv_cache_tokens) +
                 "). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the "
                 "engine.";
-    } else if (spec.error_style == "v1") {
+    } else if (spec.error_style == ErrorStyle::v1) {
       m.error = "ValueError: To serve at least one request with the models's max seq len (" + format_whole(m.max_model_len) +
                 "), (" + format_gib(seq_bytes) +
                 " KV cache is needed, which is larger than the available KV cache memory (" +
@@ -193,7 +193,7 @@ EngineMemory paged_memory(const Scenario& s) {
   if (a.mtp_layers > 0) {
     m.notes.push_back("multi-token-prediction layers load only with speculative decoding; not counted");
   }
-  if (spec.error_style != "v1" && a.sliding_window > 0) {  // V0 / SGLang pools: every layer full length
+  if (spec.error_style != ErrorStyle::v1 && a.sliding_window > 0) {  // V0 / SGLang pools: every layer full length
     m.notes.push_back("sliding-window layers are given full-length KV here, as this engine version allocates them");
   }
 
@@ -447,7 +447,7 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   const double n_seq = std::max(1.0, set.n_seq > 0 ? set.n_seq : spec.n_parallel);
   double ctx = set.max_model_len > 0 ? set.max_model_len : spec.default_ctx;
   if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
-  if (spec.id == "ollama" && set.max_model_len > 0) ctx = set.max_model_len * n_seq;  // num_ctx per sequence
+  if (spec.context_per_sequence && set.max_model_len > 0) ctx = set.max_model_len * n_seq;  // num_ctx per sequence
   const LlamaPlan p = make_llama_plan(s, ctx, n_seq);
   const LayerWeightBytes lw = scenario_layer_weights(s);
   const double n_layer = static_cast<double>(lw.layers.size());
@@ -462,8 +462,8 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (set.n_gpu_layers < 0 && spec.auto_layers) {
     ngl = std::max(0.0, fit_ngl);
     if (fit_ngl >= 0 && fit_ngl <= n_layer) {
-      m_notes_auto = spec.id == "ollama"
-                         ? "Ollama offloads the " + format_whole(std::min(fit_ngl, n_layer)) + " layers that fit"
+      m_notes_auto = spec.picks_layers
+                         ? spec.name + " offloads the " + format_whole(std::min(fit_ngl, n_layer)) + " layers that fit"
                          : "n_gpu_layers " + format_whole(fit_ngl) +
                                " is what fits (llama.cpp's --fit picks it; builds without --fit "
                                "offload every layer and fail: pass -ngl " +

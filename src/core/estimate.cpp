@@ -10,15 +10,15 @@ namespace {
 constexpr double kMaxBatch = 1 << 20;
 constexpr double kMaxContextWithoutModelLimit = 16.0 * 1024 * 1024;
 
-std::string largest_term(const MemoryBreakdown& m) {
+MemoryTerm largest_term(const MemoryBreakdown& m) {
   struct Term {
-    const char* name;
+    MemoryTerm name;
     double bytes;
   };
-  const Term terms[] = {{"weights", m.weights_bytes},         {"kv_cache", m.kv_cache_bytes},
-                        {"activations", m.activations_bytes}, {"gradients", m.gradients_bytes},
-                        {"optimizer", m.optimizer_bytes},     {"adapters", m.adapter_bytes},
-                        {"overhead", m.overhead_bytes}};
+  const Term terms[] = {{MemoryTerm::weights, m.weights_bytes},         {MemoryTerm::kv_cache, m.kv_cache_bytes},
+                        {MemoryTerm::activations, m.activations_bytes}, {MemoryTerm::gradients, m.gradients_bytes},
+                        {MemoryTerm::optimizer, m.optimizer_bytes},     {MemoryTerm::adapters, m.adapter_bytes},
+                        {MemoryTerm::overhead, m.overhead_bytes}};
   const Term* best = &terms[0];
   for (const auto& t : terms) {
     if (t.bytes > best->bytes) best = &t;

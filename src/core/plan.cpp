@@ -78,7 +78,7 @@ void choose_monthly(PlanCandidate& c, Ownership o) {
   const bool own = c.prices.purchase_usd_per_gpu > 0 && c.prices.gpu_tdp_w > 0;
   const bool use_own = o == Ownership::own ||
                        (o == Ownership::cheaper && own && (!rent || c.cost.own.monthly_usd < c.cost.rent.monthly_usd));
-  c.cost_basis = use_own ? "own" : "rent";
+  c.cost_basis = use_own ? CostBasis::own : CostBasis::rent;
   c.monthly_usd = use_own ? c.cost.own.monthly_usd : c.cost.rent.monthly_usd;
 }
 
@@ -132,7 +132,7 @@ void set_batch(Scenario& s, double batch) {
   if (s.engine_spec.family == EngineFamily::llamacpp) {
     s.engine.n_seq = batch;
     s.engine.max_model_len = s.workload.context * batch;
-    if (s.engine_spec.id == "ollama") s.engine.max_model_len = s.workload.context;  // num_ctx per sequence
+    if (s.engine_spec.context_per_sequence) s.engine.max_model_len = s.workload.context;  // num_ctx per sequence
   } else if (s.engine_spec.family == EngineFamily::paged) {
     s.engine.max_model_len = s.workload.context;
   }
@@ -470,7 +470,7 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   const double own = c.prices.purchase_usd_per_gpu > 0 ? job_cost(1, c.prices, r.own_utilization).own_usd : 0;
   const bool use_own =
       r.ownership == Ownership::own || (r.ownership == Ownership::cheaper && own > 0 && (rent <= 0 || own < rent));
-  c.cost_basis = use_own ? "own" : "rent";
+  c.cost_basis = use_own ? CostBasis::own : CostBasis::rent;
   const double usd_per_gpu_hour = use_own ? own : rent;
 
   SearchLimits limits;

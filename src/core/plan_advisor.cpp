@@ -91,7 +91,7 @@ Maybe sized_for_average_context(const Ctx& x) {
   std::string fix;
   for (std::size_t i = 0; i < fixes.size(); ++i) fix += (i == 0 ? "" : i + 1 == fixes.size() ? ", or " : ", ") + fixes[i];
   if (fix.empty()) fix = "expect long requests to queue at the peak";
-  return Finding{"warning", "sized_for_average_context",
+  return Finding{Severity::warning, "sized_for_average_context",
                  "memory holds " + count_of(x.top.batch, "request") + " of " + num(average, 0) +
                      " tokens per replica but only " + num(e.max_batch, 0) + " at the " +
                      format_tokens(x.r.serve.context) +
@@ -111,7 +111,7 @@ Maybe full_precision_where_8bit_invisible(const Ctx& x) {
   }
   if (!best) return {};
   const bool cheaper = best->monthly_usd < x.top.monthly_usd - 0.5;
-  return Finding{"warning", "full_precision",
+  return Finding{Severity::warning, "full_precision",
                  x.top.precision.name + " weights take " + format_gib(x.top.estimate.memory.weights_bytes) +
                      " per GPU; " + best->precision.name + " (" + best->precision.quality + ") takes " +
                      format_gib(best->estimate.memory.weights_bytes) + " and holds " +
@@ -165,7 +165,7 @@ Maybe memory_overprovisioned(const Ctx& x) {
     fix = "a card with about " + format_gib(x.top.memory_per_gpu_bytes * 1.3) +
           " would do; or use the room: more users per replica or a longer context";
   }
-  return Finding{"info", "memory_overprovisioned",
+  return Finding{Severity::info, "memory_overprovisioned",
                  "uses " + format_gib(x.top.memory_per_gpu_bytes) + " of " + format_gib(x.top.capacity_per_gpu_bytes) +
                      " per GPU (" + pct(used) + ") at the peak load",
                  fix};
@@ -173,7 +173,7 @@ Maybe memory_overprovisioned(const Ctx& x) {
 
 // Owned cards busy less than the utilisation at which owning beats renting on demand.
 Maybe owned_below_breakeven(const Ctx& x) {
-  if (x.top.cost_basis != "own") return {};
+  if (x.top.cost_basis != CostBasis::own) return {};
   const double breakeven = breakeven_utilization_own_vs_rent(x.top.prices);
   if (!std::isfinite(breakeven) || x.top.prices.rent_usd_per_gpu_hour <= 0) return {};
   if (x.top.utilization >= breakeven) return {};
@@ -181,7 +181,7 @@ Maybe owned_below_breakeven(const Ctx& x) {
                                           usd(x.top.cost.rent_elastic.monthly_usd) + "/month (ideal autoscaling)"
                                     : "renting the job's " + num(x.top.gpu_hours, 0) + " GPU-hours costs " +
                                           usd(x.top.gpu_hours * x.top.prices.rent_usd_per_gpu_hour);
-  return Finding{"warning", "owned_below_breakeven",
+  return Finding{Severity::warning, "owned_below_breakeven",
                  "owned " + x.top.gpu->id + " cards busy " + pct(x.top.utilization) + " of the time; owning beats " +
                      "renting on demand only above " + pct(breakeven),
                  alt + "; or consolidate load onto fewer owned cards to pass " + pct(breakeven)};
@@ -189,12 +189,12 @@ Maybe owned_below_breakeven(const Ctx& x) {
 
 // A rented fleet that idles most of the month.
 Maybe rented_gpus_idle(const Ctx& x) {
-  if (!x.serve() || x.top.cost_basis != "rent" || x.top.utilization >= 0.2) return {};
+  if (!x.serve() || x.top.cost_basis != CostBasis::rent || x.top.utilization >= 0.2) return {};
   std::string fix = "autoscale to the load (billed while busy: " + usd(x.top.cost.rent_elastic.monthly_usd) + "/month)";
   if (x.top.cost.api.monthly_usd > 0 && x.top.cost.api.monthly_usd < x.top.monthly_usd) {
     fix += ", or use a managed API at this volume: " + usd(x.top.cost.api.monthly_usd) + "/month";
   }
-  return Finding{"warning", "rented_gpus_idle",
+  return Finding{Severity::warning, "rented_gpus_idle",
                  "the rented fleet is busy " + pct(x.top.utilization) + " of the month at " +
                      format_count(x.plan.tokens_per_month) + " tokens/month: you pay " + usd(x.top.monthly_usd) +
                      " for capacity of " + format_count(x.top.cost.capacity_tokens_per_month),
@@ -213,7 +213,7 @@ Maybe training_from_scratch(const Ctx& x) {
                                            num(c.wall_s / 3600, 1) + " h on " + num(c.gpus, 0) + " x " + c.gpu->id
                                      : "fine-tune the released weights (--method lora or full) on these tokens";
   return Finding{
-      "warning", "training_from_scratch",
+      Severity::warning, "training_from_scratch",
       "pre-training on " + format_count(x.r.train.tokens) + " tokens is " + num(x.r.train.tokens / params, 2) +
           " tokens per parameter (compute-optimal is ~20, Hoffmann et al. 2022): too few to learn from scratch",
       fix};
@@ -225,7 +225,7 @@ Maybe spread_across_nodes(const Ctx& x) {
   if (!x.serve()) {
     const Layout& l = x.top.train_layout;
     if (l.tp * l.pp * l.cp <= node) return {};
-    return Finding{"warning", "spread_across_nodes",
+    return Finding{Severity::warning, "spread_across_nodes",
                    "the model-parallel group (tp x pp x cp = " + num(l.tp * l.pp * l.cp, 0) +
                        ") spans nodes: " + "activations cross the network every micro-batch",
                    "keep tp x pp within a node of " + num(node, 0) + " and scale with data parallelism (ZeRO-3/FSDP)"};
@@ -234,7 +234,7 @@ Maybe spread_across_nodes(const Ctx& x) {
   const PlanCandidate one = evaluate_serving(x.r, *x.top.gpu, node, x.top.precision, Split::tensor);
   if (!one.fits) return {};
   return Finding{
-      "warning", "spread_across_nodes",
+      Severity::warning, "spread_across_nodes",
       "each replica spans " + num(std::ceil(x.top.gpus / node), 0) + " nodes, but one node of " + num(node, 0) +
           " holds the model (" + format_gib(one.memory_per_gpu_bytes) + " per GPU): every token crosses the network",
       one.feasible ? "one node per replica meets the targets at " + cost_text(one)
@@ -246,7 +246,7 @@ Maybe kv_cache_binding(const Ctx& x) {
   if (!x.serve()) return {};
   // A paged engine's pool fills the card by design: its size alone says nothing; how many requests it holds does.
   const bool pool = x.top.estimate.has_engine && x.top.estimate.engine.family == EngineFamily::paged;
-  const bool binding = (!pool && x.top.estimate.binding == "kv_cache") ||
+  const bool binding = (!pool && x.top.estimate.binding == MemoryTerm::kv_cache) ||
                        (x.top.max_concurrency_memory < x.r.serve.users &&
                         x.top.replica.concurrency >= x.top.max_concurrency_memory);
   if (!binding) return {};
@@ -261,7 +261,7 @@ Maybe kv_cache_binding(const Ctx& x) {
             " per replica: " + count_of(c.replicas, "replica") + ", " + cost_text(c);
     }
   }
-  return Finding{"info", "kv_cache_binding",
+  return Finding{Severity::info, "kv_cache_binding",
                  "the KV cache is the binding resource: " + format_gib(x.top.estimate.memory.kv_cache_bytes) +
                      " per GPU for " + count_of(x.top.batch, "request") + "; memory holds " +
                      num(x.top.max_concurrency_memory, 0) + " of the " + num(x.r.serve.users, 0) + " users per replica",
@@ -285,7 +285,7 @@ Maybe pcie_tensor_parallel(const Ctx& x) {
   } else {
     why += " (" + num(x.top.train_estimate.tp_s, 2) + " s of the " + num(x.top.train_estimate.step_s, 2) + " s step)";
   }
-  return Finding{"warning", "pcie_tensor_parallel", why,
+  return Finding{Severity::warning, "pcie_tensor_parallel", why,
                  x.serve() ? "split by layers (pipeline) instead, or use NVLink-connected cards"
                            : "use pipeline/data parallelism on PCIe cards, or NVLink-connected cards"};
 }
@@ -303,7 +303,7 @@ Maybe consumer_in_datacenter(const Ctx& x) {
       break;
     }
   }
-  return Finding{"warning", "consumer_cards_in_datacenter",
+  return Finding{Severity::warning, "consumer_cards_in_datacenter",
                  num(x.top.fleet_gpus, 0) + " " + x.top.gpu->id +
                      " cards: GeForce licences exclude datacenter deployment, no ECC, no NVLink, 2-3 slot coolers",
                  fix};
@@ -317,7 +317,7 @@ std::vector<Finding> advise(const PlanRequest& r, const Plan& plan) {
   if (top == nullptr) {
     std::string why = "no candidate meets the targets";
     if (!plan.rejected.empty()) why += "; commonest reason: " + plan.rejected.front().first;
-    out.push_back(Finding{"error", "no_feasible_plan", why,
+    out.push_back(Finding{Severity::error, "no_feasible_plan", why,
                           r.kind == PlanKind::serve
                               ? "relax --tpot/--ttft, lower --users or --context, or raise --max-gpus"
                               : "extend --deadline, raise --budget or --max-gpus, or use --method lora/qlora"});

@@ -104,7 +104,7 @@ void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate
                      : "tokens/month as given"});
   const Prices& p = c.prices;
   const PriceBook& book = r.catalog->prices;
-  if (c.cost_basis == "rent") {
+  if (c.cost_basis == CostBasis::rent) {
     out.push_back(
         {"Monthly cost (rent on demand, on all month)", "GPUs x USD per GPU-hour x 730 h",
          num(c.fleet_gpus, 0) + " x $" + num(p.rent_usd_per_gpu_hour, 2) + " x 730 = $" + num(c.monthly_usd, 0),
@@ -151,11 +151,11 @@ void explain_training(const PlanRequest& r, const PlanCandidate& c, std::vector<
        num(e.steps, 0) + " steps, " + num(c.wall_s / 86400, 2) + " days, " + num(c.gpu_hours, 0) + " GPU-hours",
        "tokens " + format_count(r.train.tokens)});
   const double per_hour = c.gpu_hours > 0 ? c.job_usd / c.gpu_hours : 0;
-  out.push_back({"Job cost (" + c.cost_basis + ")",
-                 c.cost_basis == "rent" ? "GPU-hours x USD per GPU-hour"
+  out.push_back({std::string("Job cost (") + to_string(c.cost_basis) + ")",
+                 c.cost_basis == CostBasis::rent ? "GPU-hours x USD per GPU-hour"
                                         : "GPU-hours x (owned fixed cost per hour / lifetime utilisation + power)",
                  num(c.gpu_hours, 0) + " x $" + num(per_hour, 3) + " = $" + num(c.job_usd, 0),
-                 c.cost_basis == "rent" ? source_of(*r.catalog, g, "rent_usd_per_hour")
+                 c.cost_basis == CostBasis::rent ? source_of(*r.catalog, g, "rent_usd_per_hour")
                                         : source_of(*r.catalog, g, "launch_price_usd")});
 }
 

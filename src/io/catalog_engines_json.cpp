@@ -73,8 +73,12 @@ Result<bool> parse_engines_json(std::string_view text, Catalog& catalog) {
           e.sampler_bytes_per_logit = r.number(j, "sampler_bytes_per_logit", 0, false, 1e4);
           e.cuda_graph_bytes = r.number(j, "cuda_graph_gib", 0, false, 1e4) * kGiB;
           e.cuda_reserved_fraction = r.number(j, "cuda_reserved_fraction", 0, false, 0.5);
-          e.error_style = r.string(j, "error_style");
-          if (e.error_style.empty()) e.error_style = "v1";
+          const std::string style = r.string(j, "error_style");
+          if (const auto parsed = parse_error_style(style.empty() ? "v1" : style)) {
+            e.error_style = *parsed;
+          } else {
+            r.fail("error_style", "must be v0, v1, sglang or trtllm, not '" + style + "'");
+          }
           e.default_ctx = r.number(j, "default_ctx", 4096, false, 1e9);
           e.n_batch = r.number(j, "n_batch", 2048, false, 1e7);
           e.n_ubatch = r.number(j, "n_ubatch", 512, false, 1e7);
@@ -85,6 +89,8 @@ Result<bool> parse_engines_json(std::string_view text, Catalog& catalog) {
           e.context_bytes = r.number(j, "context_gib", 0, false, 1e4) * kGiB;
           e.gpu_minimum_bytes = r.number(j, "gpu_minimum_gib", 0, false, 1e4) * kGiB;
           e.auto_layers = r.boolean(j, "auto_layers", false);
+          e.context_per_sequence = r.boolean(j, "context_per_sequence", false);
+          e.picks_layers = r.boolean(j, "picks_layers", false);
           e.overhead_bytes = r.number(j, "overhead_gib", 0, false, 1e4) * kGiB;
           if (r.error.empty() && e.family == EngineFamily::paged && (e.memory_fraction <= 0 || e.block_size < 1)) {
             r.fail("memory_fraction", "paged engines need a positive memory_fraction and block_size");

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 #include "gpuplan/units.hpp"
 
 namespace gpuplan::io {
@@ -146,7 +146,7 @@ std::string cost_table(const CostReport& r) {
   return text;
 }
 
-std::string cost_json(const CostReport& r) {
+ordered_json cost_json(const CostReport& r) {
   const PlanCandidate& b = r.best;
   const ServingCost& c = b.cost;
   const ServingDemand& d = b.demand;
@@ -159,10 +159,12 @@ std::string cost_json(const CostReport& r) {
                      {"rent_elastic_usd", p.rent_elastic_usd},
                      {"own_usd", p.own_usd}});
   }
+  ordered_json gpu = gpu_json(*b.gpu, c.gpus);
+  gpu["chosen_by_cost"] = r.gpu_chosen;
   const ordered_json out = {
       {"schema", "gpuplan-cost/2"},
-      {"model", {{"id", r.model.id}, {"name", r.model.name}}},
-      {"gpu", {{"id", b.gpu->id}, {"name", b.gpu->name}, {"chosen_by_cost", r.gpu_chosen}}},
+      {"model", model_json(r.model.id, r.model.name, params_json(count_params(r.model.arch)))},
+      {"gpu", gpu},
       {"precision", {{"name", b.precision.name}}},
       {"runtime", {{"id", b.runtime}}},
       {"workload",
@@ -183,7 +185,7 @@ std::string cost_json(const CostReport& r) {
         {"concurrency_at_peak", b.batch},
         {"tpot_s_at_peak", b.tpot_s},
         {"ttft_s_at_peak", b.ttft_s},
-        {"memory_per_gpu_bytes", static_cast<long long>(b.memory_per_gpu_bytes)}}},
+        {"memory_per_gpu_bytes", whole_or_null(b.memory_per_gpu_bytes)}}},
       {"cost",
        {{"api", option_json(c.api)},
         {"rent", option_json(c.rent)},
@@ -202,7 +204,7 @@ std::string cost_json(const CostReport& r) {
         {"verdict_compares_with", "rent on demand, on all month"}}},
       {"prices", price_sources(r.request, b)},
       {"sweep", sweep}};
-  return dump_json(out);
+  return out;
 }
 
 std::string cost_csv(const CostReport& r) {
@@ -243,10 +245,12 @@ std::string cost_job_table(const CostJobReport& r) {
   return t;
 }
 
-std::string cost_job_json(const CostJobReport& r) {
+ordered_json cost_job_json(const CostJobReport& r) {
   const JobCost& j = r.job;
+  ordered_json gpu = gpu_json(r.gpu, 0);
+  gpu["count"] = nullptr;  // a job is priced per GPU-hour: no card count was asked
   const ordered_json out = {{"schema", "gpuplan-cost-job/2"},
-                            {"gpu", {{"id", r.gpu.id}, {"name", r.gpu.name}}},
+                            {"gpu", gpu},
                             {"cost",
                              {{"gpu_hours", j.gpu_hours},
                               {"rent_usd", j.rent_usd},
@@ -259,7 +263,7 @@ std::string cost_job_json(const CostJobReport& r) {
                               {"purchase_usd_per_gpu", r.prices.purchase_usd_per_gpu},
                               {"power_usd_per_kwh", r.prices.power_usd_per_kwh},
                               {"years", r.prices.years}}}};
-  return dump_json(out);
+  return out;
 }
 
 }  // namespace gpuplan::io

@@ -4,7 +4,7 @@
 
 #include "gpuplan/io/engine_report.hpp"
 #include "gpuplan/io/fit_report.hpp"
-#include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 
 namespace gpuplan::io {
 namespace {
@@ -15,31 +15,29 @@ std::int64_t as_int(double v) {
 
 }  // namespace
 
-std::string fit_json(const FitReport& r) {
+nlohmann::ordered_json fit_json(const FitReport& r) {
   using nlohmann::ordered_json;
   const Estimate& e = r.estimate;
   const Scenario& s = r.scenario;
   const ModelArch& a = s.arch;
   const MemoryBreakdown& m = e.memory;
   ordered_json j;
-  j["schema"] = "gpuplan-fit/1";
-  j["model"] = {{"id", r.model.id},
-                {"name", r.model.name},
-                {"architecture_assumed", r.architecture_assumed},
-                {"params", as_int(e.params.total)},
-                {"active_params", as_int(e.params.active)},
-                {"trainable_params", as_int(e.trainable_params)},
-                {"embedding_params", as_int(e.params.embedding)},
-                {"mtp_params", as_int(e.params.mtp)},
-                {"layers", as_int(a.num_layers)},
-                {"hidden_size", as_int(a.hidden_size)},
-                {"attention_heads", as_int(a.num_heads)},
-                {"kv_heads", as_int(a.num_kv_heads)},
-                {"head_dim", as_int(a.head_dim)},
-                {"context_length", as_int(a.context_length)},
-                {"kv_cache_bytes_per_token", as_int(kv_cache_bytes(a, 1, 1, s.workload.kv_bytes))}};
+  j["schema"] = "gpuplan-fit/2";
+  const bool training = is_training(s.workload.mode);
+  j["model"] = model_json(r.model.id, r.model.name,
+                          params_json(e.params, training ? std::optional<double>(e.trainable_params) : std::nullopt));
+  j["model"].update(ordered_json{{"architecture_assumed", r.architecture_assumed},
+                                 {"mtp_params", as_int(e.params.mtp)},
+                                 {"layers", as_int(a.num_layers)},
+                                 {"hidden_size", as_int(a.hidden_size)},
+                                 {"attention_heads", as_int(a.num_heads)},
+                                 {"kv_heads", as_int(a.num_kv_heads)},
+                                 {"head_dim", as_int(a.head_dim)},
+                                 {"context_length", as_int(a.context_length)},
+                                 {"kv_cache_bytes_per_token", as_int(kv_cache_bytes(a, 1, 1, s.workload.kv_bytes))}});
   j["precision"] = {{"name", s.precision.name},
-                    {"bits_per_weight", e.params.total > 0 ? scenario_weights_bytes(s) * 8.0 / e.params.total : 0},
+                    {"bits_per_weight",
+                     e.params.total > 0 ? ordered_json(scenario_weights_bytes(s) * 8.0 / e.params.total) : nullptr},
                     {"weights_source", s.measured_weights.total > 0 ? "file" : "architecture"},
                     {"kv_dtype", s.workload.kv_dtype},
                     {"quality", s.precision.quality}};
@@ -47,7 +45,7 @@ std::string fit_json(const FitReport& r) {
                     {"context", as_int(s.workload.context)},
                     {"batch", as_int(s.workload.batch)},
                     {"flash_attention", s.workload.flash_attention}};
-  if (is_training(s.workload.mode)) {
+  if (training) {
     w["optimizer"] = to_string(s.workload.optimizer);
     w["recompute"] = to_string(s.workload.recompute);
     w["master_weights"] = s.workload.master_weights;
@@ -55,12 +53,9 @@ std::string fit_json(const FitReport& r) {
     if (s.workload.mode == Mode::lora || s.workload.mode == Mode::qlora) w["lora_rank"] = as_int(s.workload.lora_rank);
   }
   j["workload"] = w;
-  j["gpu"] = {{"id", r.gpu.id},
-              {"name", r.gpu.name},
-              {"memory_bytes", as_int(r.gpu.memory_bytes)},
-              {"usable_bytes", as_int(e.capacity_bytes)},
-              {"unified_memory", r.gpu.unified_memory},
-              {"count", as_int(s.gpus)}};
+  j["gpu"] = gpu_json(r.gpu, s.gpus);
+  j["gpu"]["usable_bytes"] = as_int(e.capacity_bytes);
+  j["gpu"]["unified_memory"] = r.gpu.unified_memory;
   j["memory"] = {{"weights_bytes", as_int(m.weights_bytes)},         {"kv_cache_bytes", as_int(m.kv_cache_bytes)},
                  {"activations_bytes", as_int(m.activations_bytes)}, {"gradients_bytes", as_int(m.gradients_bytes)},
                  {"optimizer_bytes", as_int(m.optimizer_bytes)},     {"adapter_bytes", as_int(m.adapter_bytes)},
@@ -70,14 +65,14 @@ std::string fit_json(const FitReport& r) {
   j["max_context"] = as_int(e.max_context);
   j["max_context_is_model_limit"] = e.max_context_is_model_limit;
   j["max_batch"] = as_int(e.max_batch);
-  j["binding"] = e.binding;
+  j["binding"] = to_string(e.binding);
   j["min_gpus"] = as_int(e.min_gpus);
   j["verdict"] = verdict_line(r);
   ordered_json sugg = ordered_json::array();
   for (const auto& sg : r.suggestions) sugg.push_back({{"kind", sg.kind}, {"text", sg.text}, {"value", sg.value}});
   j["suggestions"] = sugg;
   if (e.has_engine) j["engine"] = engine_json(s.engine_spec, e.engine);
-  return dump_json(j);
+  return j;
 }
 
 }  // namespace gpuplan::io

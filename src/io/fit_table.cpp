@@ -13,19 +13,16 @@ std::string gib(double bytes) {
   return fmt::format("{:9.2f} GiB", bytes / kGiB);
 }
 
-std::string binding_text(const std::string& binding) {
-  if (binding == "kv_cache") return "KV cache";
-  if (binding == "optimizer") return "optimizer states";
-  return binding;
-}
-
-double binding_bytes(const MemoryBreakdown& m, const std::string& binding) {
-  if (binding == "weights") return m.weights_bytes;
-  if (binding == "kv_cache") return m.kv_cache_bytes;
-  if (binding == "activations") return m.activations_bytes;
-  if (binding == "gradients") return m.gradients_bytes;
-  if (binding == "optimizer") return m.optimizer_bytes;
-  if (binding == "adapters") return m.adapter_bytes;
+double binding_bytes(const MemoryBreakdown& m, MemoryTerm binding) {
+  switch (binding) {
+    case MemoryTerm::weights: return m.weights_bytes;
+    case MemoryTerm::kv_cache: return m.kv_cache_bytes;
+    case MemoryTerm::activations: return m.activations_bytes;
+    case MemoryTerm::gradients: return m.gradients_bytes;
+    case MemoryTerm::optimizer: return m.optimizer_bytes;
+    case MemoryTerm::adapters: return m.adapter_bytes;
+    case MemoryTerm::overhead: return m.overhead_bytes;
+  }
   return m.overhead_bytes;
 }
 
@@ -48,7 +45,7 @@ std::string verdict_line(const FitReport& r) {
   }
   return fmt::format("DOES NOT FIT on {}: needs {} per card, {} available ({} short); largest term: {}", card,
                      format_gib(e.memory.total_bytes), format_gib(e.capacity_bytes), format_gib(std::max(0.0, -e.headroom_bytes)),
-                     binding_text(e.binding));
+                     describe(e.binding));
 }
 
 std::string fit_table(const FitReport& r) {
@@ -103,7 +100,7 @@ std::string fit_table(const FitReport& r) {
   }
   line(verdict_line(r));
   if (e.fits) {
-    line(fmt::format("Largest memory term: {} ({:.0f}% of the total)", binding_text(e.binding),
+    line(fmt::format("Largest memory term: {} ({:.0f}% of the total)", describe(e.binding),
                      100.0 * binding_bytes(m, e.binding) / std::max(1.0, m.total_bytes)));
   }
   const char* ctx_name = training ? "sequence length" : "context";

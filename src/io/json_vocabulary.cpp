@@ -31,8 +31,11 @@ ordered_json model_json(std::string_view id, std::string_view name, const std::o
   return j;
 }
 
-ordered_json gpu_json(const Gpu& gpu, int count) {
-  return {{"id", gpu.id}, {"name", gpu.name}, {"memory_bytes", whole_or_null(gpu.memory_bytes)}, {"count", count}};
+ordered_json gpu_json(const Gpu& gpu, double count) {
+  return {{"id", gpu.id},
+          {"name", gpu.name},
+          {"memory_bytes", whole_or_null(gpu.memory_bytes)},
+          {"count", whole_or_null(count)}};
 }
 
 }  // namespace gpuplan::io

@@ -1,10 +1,10 @@
-// plan --json (schema gpuplan-plan/1) and plan --csv (the candidate list).
+// plan --json (schema gpuplan-plan/2, schemas/plan.schema.json) and plan --csv (the candidate list).
 #include <fmt/format.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 #include "gpuplan/io/plan_report.hpp"
 #include "gpuplan/units.hpp"
 
@@ -17,12 +17,16 @@ double finite(double v) {
   return std::isfinite(v) ? v : 0;
 }
 
+// A figure the search computed for this candidate, or null where it did not (infinite, NaN).
+ordered_json num(double v) {
+  return number_or_null(v);
+}
+
 ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
   const MemoryBreakdown& m = c.estimate.memory;
-  ordered_json j = {{"gpu", c.gpu->id},
-                    {"gpu_name", c.gpu->name},
-                    {"tier", to_string(c.gpu->tier)},
-                    {"gpus", c.gpus},
+  ordered_json gpu = gpu_json(*c.gpu, c.gpus);
+  gpu["tier"] = to_string(c.gpu->tier);
+  ordered_json j = {{"gpu", gpu},
                     {"precision", c.precision.name},
                     {"quality", c.precision.quality},
                     {"runtime", c.runtime},
@@ -30,57 +34,54 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
                     {"batch", c.batch},
                     {"feasible", c.feasible}};
   if (!c.feasible) j["reason"] = c.reason;
-  j["memory"] = {{"per_gpu_bytes", finite(c.memory_per_gpu_bytes)},
-                 {"capacity_per_gpu_bytes", finite(c.capacity_per_gpu_bytes)},
-                 {"weights_bytes", finite(m.weights_bytes)},
-                 {"kv_cache_bytes", finite(m.kv_cache_bytes)},
-                 {"activations_bytes", finite(m.activations_bytes)},
-                 {"overhead_bytes", finite(m.overhead_bytes)},
+  j["memory"] = {{"per_gpu_bytes", whole_or_null(c.memory_per_gpu_bytes)},
+                 {"capacity_per_gpu_bytes", whole_or_null(c.capacity_per_gpu_bytes)},
+                 {"weights_bytes", whole_or_null(m.weights_bytes)},
+                 {"kv_cache_bytes", whole_or_null(m.kv_cache_bytes)},
+                 {"activations_bytes", whole_or_null(m.activations_bytes)},
+                 {"overhead_bytes", whole_or_null(m.overhead_bytes)},
                  {"fits", c.fits},
-                 {"binding", c.estimate.binding}};
+                 {"binding", to_string(c.estimate.binding)}};
   if (req.kind == PlanKind::serve) {
-    j["memory"]["max_concurrency"] = finite(c.max_concurrency_memory);
-    j["memory"]["max_context"] = finite(c.max_context);
-    j["speed"] = {{"ttft_s", finite(c.ttft_s)},
-                  {"tpot_s", finite(c.tpot_s)},
-                  {"decode_tokens_per_s_per_user", c.tpot_s > 0 ? 1.0 / c.tpot_s : 0.0},
-                  {"aggregate_tokens_per_s", finite(c.tokens_per_s)},
+    j["memory"]["max_concurrency"] = whole_or_null(c.max_concurrency_memory);
+    j["memory"]["max_context"] = whole_or_null(c.max_context);
+    j["speed"] = {{"ttft_s", num(c.ttft_s)},
+                  {"tpot_s", num(c.tpot_s)},
+                  {"decode_tokens_per_s_per_user", number_or_null(1.0 / c.tpot_s, c.tpot_s > 0)},
+                  {"aggregate_tokens_per_s", num(c.tokens_per_s)},
                   {"bound", c.estimate.speed.bound}};
     j["fleet"] = {{"replicas", c.replicas},
                   {"gpus", c.fleet_gpus},
-                  {"utilization", finite(c.utilization)},
-                  {"capacity_tokens_per_month", finite(c.cost.capacity_tokens_per_month)}};
-    j["cost_basis"] = c.cost_basis;
-    j["monthly_usd"] = finite(c.monthly_usd);
+                  {"utilization", num(c.utilization)},
+                  {"capacity_tokens_per_month", num(c.cost.capacity_tokens_per_month)}};
+    j["cost_basis"] = to_string(c.cost_basis);
+    j["monthly_usd"] = num(c.monthly_usd);
     j["usd_per_million_tokens"] =
-        finite(c.cost_basis == "own" ? c.cost.own.usd_per_million_tokens : c.cost.rent.usd_per_million_tokens);
-    j["alternatives_usd"] = {{"rent", finite(c.cost.rent.monthly_usd)},
-                             {"rent_elastic", finite(c.cost.rent_elastic.monthly_usd)},
-                             {"own", finite(c.cost.own.monthly_usd)},
-                             {"api", finite(c.cost.api.monthly_usd)}};
+        num(c.cost_basis == CostBasis::own ? c.cost.own.usd_per_million_tokens : c.cost.rent.usd_per_million_tokens);
+    j["alternatives_usd"] = {{"rent", num(c.cost.rent.monthly_usd)},
+                             {"rent_elastic", num(c.cost.rent_elastic.monthly_usd)},
+                             {"own", num(c.cost.own.monthly_usd)},
+                             {"api", num(c.cost.api.monthly_usd)}};
   } else {
     const TrainEstimate& e = c.train_estimate;
-    j["speed"] = {{"tokens_per_s", finite(c.tokens_per_s)}, {"step_s", finite(e.step_s)}, {"mfu", finite(e.mfu)}};
-    j["job"] = {{"wall_s", finite(c.wall_s)},
-                {"days", finite(c.wall_s / 86400)},
-                {"gpu_hours", finite(c.gpu_hours)},
-                {"steps", finite(e.steps)}};
-    j["cost_basis"] = c.cost_basis;
-    j["job_usd"] = finite(c.job_usd);
+    j["speed"] = {{"tokens_per_s", num(c.tokens_per_s)}, {"step_s", num(e.step_s)}, {"mfu", num(e.mfu)}};
+    j["job"] = {{"wall_s", num(c.wall_s)},
+                {"days", num(c.wall_s / 86400)},
+                {"gpu_hours", num(c.gpu_hours)},
+                {"steps", whole_or_null(e.steps)}};
+    j["cost_basis"] = to_string(c.cost_basis);
+    j["job_usd"] = num(c.job_usd);
   }
   return j;
 }
 
 }  // namespace
 
-std::string plan_json(const PlanReport& r) {
+ordered_json plan_json(const PlanReport& r) {
   const Plan& p = r.plan;
   const PlanRequest& q = r.request;
   ordered_json plan;
   plan["kind"] = to_string(p.kind);
-  const ParamCounts params = count_params(q.base.arch);
-  plan["model"] = {
-      {"id", q.model_id}, {"name", q.model_name}, {"params", params.total}, {"active_params", params.active}};
   if (p.kind == PlanKind::serve) {
     plan["workload"] = {{"context", q.serve.context},
                         {"prompt_tokens", q.serve.prompt_tokens},
@@ -137,14 +138,14 @@ std::string plan_json(const PlanReport& r) {
   plan["elapsed_s"] = r.elapsed_s;
   ordered_json findings = ordered_json::array();
   for (const Finding& f : p.findings) {
-    findings.push_back({{"severity", f.severity}, {"code", f.code}, {"why", f.why}, {"fix", f.fix}});
+    findings.push_back({{"severity", to_string(f.severity)}, {"code", f.code}, {"why", f.why}, {"fix", f.fix}});
   }
   plan["findings"] = findings;
   ordered_json rejected = ordered_json::object();
   for (const auto& [why, n] : p.rejected) rejected[why] = n;
   plan["rejected"] = rejected;
-  ordered_json out = {{"schema", "gpuplan-plan/1"}, {"plan", plan}};
-  return dump_json(out);
+  const ordered_json model = model_json(q.model_id, q.model_name, params_json(count_params(q.base.arch)));
+  return {{"schema", "gpuplan-plan/2"}, {"model", model}, {"plan", plan}};
 }
 
 namespace {
@@ -169,8 +170,9 @@ std::string plan_csv(const PlanReport& r) {
         "{},{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.4f},{:.3f},{:.1f},{},{},{:.4f},{},{:.2f},{:.2f},{:.3f},{}\n", rank,
         c.feasible ? "true" : "false", c.gpu->id, to_string(c.gpu->tier), c.gpus, c.precision.name, c.runtime,
         csv_field(c.layout), c.batch, c.memory_per_gpu_bytes / kGiB, c.capacity_per_gpu_bytes / kGiB, finite(c.ttft_s),
-        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization), c.cost_basis,
-        finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400), csv_field(c.reason));
+        finite(c.tpot_s * 1e3), finite(c.tokens_per_s), c.replicas, c.fleet_gpus, finite(c.utilization),
+        to_string(c.cost_basis), finite(c.monthly_usd), finite(c.job_usd), finite(c.wall_s / 86400),
+        csv_field(c.reason));
   }
   return out;
 }

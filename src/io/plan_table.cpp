@@ -30,7 +30,7 @@ std::string row(const PlanRequest& q, const std::string& label, const PlanCandid
   const std::string fleet =
       q.kind == PlanKind::serve ? fmt::format("{} x {}", c.replicas, c.gpus) : fmt::format("{}", c.gpus);
   return fmt::format("  {:<12} {:<16} {:>7} {:<9} {:<22} {:>14} {:>6} {}\n", label, c.gpu->id, fleet, c.precision.name,
-                     c.layout.substr(0, 22), cost(c), c.cost_basis, speed(q, c));
+                     c.layout.substr(0, 22), cost(c), to_string(c.cost_basis), speed(q, c));
 }
 
 std::string header(const PlanRequest& q) {
@@ -83,16 +83,16 @@ std::string plan_table(const PlanReport& r) {
                      b->precision.name, b->precision.quality, b->layout, b->runtime));
     if (q.kind == PlanKind::serve) {
       line(fmt::format(
-          "           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b), b->cost_basis,
+          "           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b), to_string(b->cost_basis),
           count_of(b->replicas, "replica"), count_of(b->gpus, "GPU"), count_of(b->fleet_gpus, "GPU"),
           count_of(b->batch, "user"), 100 * b->utilization));
       line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
       line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
                        format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
                        format_gib(b->estimate.memory.weights_bytes), format_gib(b->estimate.memory.kv_cache_bytes),
-                       b->estimate.binding));
+                       to_string(b->estimate.binding)));
     } else {
-      line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), b->cost_basis, format_count(b->gpu_hours),
+      line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), to_string(b->cost_basis), format_count(b->gpu_hours),
                        speed(q, *b)));
       line(fmt::format("           layout {}; memory {} of {} per GPU", b->layout, format_gib(b->memory_per_gpu_bytes),
                        format_gib(b->capacity_per_gpu_bytes)));
@@ -142,8 +142,9 @@ std::string plan_table(const PlanReport& r) {
     line("");
     line("Findings");
     for (const Finding& f : p.findings) {
-      line(fmt::format("  [{}] {}: {}", f.severity, f.code, f.why));
-      line(fmt::format("  {:>{}}  fix: {}", "", f.severity.size() + 2, f.fix));
+      const std::string severity = to_string(f.severity);
+      line(fmt::format("  [{}] {}: {}", severity, f.code, f.why));
+      line(fmt::format("  {:>{}}  fix: {}", "", severity.size() + 2, f.fix));
     }
   }
   line("");

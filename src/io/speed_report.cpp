@@ -1,6 +1,5 @@
 #include "gpuplan/io/speed_report.hpp"
 #include "gpuplan/io/engine_report.hpp"
-#include "gpuplan/io/json_dump.hpp"
 
 #include <fmt/format.h>
 
@@ -32,13 +31,13 @@ std::string rate(double tokens_per_s) {
 
 }  // namespace
 
-std::string speed_json(const SpeedReport& r) {
-  ordered_json j = ordered_json::parse(fit_json(r.fit));
-  j["schema"] = "gpuplan-speed/1";
+ordered_json speed_json(const SpeedReport& r) {
+  ordered_json j = fit_json(r.fit);
+  j["schema"] = "gpuplan-speed/2";
   const Estimate& e = r.fit.estimate;
   const Scenario& s = r.fit.scenario;
   if (e.has_engine) j["engine"] = engine_json(r.fit.scenario.engine_spec, e.engine);
-  if (!e.has_speed) return dump_json(j);
+  if (!e.has_speed) return j;
   const Speed& sp = e.speed;
   ordered_json speed = {{"prefill_tokens_per_s", sp.prefill_tokens_per_s.expected},
                         {"decode_tokens_per_s", sp.decode_tokens_per_s.expected},
@@ -79,7 +78,7 @@ std::string speed_json(const SpeedReport& r) {
   }
   speed["curve"] = curve;
   j["speed"] = speed;
-  return dump_json(j);
+  return j;
 }
 
 std::string speed_table(const SpeedReport& r) {

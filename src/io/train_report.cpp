@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 #include "gpuplan/units.hpp"
 
 namespace gpuplan::io {
@@ -74,7 +74,7 @@ ordered_json train_json_body(const TrainReport& r) {
 
 }  // namespace
 
-std::string train_json(const TrainReport& r) {
+ordered_json train_json(const TrainReport& r) {
   const TrainEstimate& est = r.estimate;
   ordered_json sc = ordered_json::array();
   for (const auto& s : r.scale) sc.push_back({{"gpus", s.gpus}, {"fits", s.fits}, {"mfu", s.mfu}});
@@ -83,10 +83,10 @@ std::string train_json(const TrainReport& r) {
   ordered_json out = {
       {"schema", "gpuplan-train/2"},
       {"found", r.found},
-      {"model", {{"id", r.model_id}, {"name", r.model_name}, {"params", r.model.params},
-                 {"trainable_params", r.model.trainable_params}}},
-      {"gpu", {{"id", r.gpu_id}, {"name", r.gpu_name}, {"count", r.cluster.gpus}, {"network", r.network},
-               {"intra_node", r.intra_node}}},
+      {"model", model_json(r.model_id, r.model_name,
+                           params_json(count_params(r.model.base.arch), r.model.trainable_params))},
+      {"gpu", {{"id", r.gpu_id}, {"name", r.gpu_name}, {"memory_bytes", whole_or_null(r.capacity_bytes)},
+               {"count", whole_or_null(r.cluster.gpus)}, {"network", r.network}, {"intra_node", r.intra_node}}},
       {"limits", {{"deadline_s", r.deadline_s > 0 ? ordered_json(r.deadline_s) : nullptr},
                   {"deadline_is_default", r.deadline_is_default},
                   {"budget_usd", r.budget_usd > 0 ? ordered_json(r.budget_usd) : nullptr},
@@ -97,7 +97,7 @@ std::string train_json(const TrainReport& r) {
     out["error"] = {{"code", "infeasible"},
                     {"message", "no layout meets the limits among " + fmt::format("{}", r.search.evaluated) +
                                     " evaluated: " + rejected_text(r.search, " ")}};
-    return dump_json(out);
+    return out;
   }
   out["layout"] = layout_json(r.layout);
   out["train"] = train_json_body(r);
@@ -105,7 +105,7 @@ std::string train_json(const TrainReport& r) {
                    {"weights_bytes", est.weights_bytes},      {"gradients_bytes", est.gradients_bytes},
                    {"optimizer_bytes", est.optimizer_bytes},  {"activations_bytes", est.activations_bytes}};
   out["scale_out"] = sc;
-  return dump_json(out);
+  return out;
 }
 
 std::string train_table(const TrainReport& r) {

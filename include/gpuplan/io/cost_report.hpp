@@ -1,6 +1,7 @@
 // Views of one `cost` result: the serving comparison (the plan's candidate for the card) as a text
 // table, a JSON document (gpuplan-cost/2) and CSV, and the rent-vs-own job comparison.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,7 @@ struct CostReport {
 };
 
 std::string cost_table(const CostReport& r);
-std::string cost_json(const CostReport& r);
+nlohmann::ordered_json cost_json(const CostReport& r);
 std::string cost_csv(const CostReport& r);
 
 struct CostJobReport {
@@ -31,6 +32,6 @@ struct CostJobReport {
   const PriceBook& book;
 };
 std::string cost_job_table(const CostJobReport& r);
-std::string cost_job_json(const CostJobReport& r);
+nlohmann::ordered_json cost_job_json(const CostJobReport& r);
 
 }  // namespace gpuplan::io

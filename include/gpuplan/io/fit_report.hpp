@@ -1,5 +1,6 @@
-// Views of one `fit` result: a JSON document (stable schema, see README) and a text table.
+// Views of one `fit` result: a JSON document (gpuplan-fit/2, schemas/fit.schema.json) and a text table.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ struct FitReport {
 };
 
 std::string verdict_line(const FitReport& r);
-std::string fit_json(const FitReport& r);   // one JSON object, bytes as integers
-std::string fit_table(const FitReport& r);  // the human-readable breakdown
+nlohmann::ordered_json fit_json(const FitReport& r);  // gpuplan-fit/2, bytes as integers
+std::string fit_table(const FitReport& r);            // the human-readable breakdown
 
 }  // namespace gpuplan::io

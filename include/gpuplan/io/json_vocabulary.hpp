@@ -30,7 +30,7 @@ nlohmann::ordered_json params_json(const ParamCounts& p, std::optional<double> t
 nlohmann::ordered_json model_json(std::string_view id, std::string_view name,
                                   const std::optional<nlohmann::ordered_json>& params = std::nullopt);
 
-// {"id", "name", "memory_bytes", "count"}.
-nlohmann::ordered_json gpu_json(const Gpu& gpu, int count);
+// {"id", "name", "memory_bytes", "count"}; `count` a whole number of GPUs (null when not finite).
+nlohmann::ordered_json gpu_json(const Gpu& gpu, double count);
 
 }  // namespace gpuplan::io

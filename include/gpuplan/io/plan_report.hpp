@@ -1,5 +1,6 @@
-// Views of one plan: JSON (schema gpuplan-plan/1), CSV of the candidates, a table, and --explain.
+// Views of one plan: JSON (schema gpuplan-plan/2), CSV of the candidates, a table, and --explain.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "gpuplan/plan.hpp"
@@ -12,9 +13,9 @@ struct PlanReport {
   double elapsed_s = 0;  // wall time of the search, measured by the caller (the core has no clock)
 };
 
-std::string plan_json(const PlanReport& r);     // one JSON object: {"schema", "plan": {...}}
-std::string plan_csv(const PlanReport& r);      // one row per candidate, ranked
-std::string plan_table(const PlanReport& r);    // the human-readable recommendation
-std::string plan_explain(const PlanReport& r);  // the arithmetic behind the top choice
+nlohmann::ordered_json plan_json(const PlanReport& r);  // {"schema", "model": {...}, "plan": {...}}
+std::string plan_csv(const PlanReport& r);              // one row per candidate, ranked
+std::string plan_table(const PlanReport& r);            // the human-readable recommendation
+std::string plan_explain(const PlanReport& r);          // the arithmetic behind the top choice
 
 }  // namespace gpuplan::io

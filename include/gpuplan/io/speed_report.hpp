@@ -14,7 +14,7 @@ struct SpeedReport {
   double compute_bound_concurrency = 0;  // decode turns compute-bound from this many sequences (0: never)
 };
 
-std::string speed_json(const SpeedReport& r);
+nlohmann::ordered_json speed_json(const SpeedReport& r);  // gpuplan-speed/2
 std::string speed_table(const SpeedReport& r);
 
 }  // namespace gpuplan::io

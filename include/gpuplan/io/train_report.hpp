@@ -1,5 +1,6 @@
 // Views of one `train` result: a text report and a JSON document (gpuplan-train/2).
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,6 @@ struct TrainReport {
 };
 
 std::string train_table(const TrainReport& r);
-std::string train_json(const TrainReport& r);
+nlohmann::ordered_json train_json(const TrainReport& r);
 
 }  // namespace gpuplan::io
