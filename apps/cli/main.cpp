@@ -65,7 +65,6 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (global.offline) ::setenv("HF_HUB_OFFLINE", "1", 1);  // inspect reads the environment (not yet on the layer)
   try {
     if (app.got_subcommand("fit")) return fit();
     if (app.got_subcommand("models")) return models();
