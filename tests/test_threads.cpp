@@ -20,6 +20,7 @@ struct Answers {
   double plan_evaluated = 0, plan_top_usd = 0;
   double cost_best_usd = 0;
   bool ok = false;
+  std::string error;  // the first request that failed
   bool operator==(const Answers&) const = default;
 };
 
@@ -40,8 +41,12 @@ Answers answer(const api::Context& ctx, const std::string& model, const std::str
   api::CostRequest cost;
   cost.model = model;
   cost.gpu = gpu;
+  cost.tokens_per_month = 3e9;
   auto c = api::run_cost(ctx, cost);
-  if (!f || !s || !p || !c) return a;
+  if (!f || !s || !p || !c) {
+    a.error = !f ? f.error().message : !s ? s.error().message : !p ? p.error().message : c.error().message;
+    return a;
+  }
   a.ok = true;
   a.fit_headroom_bytes = f.value().estimate.headroom_bytes;
   a.fit_max_batch = f.value().estimate.max_batch;
@@ -65,7 +70,7 @@ TEST(Threads, ConcurrentRequestsEqualTheSingleThreadAnswers) {
   std::vector<Answers> expected;
   for (const auto& [model, gpu] : cases) {
     expected.push_back(answer(ctx, model, gpu));
-    ASSERT_TRUE(expected.back().ok) << model << " on " << gpu;
+    ASSERT_TRUE(expected.back().ok) << model << " on " << gpu << ": " << expected.back().error;
   }
   constexpr int kThreads = 4;
   constexpr int kRounds = 2;
