@@ -344,5 +344,31 @@ TEST(ApiLayout, ParseOfPrintIsIdentity) {
   EXPECT_FALSE(api::parse_layout(std::string(600, 't')));
 }
 
+// A server's limits reach the request path: the train search stops at its work budget (and says
+// so), and a context that forbids local paths refuses one with a clear error.
+TEST_F(ApiFixture, TrainBudgetAndLocalPathPolicyReachTheRequestPath) {
+  api::TrainRequest train;
+  train.model = "llama-3.1-8b";
+  train.gpu = "h100-sxm";
+  train.tokens = 1e9;
+  train.method = "lora";
+  auto whole = api::run_train(context(), train);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole.value().report.search.stopped, SearchStop::complete);
+  train.max_evaluated = 30;
+  auto budgeted = api::run_train(context(), train);
+  ASSERT_TRUE(budgeted) << budgeted.error().message;
+  EXPECT_EQ(budgeted.value().report.search.stopped, SearchStop::budget_spent);
+  EXPECT_LE(budgeted.value().report.search.evaluated, 30);
+  api::Context server = context();
+  server.sources.allow_local_paths = false;
+  api::FitRequest fit;
+  fit.model = "./config.json";
+  fit.gpu = "rtx-4090";
+  auto refused = api::run_fit(server, fit);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("local paths are not allowed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gpuplan

@@ -3,6 +3,7 @@
 // config.json alone, GGUF files and folders, catalog names, and the errors a person meets.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -172,4 +173,59 @@ TEST(ModelSource, CatalogNamesKeepWorkingAndPathsThatDoNotExistSaySo) {
   EXPECT_TRUE(sources::is_model_file_spec("./x"));
   EXPECT_FALSE(sources::is_model_file_spec("llama-3.1-8b"));
   EXPECT_FALSE(sources::is_model_file_spec("meta-llama/Llama-3.1-70B"));
+}
+
+// A file in the working folder named like a catalog model does not shadow the model; ./name and
+// file:name still read the file.
+TEST(ModelSource, CatalogNamesResolveBeforeTheFileSystem) {
+  const fs::path dir = gpuplan::testing::fresh_dir("shadow");
+  fs::copy_file(kFixtures / "hf" / "meta-llama__Llama-3.1-8B" / "config.json", dir / "llama-3.1-8b");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  auto bare = load("llama-3.1-8b");
+  auto dotted = load("./llama-3.1-8b");
+  auto prefixed = load("file:llama-3.1-8b");
+  fs::current_path(cwd);
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ(bare.value().kind, "catalog");
+  ASSERT_TRUE(dotted) << dotted.error().message;
+  EXPECT_EQ(dotted.value().kind, "config");
+  ASSERT_TRUE(prefixed) << prefixed.error().message;
+  EXPECT_EQ(prefixed.value().kind, "config");
+  fs::remove_all(dir);
+}
+
+// A server's policy: no local paths, whatever their spelling; catalog names still work.
+TEST(ModelSource, AllowLocalPathsFalseForbidsEveryLocalPath) {
+  const fs::path dir = gpuplan::testing::fresh_dir("policy");
+  fs::copy_file(kFixtures / "hf" / "meta-llama__Llama-3.1-8B" / "config.json", dir / "config.json");
+  sources::SourceOptions o;
+  o.allow_local_paths = false;
+  for (const std::string spec : {dir.string(), (dir / "config.json").string(), "file:" + dir.string(),
+                                 std::string("./x.gguf"), std::string("missing.safetensors")}) {
+    auto r = sources::load_model_source(spec, gpuplan::testing::catalog(), o);
+    ASSERT_FALSE(r) << spec;
+    EXPECT_NE(r.error().message.find("local paths are not allowed"), std::string::npos) << r.error().message;
+  }
+  auto catalog = sources::load_model_source("llama-3.1-8b", gpuplan::testing::catalog(), o);
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  EXPECT_EQ(catalog.value().kind, "catalog");
+  fs::remove_all(dir);
+}
+
+// Offline comes in through the options (no environment): a Hub spec with nothing cached fails at
+// once with an offline error and never dials the (unreachable) endpoint.
+TEST(ModelSource, OfflineInTheOptionsFailsAHubSpecWithoutNetwork) {
+  sources::SourceOptions o;
+  o.offline = true;
+  o.endpoint = "http://192.0.2.1:9";  // TEST-NET-1: a connection attempt would time out
+  o.connect_timeout_s = 30;
+  o.cache_dir = gpuplan::testing::fresh_dir("offline_cache").string();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = sources::load_model_source("hf:acme/never-cached", gpuplan::testing::catalog(), o);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("offline"), std::string::npos) << r.error().message;
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  fs::remove_all(o.cache_dir);
 }

@@ -3,6 +3,7 @@
 // Golden plans and the CLI are in test_plan_golden.cpp.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -419,4 +420,35 @@ TEST(PlanProperties, TheBestIsOnThePrintedParetoFront) {
       if (c.feasible) EXPECT_FALSE(dominates(c, *p.top())) << c.gpu->id << " " << c.precision.name;
     }
   }
+}
+
+// A server's work limits: a budget of evaluated scenarios or a cancellation flag stops the search
+// early; the plan says which (a field) and still ranks what it evaluated.
+TEST(PlanSearch, WorkBudgetAndCancellationStopTheSearchEarly) {
+  PlanRequest q = serve_request("llama-3.1-8b");
+  const Plan whole = make_plan(q);
+  EXPECT_EQ(whole.stopped, SearchStop::complete);
+  q.work.max_evaluated = 20;
+  const Plan budgeted = make_plan(q);
+  EXPECT_EQ(budgeted.stopped, SearchStop::budget_spent);
+  EXPECT_LT(budgeted.candidates_evaluated, whole.candidates_evaluated);
+  EXPECT_LT(budgeted.candidates.size(), whole.candidates.size());
+  std::atomic<bool> cancel{true};
+  q.work = {};
+  q.work.cancel = &cancel;
+  const Plan cancelled = make_plan(q);
+  EXPECT_EQ(cancelled.stopped, SearchStop::cancelled);
+  EXPECT_TRUE(cancelled.candidates.empty());
+  EXPECT_FALSE(cancelled.found);
+  EXPECT_STREQ(to_string(SearchStop::budget_spent), "budget_spent");
+}
+
+TEST(PlanSearch, TrainingSearchesStopAtTheirBudget) {
+  PlanRequest q = train_request("llama-3.1-8b", Mode::lora, 1e9, 7);
+  const Plan whole = make_plan(q);
+  EXPECT_EQ(whole.stopped, SearchStop::complete);
+  q.work.max_evaluated = 50;
+  const Plan budgeted = make_plan(q);
+  EXPECT_EQ(budgeted.stopped, SearchStop::budget_spent);
+  EXPECT_LT(budgeted.candidates_evaluated, whole.candidates_evaluated);
 }

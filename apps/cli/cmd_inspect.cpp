@@ -258,12 +258,12 @@ std::function<int()> add_inspect_command(CLI::App& app, const GlobalOptions& glo
       "Reads only headers. Hub: HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE; cache under $XDG_CACHE_HOME/gpuplan/hub.");
   return [cmd, spec, json, &global]() -> int {
     if (!cmd->parsed()) return 2;
-    auto catalog = load_catalog(global.models_file, global.gpus_file);
-    if (!catalog) {
-      std::fprintf(stderr, "gpuplan: %s\n", catalog.error().message.c_str());
+    auto ctx = make_context(global);
+    if (!ctx) {
+      std::fprintf(stderr, "gpuplan: %s\n", ctx.error().message.c_str());
       return 2;
     }
-    auto loaded = sources::load_model_source(*spec, catalog.value(), sources::SourceOptions::from_environment());
+    auto loaded = sources::load_model_source(*spec, *ctx.value().catalog, ctx.value().context.sources);
     if (!loaded) {
       std::fprintf(stderr, "gpuplan inspect: %s\n", loaded.error().message.c_str());
       return 2;

@@ -77,7 +77,6 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return parse_failure(app, e, args);
   }
-  if (global.offline) ::setenv("HF_HUB_OFFLINE", "1", 1);  // inspect reads the environment (not yet on the layer)
   try {
     if (app.got_subcommand("fit")) return fit();
     if (app.got_subcommand("models")) return models();

@@ -49,7 +49,7 @@ Result<CliContext> make_context(const GlobalOptions& global) {
   CliContext c;
   c.catalog = std::make_shared<Catalog>(std::move(catalog).value());
   c.context.catalog = c.catalog.get();
-  c.context.sources = sources::SourceOptions::from_environment();
+  c.context.sources = source_options_from_environment();
   if (global.offline) c.context.sources.offline = true;
   return c;
 }

@@ -16,6 +16,7 @@
 #include "gpuplan/estimate.hpp"
 #include "gpuplan/prices.hpp"
 #include "gpuplan/scenario.hpp"
+#include "gpuplan/search_budget.hpp"
 #include "gpuplan/training.hpp"
 
 namespace gpuplan {
@@ -89,6 +90,7 @@ struct PlanRequest {
   ApiPrice api;  // managed-API prices of the model (for the API comparison)
   PriceOverrides price_overrides;
   double utilization = -1;  // > 0: the fleet's utilisation instead of a volume (volume = utilisation x capacity)
+  SearchBudget work;        // scenarios evaluated at most (candidates_evaluated), and a cancellation flag
 };
 
 // Input + output tokens a month when none is given: half the peak users in flight on average,
@@ -173,6 +175,7 @@ struct Plan {
   TierChoice by_tier[3];
   std::vector<std::size_t> pareto;  // feasible candidates not dominated (see dominates); ranking order, best first
   double candidates_evaluated = 0;  // scenarios estimated (each estimate() / layout evaluation counts)
+  SearchStop stopped = SearchStop::complete;  // else ranked from the candidates evaluated before it stopped
   double tokens_per_month = 0;      // serving demand used
   bool tokens_per_month_derived = false;
   OneTierLower lower;

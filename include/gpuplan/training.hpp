@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gpuplan/scenario.hpp"
+#include "gpuplan/search_budget.hpp"
 
 namespace gpuplan {
 
@@ -133,6 +134,7 @@ struct SearchLimits {
   double budget_usd = 0;  // 0 = none
   double usd_per_gpu_hour = 0;
   bool fixed_gpus = false;  // only exactly max_gpus
+  SearchBudget work;        // layouts evaluated at most, and a cancellation flag
 };
 
 struct SearchResult {
@@ -143,6 +145,7 @@ struct SearchResult {
   double evaluated = 0;
   double fully_evaluated = 0;                            // passed the layout rules: memory, step time and cost computed
   std::vector<std::pair<std::string, double>> rejected;  // reason -> count
+  SearchStop stopped = SearchStop::complete;             // else the best of the layouts evaluated before it stopped
 };
 // Enumerates GPU counts (powers of two, nodes first) x layouts; keeps the valid ones that meet the
 // deadline and budget; returns the fastest and the cheapest.

@@ -162,6 +162,8 @@ Result<PlanRequest> resolve_plan(const Context& ctx, const PlanQuery& q, Resolve
   p.base = resolved.scenario;
   p.api = api_price(ctx.catalog->prices, resolved.model, ctx.catalog->models);
   p.kind = train ? PlanKind::train : PlanKind::serve;
+  p.work.max_evaluated = q.max_evaluated.value_or(0);
+  p.work.cancel = q.cancel;
   auto filters = apply_filters(ctx, q, p);
   if (!filters) return filters.error();
   if (train) {

@@ -28,11 +28,7 @@ Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sou
     return true;
   }
   const std::string& spec = *a.model;
-  // Catalog names resolve before the file system is probed; a policy can forbid local paths.
-  if (!ctx.allow_local_paths && sources::is_model_file_spec(spec) && spec.rfind("hf:", 0) != 0 &&
-      !find_model(*ctx.catalog, spec)) {
-    return make_error(ErrorCode::invalid_argument, "'" + spec + "': local files are not allowed here");
-  }
+  // Catalog names resolve before the file system; ctx.sources.allow_local_paths forbids paths.
   auto loaded = sources::load_model_source(spec, *ctx.catalog, ctx.sources);
   if (!loaded) return loaded.error();
   if (!loaded.value().has_architecture) {

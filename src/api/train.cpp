@@ -160,6 +160,8 @@ void searched_layout(const Gpu& g, const TrainRequest& q, TrainSetup& s) {
   r.deadline_s = limits.deadline_s;
   r.budget_usd = limits.budget_usd;
   r.searched = true;
+  limits.work.max_evaluated = q.max_evaluated.value_or(0);
+  limits.work.cancel = q.cancel;
   r.search = search_layouts(r.model, r.job, r.cluster, limits);
   // Cheapest by default (and under a deadline); fastest when only a budget is given.
   const bool prefer_cheap = !(limits.budget_usd > 0 && limits.deadline_s <= 0);

@@ -478,6 +478,7 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   limits.deadline_s = t.deadline_s;
   limits.budget_usd = t.budget_usd;
   limits.usd_per_gpu_hour = usd_per_gpu_hour;
+  limits.work = r.work;  // the plan's search passes what is left of its budget
   const SearchResult found = search_layouts(model, job, cluster, limits);
   if (evaluated != nullptr) *evaluated += std::max(1.0, found.evaluated);
   if (!found.found) {
@@ -550,30 +551,38 @@ struct SearchOut {
   double evaluated = 0;
 };
 
-SearchOut search(const PlanRequest& r) {
+// `spent`: scenarios already evaluated for this plan (the main search, when searching a tier below).
+SearchOut search(const PlanRequest& r, SearchStopper& stopper, double spent) {
   SearchOut out;
   const std::vector<Precision> precisions = plan_precisions(r);
   std::vector<PricedWeights> weights;
   weights.reserve(precisions.size());
   for (const Precision& p : precisions) weights.push_back(priced_weights(r.base.arch, p));
-  for (const Gpu& g : r.catalog->gpus) {
-    if (!tier_allowed(r, g)) continue;
-    if (r.kind == PlanKind::train) {
-      for (const Precision& p : precisions) out.candidates.push_back(evaluate_training(r, g, p, &out.evaluated));
-      continue;
-    }
-    for (double n : gpu_counts(r.gpus_per_node, r.filters.max_gpus)) {
-      if (n > 1 && g.unified_memory) break;
-      for (std::size_t i = 0; i < precisions.size(); ++i) {
-        for (Split split : {Split::layer, Split::tensor}) {
-          if (n == 1 && split == Split::tensor) continue;
-          PlanCandidate c = evaluate_serving(r, g, n, precisions[i], split, &out.evaluated, &weights[i]);
-          // Keep what was estimated; rules that rejected before any estimate are only counted.
-          out.candidates.push_back(std::move(c));
+  [&] {  // returns at once when the work budget is spent or the caller cancels
+    for (const Gpu& g : r.catalog->gpus) {
+      if (!tier_allowed(r, g)) continue;
+      if (r.kind == PlanKind::train) {
+        for (const Precision& p : precisions) {
+          if (stopper.stop(spent + out.evaluated)) return;
+          PlanRequest budgeted = r;  // the layouts of this card get what is left of the budget
+          if (r.work.max_evaluated > 0) budgeted.work.max_evaluated = r.work.max_evaluated - spent - out.evaluated;
+          out.candidates.push_back(evaluate_training(budgeted, g, p, &out.evaluated));
+        }
+        continue;
+      }
+      for (double n : gpu_counts(r.gpus_per_node, r.filters.max_gpus)) {
+        if (n > 1 && g.unified_memory) break;
+        for (std::size_t i = 0; i < precisions.size(); ++i) {
+          for (Split split : {Split::layer, Split::tensor}) {
+            if (n == 1 && split == Split::tensor) continue;
+            if (stopper.stop(spent + out.evaluated)) return;
+            // Keep what was estimated; rules that rejected before any estimate are only counted.
+            out.candidates.push_back(evaluate_serving(r, g, n, precisions[i], split, &out.evaluated, &weights[i]));
+          }
         }
       }
     }
-  }
+  }();
   // Rank by index, then move each candidate once (a candidate carries whole estimates).
   std::vector<std::size_t> order(out.candidates.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -678,7 +687,7 @@ std::string gives_up(const PlanCandidate& top, const PlanCandidate& low, std::st
   return out;
 }
 
-OneTierLower one_tier_lower(const PlanRequest& r, const Plan& plan, double& evaluated) {
+OneTierLower one_tier_lower(const PlanRequest& r, const Plan& plan, double& evaluated, SearchStopper& stopper) {
   OneTierLower low;
   const PlanCandidate* top = plan.top();
   if (top == nullptr) {
@@ -712,7 +721,7 @@ OneTierLower one_tier_lower(const PlanRequest& r, const Plan& plan, double& eval
       if (t.found) found = &plan.candidates[t.index];
       why = t.why_none;
     } else {
-      s = search(lr);
+      s = search(lr, stopper, evaluated);
       evaluated += s.evaluated;
       if (!s.candidates.empty() && s.candidates.front().feasible) found = &s.candidates.front();
       why = tier_why_none(lr, s.candidates, low.tier);
@@ -749,7 +758,8 @@ Plan make_plan(const PlanRequest& r) {
     plan.tokens_per_month =
         plan.tokens_per_month_derived ? derived_tokens_per_month(r.serve) : r.serve.tokens_per_month;
   }
-  SearchOut s = search(r);
+  SearchStopper stopper(r.work);
+  SearchOut s = search(r, stopper, 0);
   plan.candidates = std::move(s.candidates);
   plan.candidates_evaluated = s.evaluated;
   plan.found = !plan.candidates.empty() && plan.candidates.front().feasible;
@@ -774,7 +784,8 @@ Plan make_plan(const PlanRequest& r) {
     if (!choice.found) choice.why_none = tier_why_none(r, plan.candidates, choice.tier);
   }
   plan.pareto = pareto_front(plan.candidates);
-  plan.lower = one_tier_lower(r, plan, plan.candidates_evaluated);
+  plan.lower = one_tier_lower(r, plan, plan.candidates_evaluated, stopper);
+  plan.stopped = stopper.why();
   plan.findings = advise(r, plan);
   return plan;
 }

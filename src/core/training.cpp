@@ -349,52 +349,57 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
   const double vpps[] = {1, 2, 4};
   const Recompute recomputes[] = {Recompute::none, Recompute::selective, Recompute::full};
   const double first = limits.fixed_gpus ? limits.max_gpus : std::max(1.0, limits.min_gpus);
-  for (double gpus = first; gpus <= limits.max_gpus; gpus *= 2) {
-    c.gpus = gpus;
-    for (double tp : tps) {
-      for (double pp : pps) {
-        for (double cp : cps) {
-          const double rest = gpus / (tp * pp * cp);
-          if (rest < 1 || std::floor(rest) != rest) continue;
-          for (double ep : eps) {
-            for (double vpp : vpps) {
-              if (vpp > 1 && pp == 1) continue;
-              for (int zero = 0; zero <= 3; ++zero) {
-                for (double mb : mbs) {
-                  for (Recompute rc : recomputes) {
-                    const Layout l{tp, pp, rest, cp, ep, vpp, zero, mb, rc};
-                    const TrainEstimate e = evaluate_layout(m, l, job, c);
-                    ++r.evaluated;
-                    if (e.valid || e.rejected == "does not fit in GPU memory") ++r.fully_evaluated;
-                    if (!e.valid) {
-                      rejected[e.rejected] += 1;
-                      continue;
+  SearchStopper stopper(limits.work);
+  [&] {  // returns at once when the work budget is spent or the caller cancels
+    for (double gpus = first; gpus <= limits.max_gpus; gpus *= 2) {
+      c.gpus = gpus;
+      for (double tp : tps) {
+        for (double pp : pps) {
+          for (double cp : cps) {
+            const double rest = gpus / (tp * pp * cp);
+            if (rest < 1 || std::floor(rest) != rest) continue;
+            for (double ep : eps) {
+              for (double vpp : vpps) {
+                if (vpp > 1 && pp == 1) continue;
+                for (int zero = 0; zero <= 3; ++zero) {
+                  for (double mb : mbs) {
+                    for (Recompute rc : recomputes) {
+                      if (stopper.stop(r.evaluated)) return;
+                      const Layout l{tp, pp, rest, cp, ep, vpp, zero, mb, rc};
+                      const TrainEstimate e = evaluate_layout(m, l, job, c);
+                      ++r.evaluated;
+                      if (e.valid || e.rejected == "does not fit in GPU memory") ++r.fully_evaluated;
+                      if (!e.valid) {
+                        rejected[e.rejected] += 1;
+                        continue;
+                      }
+                      const double cost = e.gpu_hours * limits.usd_per_gpu_hour;
+                      if (limits.deadline_s > 0 && e.wall_s > limits.deadline_s) {
+                        rejected["misses the deadline"] += 1;
+                        continue;
+                      }
+                      if (limits.budget_usd > 0 && cost > limits.budget_usd) {
+                        rejected["over the budget"] += 1;
+                        continue;
+                      }
+                      if (!r.found || e.wall_s < r.fastest_estimate.wall_s) {
+                        r.fastest = l;
+                        r.fastest_estimate = e;
+                        r.gpus_fastest = gpus;
+                      }
+                      // Cheapest: GPU-hours in 10 % buckets, then fewer GPUs: one GPU or one machine
+                      // before a cluster when the cost is about the same.
+                      const auto bucket = [](double hours) { return std::floor(std::log(hours) / std::log(1.1)); };
+                      const double b = bucket(e.gpu_hours),
+                                   best_b = r.found ? bucket(r.cheapest_estimate.gpu_hours) : 0;
+                      if (!r.found || b < best_b || (b == best_b && gpus < r.gpus_cheapest) ||
+                          (b == best_b && gpus == r.gpus_cheapest && e.gpu_hours < r.cheapest_estimate.gpu_hours)) {
+                        r.cheapest = l;
+                        r.cheapest_estimate = e;
+                        r.gpus_cheapest = gpus;
+                      }
+                      r.found = true;
                     }
-                    const double cost = e.gpu_hours * limits.usd_per_gpu_hour;
-                    if (limits.deadline_s > 0 && e.wall_s > limits.deadline_s) {
-                      rejected["misses the deadline"] += 1;
-                      continue;
-                    }
-                    if (limits.budget_usd > 0 && cost > limits.budget_usd) {
-                      rejected["over the budget"] += 1;
-                      continue;
-                    }
-                    if (!r.found || e.wall_s < r.fastest_estimate.wall_s) {
-                      r.fastest = l;
-                      r.fastest_estimate = e;
-                      r.gpus_fastest = gpus;
-                    }
-                    // Cheapest: GPU-hours in 10 % buckets, then fewer GPUs: one GPU or one machine
-                    // before a cluster when the cost is about the same.
-                    const auto bucket = [](double hours) { return std::floor(std::log(hours) / std::log(1.1)); };
-                    const double b = bucket(e.gpu_hours), best_b = r.found ? bucket(r.cheapest_estimate.gpu_hours) : 0;
-                    if (!r.found || b < best_b || (b == best_b && gpus < r.gpus_cheapest) ||
-                        (b == best_b && gpus == r.gpus_cheapest && e.gpu_hours < r.cheapest_estimate.gpu_hours)) {
-                      r.cheapest = l;
-                      r.cheapest_estimate = e;
-                      r.gpus_cheapest = gpus;
-                    }
-                    r.found = true;
                   }
                 }
               }
@@ -402,9 +407,10 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
           }
         }
       }
+      if (limits.fixed_gpus) break;
     }
-    if (limits.fixed_gpus) break;
-  }
+  }();
+  r.stopped = stopper.why();
   for (const auto& [why, count] : rejected) r.rejected.emplace_back(why, count);
   std::sort(r.rejected.begin(), r.rejected.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   return r;

@@ -3,10 +3,14 @@
 // sees half a file; failures to write are ignored (the cache is an optimisation and the offline
 // fallback, never required).
 #include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "byte_source.hpp"
 
@@ -21,6 +25,15 @@ std::string component(const std::string& s) {
   std::string out = percent_encode(s, "-_.@");
   if (out.empty() || out == "." || out == "..") out = "%2E" + out;
   return out;
+}
+
+// A temporary name no other writer uses at the same time: pid, thread and a process-wide counter,
+// so threads (a server) and processes writing the same key never share or truncate one file.
+std::string temp_path(const std::string& path) {
+  static std::atomic<unsigned long long> counter{0};
+  const auto thread = std::hash<std::thread::id>{}(std::this_thread::get_id());
+  return path + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(thread) + "-" +
+         std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
 }
 
 }  // namespace
@@ -46,7 +59,7 @@ void cache_write(const std::string& path, const std::string& bytes) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return;
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  const std::string tmp = temp_path(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <span>
 
@@ -223,12 +224,6 @@ namespace {
 namespace fs = std::filesystem;
 using detail::ends_with;
 
-bool truthy(const char* v) {
-  if (!v) return false;
-  std::string s = detail::lower(v);
-  return s == "1" || s == "true" || s == "yes" || s == "on";
-}
-
 Result<LoadedModel> load_local_file(const std::string& path) {
   std::string error;
   auto src = detail::open_local_file(path, &error);
@@ -333,59 +328,69 @@ Result<LoadedModel> load_hub(const std::string& spec, const SourceOptions& optio
 
 }  // namespace
 
-SourceOptions SourceOptions::from_environment() {
-  SourceOptions o;
-  if (const char* e = std::getenv("HF_ENDPOINT"); e && *e) o.endpoint = e;
-  while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
-  if (const char* t = std::getenv("HF_TOKEN"); t && *t) {
-    o.token = t;
-  } else if (const char* t2 = std::getenv("HUGGING_FACE_HUB_TOKEN"); t2 && *t2) {
-    o.token = t2;
+namespace {
+
+// A spec that can only mean a path: ./x, ../x, /x, ~/x or file:x (the prefix dropped).
+std::optional<std::string> explicit_path(const std::string& spec) {
+  if (spec.rfind("file:", 0) == 0) return spec.substr(5);
+  if (spec.rfind("./", 0) == 0 || spec.rfind("../", 0) == 0 || spec.rfind("/", 0) == 0 || spec.rfind("~", 0) == 0) {
+    return spec;
   }
-  o.offline = truthy(std::getenv("HF_HUB_OFFLINE"));
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/') {
-    o.cache_dir = (fs::path(x) / "gpuplan" / "hub").string();
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    o.cache_dir = (fs::path(home) / ".cache" / "gpuplan" / "hub").string();
-  }
-  for (const char* var : {"REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}) {
-    const char* v = std::getenv(var);
-    std::error_code ec;
-    if (v && *v && fs::is_regular_file(v, ec)) {
-      o.ca_file = v;
-      break;
-    }
-  }
-  return o;
+  return std::nullopt;
 }
 
-bool is_model_file_spec(const std::string& spec) {
-  if (spec.rfind("hf:", 0) == 0) return true;
-  if (spec.rfind("./", 0) == 0 || spec.rfind("../", 0) == 0 || spec.rfind("/", 0) == 0 || spec.rfind("~", 0) == 0) {
-    return true;
-  }
+bool has_model_file_extension(const std::string& spec) {
   const std::string l = detail::lower(spec);
-  if (ends_with(l, ".gguf") || ends_with(l, ".json") || ends_with(l, ".safetensors")) return true;
+  return ends_with(l, ".gguf") || ends_with(l, ".json") || ends_with(l, ".safetensors");
+}
+
+Error local_paths_forbidden(const std::string& spec) {
+  return make_error(ErrorCode::invalid_argument, "'" + spec +
+                                                     "': local paths are not allowed here (policy "
+                                                     "allow_local_paths=false); name a catalog model or hf:org/name");
+}
+
+LoadedModel from_catalog(const Model& m) {
+  LoadedModel lm;
+  lm.model = m;
+  lm.kind = "catalog";
+  lm.location = m.id;
+  lm.model_type = lm.model.family;
+  lm.precision = lm.model.weights_dtype;
+  return lm;
+}
+
+}  // namespace
+
+bool is_model_file_spec(const std::string& spec) {
+  if (spec.rfind("hf:", 0) == 0 || explicit_path(spec) || has_model_file_extension(spec)) return true;
   std::error_code ec;
   return fs::exists(spec, ec);
 }
 
+// Order: hf: → the Hub; an explicit path (./, /, ~, file:) → the file system; a catalog name →
+// the catalog (before the file system is probed, so a file named like a model cannot shadow it);
+// else an existing file or folder; else the catalog's error (with its nearest-name suggestion).
 Result<LoadedModel> load_model_source(const std::string& spec, const Catalog& catalog, const SourceOptions& options) {
   if (spec.rfind("hf:", 0) == 0) return load_hub(spec, options);
-  std::error_code ec;
-  if (!spec.empty() && fs::exists(spec, ec)) return load_local(spec);
-  if (is_model_file_spec(spec)) {
-    return make_error(ErrorCode::invalid_argument, "no such file or folder: '" + spec + "'");
+  if (auto path = explicit_path(spec)) {
+    if (!options.allow_local_paths) return local_paths_forbidden(spec);
+    std::error_code ec;
+    if (path->empty() || !fs::exists(*path, ec)) {
+      return make_error(ErrorCode::invalid_argument, "no such file or folder: '" + *path + "'");
+    }
+    return load_local(*path);
   }
   auto m = find_model(catalog, spec);
-  if (!m) return m.error();
-  LoadedModel lm;
-  lm.model = *m.value();
-  lm.kind = "catalog";
-  lm.location = m.value()->id;
-  lm.model_type = lm.model.family;
-  lm.precision = lm.model.weights_dtype;
-  return lm;
+  if (m) return from_catalog(*m.value());
+  std::error_code ec;
+  const bool exists = !spec.empty() && fs::exists(spec, ec);
+  if ((exists || has_model_file_extension(spec)) && !options.allow_local_paths) return local_paths_forbidden(spec);
+  if (exists) return load_local(spec);
+  if (has_model_file_extension(spec)) {
+    return make_error(ErrorCode::invalid_argument, "no such file or folder: '" + spec + "'");
+  }
+  return m.error();
 }
 
 }  // namespace gpuplan::sources

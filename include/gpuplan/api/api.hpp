@@ -24,8 +24,7 @@ namespace gpuplan::api {
 // read from the environment, so a server can run requests on threads with its own settings.
 struct Context {
   const Catalog* catalog = nullptr;
-  sources::SourceOptions sources;
-  bool allow_local_paths = true;  // false: model specs may name the catalog or the Hub only
+  sources::SourceOptions sources;  // offline, token, cache, allow_local_paths (false for a server)
 };
 
 // A model and a card, resolved: the scenario every command starts from.

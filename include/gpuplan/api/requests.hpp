@@ -3,6 +3,7 @@
 // field (tokens, bytes, seconds, USD). Each request has one field table (fit_fields(), ...): the
 // CLI builds its options from it, request_from_json() reads JSON through it.
 #pragma once
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,6 +122,10 @@ struct PlanArgs : ServeArgs {
   Number budget_usd;
   Text network;
   Text framework;
+  // Work limits for a server (no CLI flag): scenarios evaluated at most, and a flag another thread
+  // may set to stop the search; the plan then says it stopped early (Plan::stopped).
+  Number max_evaluated;
+  const std::atomic<bool>* cancel = nullptr;
 };
 using PlanQuery = PlanArgs;
 
@@ -148,6 +153,8 @@ struct TrainRequest : ModelArgs {
   Number efficiency;
   Text framework;
   Number headroom;
+  Number max_evaluated;                       // layouts evaluated at most (a server's work budget); empty: no limit
+  const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop the layout search
 };
 
 const std::vector<Field<FitRequest>>& fit_fields();

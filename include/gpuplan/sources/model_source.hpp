@@ -4,6 +4,9 @@
 //   ./config.json   ./model.safetensors   ./Qwen3-30B-A3B-Q4_K_M.gguf
 //   hf:org/name[@revision]            the Hugging Face Hub over HTTPS (config.json, index, headers)
 //   hf:org/name[@revision]/file.gguf  one GGUF file on the Hub
+//   file:name                         a local path that is never read as a catalog name
+// A bare name is looked up in the catalog before the file system, so a file in the working folder
+// named like a catalog model does not shadow it (write ./name for the file).
 // Only headers are read (seek + bounded reads locally, HTTP Range requests on the Hub); tensor data
 // never is. Hub responses are cached on disk; offline mode reads only the cache.
 #pragma once
@@ -27,10 +30,10 @@ struct SourceOptions {
   bool verify_tls = true;
   int connect_timeout_s = 10;
   int read_timeout_s = 30;
-
-  // From HF_ENDPOINT, HF_TOKEN (or HUGGING_FACE_HUB_TOKEN), HF_HUB_OFFLINE, XDG_CACHE_HOME / HOME,
-  // REQUESTS_CA_BUNDLE / SSL_CERT_FILE.
-  static SourceOptions from_environment();
+  // false (a server): specs may name the catalog or the Hub only; a local path is an error.
+  bool allow_local_paths = true;
+  // Filled by the face (the CLI reads the environment once: apps/cli source_options_from_environment);
+  // nothing below the faces reads the environment.
 };
 
 struct LoadedModel {
