@@ -132,7 +132,8 @@ ordered_json plan_json(const PlanReport& r) {
   plan["one_tier_lower"] = lower;
   std::size_t feasible = 0;
   for (const auto& c : p.candidates) feasible += c.feasible ? 1 : 0;
-  plan["candidates_evaluated"] = p.candidates_evaluated;
+  plan["candidates_evaluated"] = whole_or_null(p.candidates_evaluated);
+  plan["search_stopped"] = to_string(p.stopped);  // complete | budget_spent | cancelled
   plan["candidates_listed"] = p.candidates.size();
   plan["candidates_feasible"] = feasible;
   plan["elapsed_s"] = r.elapsed_s;
