@@ -42,7 +42,7 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::size_t kMaxMutantBytes = 64 * 1024;  // hard cap while mutating
-constexpr std::size_t kDefaultMaxLen = 4096;          // like libFuzzer -max_len=4096
+constexpr std::size_t kDefaultMaxLen = 4096;        // like libFuzzer -max_len=4096
 
 // ---- crash reporting (async-signal-safe: only write/open/close/_exit on prepared buffers) ----
 char g_label[512] = "";
@@ -104,20 +104,88 @@ struct SplitMix64 {
   bool chance(unsigned percent) { return below(100) < percent; }
 };
 
-constexpr std::string_view kTokens[] = {
-    "[", "]", "{", "}", "\"", ",", ":", "null", "true", "false", "0", "-0", "1", "-1", "0.5", "1e400", "-1e400",
-    "1e308", "1e15", "1e-400", "4294967296", "18446744073709551616", "9007199254740993", "NaN", "Infinity",
-    "\"nan\"", "\"\"", "[]", "{}", "\\u0000", "\\ud800", "\xff", "\xc3\x28", "\xf0\x9f\x98\x80", " ", "\n",
-    "k", "K", "M", "B", "T", "GiB", "GB", "TiB", "e", "E", ".", "+", "-", "e+309", "inf", "nan",
-    "\"hidden_size\":", "\"num_layers\":", "\"num_heads\":", "\"num_kv_heads\":", "\"head_dim\":",
-    "\"vocab_size\":", "\"num_experts\":", "\"experts_per_token\":", "\"moe_intermediate_size\":",
-    "\"kv_lora_rank\":", "\"sliding_window\":", "\"global_every\":", "\"first_dense_layers\":",
-    "\"context_length\":", "\"memory_gib\":", "\"memory_bandwidth_gbps\":", "\"value\":", "\"arch\":",
-    "\"models\":", "\"gpus\":", "\"schema\":", "q4_k_m", "bf16", "fp8", "q8_0"};
+constexpr std::string_view kTokens[] = {"[",
+                                        "]",
+                                        "{",
+                                        "}",
+                                        "\"",
+                                        ",",
+                                        ":",
+                                        "null",
+                                        "true",
+                                        "false",
+                                        "0",
+                                        "-0",
+                                        "1",
+                                        "-1",
+                                        "0.5",
+                                        "1e400",
+                                        "-1e400",
+                                        "1e308",
+                                        "1e15",
+                                        "1e-400",
+                                        "4294967296",
+                                        "18446744073709551616",
+                                        "9007199254740993",
+                                        "NaN",
+                                        "Infinity",
+                                        "\"nan\"",
+                                        "\"\"",
+                                        "[]",
+                                        "{}",
+                                        "\\u0000",
+                                        "\\ud800",
+                                        "\xff",
+                                        "\xc3\x28",
+                                        "\xf0\x9f\x98\x80",
+                                        " ",
+                                        "\n",
+                                        "k",
+                                        "K",
+                                        "M",
+                                        "B",
+                                        "T",
+                                        "GiB",
+                                        "GB",
+                                        "TiB",
+                                        "e",
+                                        "E",
+                                        ".",
+                                        "+",
+                                        "-",
+                                        "e+309",
+                                        "inf",
+                                        "nan",
+                                        "\"hidden_size\":",
+                                        "\"num_layers\":",
+                                        "\"num_heads\":",
+                                        "\"num_kv_heads\":",
+                                        "\"head_dim\":",
+                                        "\"vocab_size\":",
+                                        "\"num_experts\":",
+                                        "\"experts_per_token\":",
+                                        "\"moe_intermediate_size\":",
+                                        "\"kv_lora_rank\":",
+                                        "\"sliding_window\":",
+                                        "\"global_every\":",
+                                        "\"first_dense_layers\":",
+                                        "\"context_length\":",
+                                        "\"memory_gib\":",
+                                        "\"memory_bandwidth_gbps\":",
+                                        "\"value\":",
+                                        "\"arch\":",
+                                        "\"models\":",
+                                        "\"gpus\":",
+                                        "\"schema\":",
+                                        "q4_k_m",
+                                        "bf16",
+                                        "fp8",
+                                        "q8_0"};
 
-constexpr std::string_view kNumbers[] = {"0",    "-0",       "1",     "-1",          "0.0",  "1e400",
-                                         "1e-400", "1e308", "1e15",  "1e16",        "99999", "100001",
-                                         "2.5",  "8",        "4096",  "18446744073709551616", "-1e308", "1e12"};
+constexpr std::string_view kNumbers[] = {
+    "0",      "-0",   "1",     "-1",     "0.0", "1e400", "1e-400", "1e308",
+    "1e15",   "1e16", "99999", "100001", "2.5", "8",     "4096",   "18446744073709551616",
+    "-1e308", "1e12"};
 
 Bytes mutate(const std::vector<Bytes>& corpus, SplitMix64& rng) {
   Bytes b = corpus[rng.below(corpus.size())];
@@ -201,9 +269,8 @@ bool read_file(const std::filesystem::path& path, Bytes& out) {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: fuzz_" FUZZ_TARGET_NAME
-               "_replay [--mutations N] [--seed S] [--max-len L] <corpus dir or file>...\n");
+  std::fprintf(stderr, "usage: fuzz_" FUZZ_TARGET_NAME
+                       "_replay [--mutations N] [--seed S] [--max-len L] <corpus dir or file>...\n");
   std::exit(2);
 }
 

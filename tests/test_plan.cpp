@@ -409,8 +409,9 @@ TEST(PlanProperties, TheBestIsOnThePrintedParetoFront) {
   for (const PlanRequest& q :
        {pinned("llama-3.1-8b", "h100-sxm", 20, Ownership::rent), pinned("llama-3.1-8b", "l40s", 16, Ownership::rent),
         pinned("qwen2.5-7b", "a100-80gb", 16, Ownership::rent),
-        pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::rent), pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::own),
-        serve_request("llama-3.1-8b"), serve_request("mistral-7b")}) {
+        pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::rent),
+        pinned("llama-3.1-70b", "h100-sxm", 65, Ownership::own), serve_request("llama-3.1-8b"),
+        serve_request("mistral-7b")}) {
     const Plan p = make_plan(q);
     if (!p.found) continue;
     SCOPED_TRACE(q.model_id + (q.filters.gpus.empty() ? "" : " on " + q.filters.gpus.front()));

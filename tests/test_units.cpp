@@ -51,8 +51,9 @@ TEST(Names, NearestNameSuggestsTypos) {
 
 // The lookups compare without building strings: the same answer as comparing canonical names.
 TEST(Units, CanonicalEqualsAgreesWithCanonicalName) {
-  const char* names[] = {"",         "-",         "RTX 4090", "rtx_4090", "rtx--4090", "-rtx-4090-", "rtx4090",
-                         "llama-3.1", "llama-31", "Llama 3.1", "a",        "a-",        "_a_b",       "ab", "a b"};
+  const char* names[] = {"",           "-",       "RTX 4090",  "rtx_4090", "rtx--4090",
+                         "-rtx-4090-", "rtx4090", "llama-3.1", "llama-31", "Llama 3.1",
+                         "a",          "a-",      "_a_b",      "ab",       "a b"};
   for (const char* a : names) {
     for (const char* b : names) {
       EXPECT_EQ(canonical_equals(canonical_name(a), b), canonical_name(a) == canonical_name(b)) << a << " vs " << b;

@@ -25,9 +25,9 @@ struct Binding {
   Result<bool> collect() {
     for (std::size_t i = 0; i < fields->size(); ++i) {
       if (options[i]->count() == 0) continue;
-      auto ok = api::assign_text(request, (*fields)[i], (*fields)[i].info.kind == api::FieldKind::flag
-                                                            ? std::string_view{}
-                                                            : std::string_view(texts[i]));
+      auto ok = api::assign_text(
+          request, (*fields)[i],
+          (*fields)[i].info.kind == api::FieldKind::flag ? std::string_view{} : std::string_view(texts[i]));
       if (!ok) return ok.error();
     }
     return true;

@@ -2,10 +2,10 @@
 // The replica is the plan's (api::run_cost): the same memory, speed and fleet rules as `plan`.
 #include "bind.hpp"
 #include "commands.hpp"
-#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/api/api.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/cost_report.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "options.hpp"
 
 namespace gpuplan::cli {
@@ -72,9 +72,11 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
                                  (unpriced ? " (give --rent-price, USD per GPU-hour, and --purchase-price)" : "")),
                   b->json);
     }
-    const io::CostReport report{out.plan.request, *out.best, out.plan.resolved.model, out.sweep, out.gpu_chosen,
-                                out.cards_priced};
-    write_out(b->json ? io::dump_json(io::cost_json(report)) + "\n" : *csv ? io::cost_csv(report) : io::cost_table(report));
+    const io::CostReport report{out.plan.request, *out.best,      out.plan.resolved.model,
+                                out.sweep,        out.gpu_chosen, out.cards_priced};
+    write_out(b->json ? io::dump_json(io::cost_json(report)) + "\n"
+              : *csv  ? io::cost_csv(report)
+                      : io::cost_table(report));
     return 0;
   };
 }

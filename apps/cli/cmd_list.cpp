@@ -75,11 +75,11 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
   cmd->add_option("--vendor", *vendor, "nvidia | amd | intel | apple | google");
   return [json, tier, vendor, &global]() -> int {
     if (!tier->empty() && *tier != "consumer" && *tier != "workstation" && *tier != "datacenter") {
-      return fail("gpus",
-                  make_error(ErrorCode::unknown_name,
-                             "unknown --tier '" + *tier + "'" +
-                                 suggestion_suffix(*tier, {"consumer", "workstation", "datacenter"})),
-                  *json);
+      return fail(
+          "gpus",
+          make_error(ErrorCode::unknown_name, "unknown --tier '" + *tier + "'" +
+                                                  suggestion_suffix(*tier, {"consumer", "workstation", "datacenter"})),
+          *json);
     }
     auto catalog = load_catalog(global.models_file, global.gpus_file);
     if (!catalog) return fail("gpus", catalog.error(), *json);
@@ -125,7 +125,9 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
                       {"provenance", prov}});
     }
     if (*json) {
-      print(io::dump_json(ordered_json{{"schema", "gpuplan-gpus/2"}, {"as_of", catalog.value().gpus_as_of}, {"gpus", list}}) + "\n");
+      print(io::dump_json(
+                ordered_json{{"schema", "gpuplan-gpus/2"}, {"as_of", catalog.value().gpus_as_of}, {"gpus", list}}) +
+            "\n");
     } else {
       print(out + fmt::format("{} accelerators (dense FLOPS, no sparsity; prices as of {}; sources: --json).\n", shown,
                               catalog.value().gpus_as_of));

@@ -6,7 +6,6 @@
 
 namespace gpuplan::cli {
 
-
 struct GlobalOptions {
   std::string models_file;
   std::string gpus_file;

@@ -5,8 +5,8 @@
 // meet the workload's targets are ranked by cost per month (serving) or per job (training),
 // with the best of each tier, a Pareto front of cost vs speed, and the advisor's findings.
 #pragma once
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,10 +49,10 @@ struct TrainWorkload {
 };
 
 struct PlanFilters {
-  std::optional<Tier> tier;             // only this tier
-  double max_gpus = 64;                 // cards in the whole fleet (serving) or the job (training)
-  double max_fleet_gpus = 0;            // serving: cards in the fleet when larger than max_gpus (per replica); 0 = max_gpus
-  std::vector<std::string> gpus;        // catalog ids; empty = every GPU
+  std::optional<Tier> tier;       // only this tier
+  double max_gpus = 64;           // cards in the whole fleet (serving) or the job (training)
+  double max_fleet_gpus = 0;      // serving: cards in the fleet when larger than max_gpus (per replica); 0 = max_gpus
+  std::vector<std::string> gpus;  // catalog ids; empty = every GPU
   std::vector<std::string> precisions;  // canonical names; empty = the default set of the plan kind
   std::string runtime;                  // serving runtime; "" = llama.cpp for GGUF types, vLLM otherwise
 };
@@ -176,7 +176,7 @@ struct Plan {
   std::vector<std::size_t> pareto;  // feasible candidates not dominated (see dominates); ranking order, best first
   double candidates_evaluated = 0;  // scenarios estimated (each estimate() / layout evaluation counts)
   SearchStop stopped = SearchStop::complete;  // else ranked from the candidates evaluated before it stopped
-  double tokens_per_month = 0;      // serving demand used
+  double tokens_per_month = 0;                // serving demand used
   bool tokens_per_month_derived = false;
   OneTierLower lower;
   std::vector<Finding> findings;

@@ -24,9 +24,9 @@ Result<double> parse_duration(std::string_view text, std::string_view what);
 // A positive real ("0.9", "1e-3").
 Result<double> parse_positive(std::string_view text, std::string_view what);
 
-std::string format_gib(double bytes);      // "15.0 GiB"
-std::string format_gb(double bytes);       // "16.1 GB"
-std::string format_mib(double bytes);      // "512.00 MiB", as llama.cpp logs its buffers
+std::string format_gib(double bytes);  // "15.0 GiB"
+std::string format_gb(double bytes);   // "16.1 GB"
+std::string format_mib(double bytes);  // "512.00 MiB", as llama.cpp logs its buffers
 // A whole count and its noun, plural unless it is one: "1 GPU", "4 GPUs", "1 replica".
 std::string count_of(double n, const std::string& noun);
 std::string format_count(double count);    // "70.55 B", "124.4 M"

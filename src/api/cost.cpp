@@ -37,17 +37,20 @@ struct SweepSpec {
 Result<SweepSpec> parse_sweep(const std::string& text) {
   SweepSpec s;
   const auto eq = text.find('=');
-  if (eq == std::string::npos) return make_error(ErrorCode::parse_error, "--sweep: use utilization=0.1:1.0 or tokens=1B:100B");
+  if (eq == std::string::npos)
+    return make_error(ErrorCode::parse_error, "--sweep: use utilization=0.1:1.0 or tokens=1B:100B");
   std::string kind = canonical_name(text.substr(0, eq));
   if (kind == "utilisation" || kind == "u") kind = "utilization";
   if (kind != "utilization" && kind != "tokens" && kind != "volume") {
-    return make_error(ErrorCode::unknown_name, "--sweep: unknown '" + kind + "'" + suggestion_suffix(kind, {"utilization", "tokens"}));
+    return make_error(ErrorCode::unknown_name,
+                      "--sweep: unknown '" + kind + "'" + suggestion_suffix(kind, {"utilization", "tokens"}));
   }
   s.utilization = kind == "utilization";
   std::vector<std::string> parts;
   std::stringstream ss(text.substr(eq + 1));
   for (std::string part; std::getline(ss, part, ':') && parts.size() < 4;) parts.push_back(part);
-  if (parts.size() < 2 || parts.size() > 3) return make_error(ErrorCode::parse_error, "--sweep: give LO:HI or LO:HI:POINTS");
+  if (parts.size() < 2 || parts.size() > 3)
+    return make_error(ErrorCode::parse_error, "--sweep: give LO:HI or LO:HI:POINTS");
   auto lo = s.utilization ? parse_positive(parts[0], "--sweep") : parse_count(parts[0], "--sweep");
   auto hi = s.utilization ? parse_positive(parts[1], "--sweep") : parse_count(parts[1], "--sweep");
   if (!lo) return lo.error();
@@ -59,7 +62,8 @@ Result<SweepSpec> parse_sweep(const std::string& text) {
   }
   if (parts.size() == 3) {
     auto n = parse_count(parts[2], "--sweep points");
-    if (!n || n.value() < 2 || n.value() > 1000) return make_error(ErrorCode::out_of_range, "--sweep: 2 to 1000 points");
+    if (!n || n.value() < 2 || n.value() > 1000)
+      return make_error(ErrorCode::out_of_range, "--sweep: 2 to 1000 points");
     s.points = static_cast<int>(n.value());
   }
   return s;
@@ -137,7 +141,8 @@ Result<CostResponse> run_cost(const Context& ctx, const CostRequest& q) {
 Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& q) {
   if (!q.gpu) return make_error(ErrorCode::invalid_argument, "--gpu-hours needs --gpu (e.g. --gpu h100-sxm)");
   if (q.tokens_per_month || q.users || q.sweep) {
-    return make_error(ErrorCode::conflict, "--gpu-hours prices a job; --tokens-per-month, --users and --sweep are for serving");
+    return make_error(ErrorCode::conflict,
+                      "--gpu-hours prices a job; --tokens-per-month, --users and --sweep are for serving");
   }
   auto g = find_gpu(*ctx.catalog, *q.gpu);
   if (!g) return g.error();
@@ -146,7 +151,8 @@ Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& q) {
   out.prices = gpu_prices(out.gpu, ctx.catalog->prices);
   apply_price_overrides(out.prices, overrides_of(q));
   if (out.prices.rent_usd_per_gpu_hour <= 0) {
-    return make_error(ErrorCode::invalid_argument, "no rental price for " + out.gpu.id + " in the catalog; give --rent-price");
+    return make_error(ErrorCode::invalid_argument,
+                      "no rental price for " + out.gpu.id + " in the catalog; give --rent-price");
   }
   // Owned cards for one job: their lifetime utilisation must be stated; a card is not amortised
   // over the job's hours alone.

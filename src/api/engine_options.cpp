@@ -45,8 +45,8 @@ Result<bool> apply_split_mode(const EngineArgs& a, EngineSettings& e) {
     e.split = SplitMode::none;
     e.tp = 1;
   } else {
-    return make_error(ErrorCode::invalid_argument,
-                      "--split-mode must be layer, row or none" + suggestion_suffix(*a.split_mode, {"layer", "row", "none"}));
+    return make_error(ErrorCode::invalid_argument, "--split-mode must be layer, row or none" +
+                                                       suggestion_suffix(*a.split_mode, {"layer", "row", "none"}));
   }
   return true;
 }

@@ -23,7 +23,8 @@ std::string display_name(const FieldInfo& info) {
 
 Result<double> in_bounds(const FieldInfo& info, double v, std::string_view text) {
   const std::string name = display_name(info);
-  if (!std::isfinite(v)) return make_error(ErrorCode::out_of_range, name + ": '" + std::string(text) + "' is not finite");
+  if (!std::isfinite(v))
+    return make_error(ErrorCode::out_of_range, name + ": '" + std::string(text) + "' is not finite");
   if (info.kind == FieldKind::whole && v != std::floor(v)) {
     return make_error(ErrorCode::out_of_range, name + ": must be a whole number, got '" + std::string(text) + "'");
   }
@@ -77,9 +78,8 @@ Result<double> parse_field_number(const FieldInfo& info, std::string_view text) 
       if (text == "0" || text == "none") return in_bounds(info, 0.0, text);
       const bool bare = !text.empty() && std::isalpha(static_cast<unsigned char>(text.back())) == 0;
       if (bare) {
-        return make_error(ErrorCode::invalid_argument,
-                          name + ": '" + std::string(text) + "' needs a unit, e.g. " + std::string(text) + "ms or " +
-                              std::string(text) + "s");
+        return make_error(ErrorCode::invalid_argument, name + ": '" + std::string(text) + "' needs a unit, e.g. " +
+                                                           std::string(text) + "ms or " + std::string(text) + "s");
       }
       v = parse_duration(text, name);
       break;
@@ -101,8 +101,8 @@ Result<double> check_field_number(const FieldInfo& info, double value) {
                       name + ": give the duration with its unit as a string, e.g. \"50ms\" or \"2s\"");
   }
   if (info.kind == FieldKind::text || info.kind == FieldKind::flag) {
-    return make_error(ErrorCode::invalid_argument, name + ": expected " +
-                                                       (info.kind == FieldKind::flag ? "true or false" : "a string"));
+    return make_error(ErrorCode::invalid_argument,
+                      name + ": expected " + (info.kind == FieldKind::flag ? "true or false" : "a string"));
   }
   return in_bounds(info, value, std::to_string(value));
 }

@@ -12,7 +12,8 @@ namespace gpuplan::api {
 Result<Optimizer> parse_optimizer(const std::string& text) {
   const std::string k = canonical_name(text);
   if (k == "adamw" || k == "adam") return Optimizer::adamw;
-  if (k == "adamw-8bit" || k == "adam-8bit" || k == "adamw8bit" || k == "paged-adamw-8bit") return Optimizer::adamw_8bit;
+  if (k == "adamw-8bit" || k == "adam-8bit" || k == "adamw8bit" || k == "paged-adamw-8bit")
+    return Optimizer::adamw_8bit;
   if (k == "sgd") return Optimizer::sgd;
   if (k == "sgd-momentum" || k == "momentum") return Optimizer::sgd_momentum;
   if (k == "adafactor") return Optimizer::adafactor;

@@ -27,8 +27,8 @@ Result<Tier> parse_tier(const std::string& text) {
   if (k == "consumer") return Tier::consumer;
   if (k == "workstation") return Tier::workstation;
   if (k == "datacenter" || k == "data-center" || k == "datacentre") return Tier::datacenter;
-  return make_error(ErrorCode::unknown_name,
-                    "unknown --tier '" + text + "'" + suggestion_suffix(text, {"consumer", "workstation", "datacenter"}));
+  return make_error(ErrorCode::unknown_name, "unknown --tier '" + text + "'" +
+                                                 suggestion_suffix(text, {"consumer", "workstation", "datacenter"}));
 }
 
 Result<Ownership> parse_pay(const std::string& text) {
@@ -36,7 +36,8 @@ Result<Ownership> parse_pay(const std::string& text) {
   if (pay == "rent") return Ownership::rent;
   if (pay == "own" || pay == "buy") return Ownership::own;
   if (pay == "cheaper" || pay == "auto") return Ownership::cheaper;
-  return make_error(ErrorCode::unknown_name, "unknown --pay '" + text + "'" + suggestion_suffix(text, {"cheaper", "rent", "own"}));
+  return make_error(ErrorCode::unknown_name,
+                    "unknown --pay '" + text + "'" + suggestion_suffix(text, {"cheaper", "rent", "own"}));
 }
 
 Result<bool> apply_filters(const Context& ctx, const PlanQuery& q, PlanRequest& r) {
@@ -56,7 +57,8 @@ Result<bool> apply_filters(const Context& ctx, const PlanQuery& q, PlanRequest& 
     r.filters.tier = t.value();
   }
   r.gpus_per_node = q.gpus_per_node.value_or(defaults::kGpusPerNode);
-  r.filters.max_gpus = q.max_gpus.value_or(r.kind == PlanKind::train ? defaults::kTrainMaxGpus : defaults::kServeMaxGpus);
+  r.filters.max_gpus =
+      q.max_gpus.value_or(r.kind == PlanKind::train ? defaults::kTrainMaxGpus : defaults::kServeMaxGpus);
   auto pay = parse_pay(q.pay.value_or("cheaper"));
   if (!pay) return pay.error();
   r.ownership = pay.value();
@@ -82,7 +84,8 @@ Result<bool> apply_training(const Context& ctx, const PlanQuery& q, PlanRequest&
   if (q.global_batch && q.global_batch_tokens) {
     return make_error(ErrorCode::conflict, "give --global-batch (sequences) or --global-batch-tokens, not both");
   }
-  t.global_batch_tokens = q.global_batch ? *q.global_batch * t.seq : q.global_batch_tokens.value_or(defaults::kGlobalBatchTokens);
+  t.global_batch_tokens =
+      q.global_batch ? *q.global_batch * t.seq : q.global_batch_tokens.value_or(defaults::kGlobalBatchTokens);
   t.deadline_s = q.deadline_s.value_or(0);
   if (!q.deadline_s) {  // without a deadline the cheapest run can take years
     t.deadline_s =
@@ -96,12 +99,14 @@ Result<bool> apply_training(const Context& ctx, const PlanQuery& q, PlanRequest&
     for (const auto& l : ctx.catalog->links) {
       if (l.kind == "inter") ids.push_back(l.id);
     }
-    return make_error(ErrorCode::unknown_name, "unknown --network '" + r.network + "'" + suggestion_suffix(r.network, ids));
+    return make_error(ErrorCode::unknown_name,
+                      "unknown --network '" + r.network + "'" + suggestion_suffix(r.network, ids));
   }
   const std::string framework = canonical_name(q.framework.value_or(defaults::kFramework));
   const auto& names = training_frameworks();
   if (std::find(names.begin(), names.end(), framework) == names.end()) {
-    return make_error(ErrorCode::unknown_name, "unknown --framework '" + framework + "'" + suggestion_suffix(framework, names));
+    return make_error(ErrorCode::unknown_name,
+                      "unknown --framework '" + framework + "'" + suggestion_suffix(framework, names));
   }
   r.framework = framework;
   return true;
@@ -116,8 +121,8 @@ Result<ServeWorkload> resolve_serve(const ServeArgs& q, const ModelArch& arch) {
   if (!q.context_tokens && model_limit > 0) w.context = std::min(w.context, model_limit);
   const double share = defaults::kServePromptShareOfContext;
   w.prompt_tokens = q.prompt_tokens.value_or(std::min(defaults::kServePromptTokens, std::floor(w.context * share)));
-  w.output_tokens =
-      q.output_tokens.value_or(std::max(1.0, std::min(defaults::kServeOutputTokens, std::floor(w.context * (1 - share)))));
+  w.output_tokens = q.output_tokens.value_or(
+      std::max(1.0, std::min(defaults::kServeOutputTokens, std::floor(w.context * (1 - share)))));
   if (w.prompt_tokens + w.output_tokens > w.context) {
     if (q.context_tokens) {
       return make_error(ErrorCode::conflict, "--prompt + --output (" + whole_text(w.prompt_tokens + w.output_tokens) +
@@ -149,7 +154,8 @@ Result<PlanRequest> resolve_plan(const Context& ctx, const PlanQuery& q, Resolve
   if (!r) return r.error();
   resolved = std::move(r).value();
   if (train && !is_training(resolved.scenario.workload.mode)) {
-    return make_error(ErrorCode::invalid_argument, "--method must be pretrain, full, lora or qlora, got '" + method + "'");
+    return make_error(ErrorCode::invalid_argument,
+                      "--method must be pretrain, full, lora or qlora, got '" + method + "'");
   }
   PlanRequest p;
   p.catalog = ctx.catalog;

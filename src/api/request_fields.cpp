@@ -69,8 +69,10 @@ void add_engine_fields(std::vector<Field<R>>& f) {
           kFraction, 0, 1, "Paged engines: fraction of the card (vLLM 0.9, SGLang 0.79-0.88 by TP, TensorRT-LLM 0.9)",
           kEngine},
          &R::memory_fraction);
-  add<R>(f, {"block_size", "--block-size", kWhole, 1, 1e6, "KV block (page) size in tokens (vLLM 16, TRT-LLM 32)", kEngine},
-         &R::block_size);
+  add<R>(
+      f,
+      {"block_size", "--block-size", kWhole, 1, 1e6, "KV block (page) size in tokens (vLLM 16, TRT-LLM 32)", kEngine},
+      &R::block_size);
   add<R>(f, {"max_num_seqs", "--max-num-seqs", kWhole, 1, 1e7, "vLLM: sequences in the profiling batch", kEngine},
          &R::max_num_seqs);
   add<R>(f,
@@ -120,7 +122,8 @@ void add_serve_fields(std::vector<Field<R>>& f) {
          &R::users);
   add<R>(f, {"ttft", "--ttft", kDuration, 0, 1e6, "Time-to-first-token target, e.g. 2s, 500ms (0 = none)", ""},
          &R::ttft_s);
-  add<R>(f, {"tpot", "--tpot", kDuration, 0, 1e6, "Time-per-output-token target, e.g. 50ms (0 = none)", ""}, &R::tpot_s);
+  add<R>(f, {"tpot", "--tpot", kDuration, 0, 1e6, "Time-per-output-token target, e.g. 50ms (0 = none)", ""},
+         &R::tpot_s);
   add<R>(f,
          {"tokens_per_month", "--tokens-per-month", kCount, 1, 1e18,
           "Input + output tokens per month, e.g. 3B (default: derived from the users)", ""},
@@ -150,9 +153,10 @@ void add_price_fields(std::vector<Field<R>>& f) {
          {"capex_extra", "--capex-extra", kPositive, 0, 1e8,
           "Extra capital per GPU (host server share, network), USD (default 0)", kPrices},
          &R::capex_extra_usd_per_gpu);
-  add<R>(f, {"api_input_price", "--api-input-price", kPositive, 0, 1e4, "Managed API, USD per million input tokens",
-             kPrices},
-         &R::api_input_usd_per_million);
+  add<R>(
+      f,
+      {"api_input_price", "--api-input-price", kPositive, 0, 1e4, "Managed API, USD per million input tokens", kPrices},
+      &R::api_input_usd_per_million);
   add<R>(f,
          {"api_output_price", "--api-output-price", kPositive, 0, 1e4, "Managed API, USD per million output tokens",
           kPrices},
@@ -175,7 +179,8 @@ std::vector<Field<FitRequest>> make_fit_fields() {
          &R::batch);
   add<R>(f, {"mode", "--mode,-m", kText, 0, 0, "inference (default) | full-finetune | lora | qlora | pretrain", ""},
          &R::mode);
-  add<R>(f, {"ubatch", "--ubatch,--ubatch-size,-u", kWhole, 1, 1e7, "Prefill chunk in tokens (n_ubatch). Default 512", ""},
+  add<R>(f,
+         {"ubatch", "--ubatch,--ubatch-size,-u", kWhole, 1, 1e7, "Prefill chunk in tokens (n_ubatch). Default 512", ""},
          &R::ubatch_tokens);
   add_engine_fields(f);
   add<R>(f,
@@ -214,14 +219,15 @@ std::vector<Field<SpeedRequest>> make_speed_fields() {
          &R::output_tokens);
   add<R>(f, {"concurrency", "--concurrency,--batch,-b", kWhole, 1, 1e6, "Sequences decoded together (default 1)", ""},
          &R::concurrency);
-  add<R>(f, {"ubatch", "--ubatch,--ubatch-size,-u", kWhole, 1, 1e7, "Prefill chunk in tokens (default: the runtime's)",
-             ""},
-         &R::ubatch_tokens);
+  add<R>(
+      f,
+      {"ubatch", "--ubatch,--ubatch-size,-u", kWhole, 1, 1e7, "Prefill chunk in tokens (default: the runtime's)", ""},
+      &R::ubatch_tokens);
   add<R>(f, {"split", "--split", kText, 0, 0, "Multi-GPU: layer (pipeline) or tensor (default: the runtime's)", ""},
          &R::split);
   add<R>(f,
-         {"curve", "--curve", kWhole, 2, 64, "Also give N points of speed vs context depth, up to the largest that fits",
-          ""},
+         {"curve", "--curve", kWhole, 2, 64,
+          "Also give N points of speed vs context depth, up to the largest that fits", ""},
          &R::curve_points);
   return f;
 }
@@ -243,8 +249,8 @@ std::vector<Field<CostRequest>> make_cost_fields() {
          {"gpu_hours", "--gpu-hours", kCount, 1, 1e12, "Job mode: rent vs own for a job of N GPU-hours on --gpu", ""},
          &R::gpu_hours);
   add<R>(f,
-         {"sweep", "--sweep", kText, 0, 0, "utilization=0.1:1.0[:N] or tokens=100M:100B[:N]: the crossover chart's data",
-          ""},
+         {"sweep", "--sweep", kText, 0, 0,
+          "utilization=0.1:1.0[:N] or tokens=100M:100B[:N]: the crossover chart's data", ""},
          &R::sweep);
   add<R>(f, {"prices_file", "--prices-file", kText, 0, 0, "Price book (JSON, schema of data/prices.json)", kPrices},
          &R::prices_file);
@@ -266,7 +272,8 @@ std::vector<Field<PlanQuery>> make_plan_fields() {
          {"runtime", "--runtime", kText, 0, 0,
           "Serving runtime for every candidate (default: llama.cpp for GGUF types and Apple, vllm otherwise)", ""},
          &R::runtime);
-  add<R>(f, {"method", "--method,--mode", kText, 0, 0, "Training plan: pretrain | full | lora | qlora", ""}, &R::method);
+  add<R>(f, {"method", "--method,--mode", kText, 0, 0, "Training plan: pretrain | full | lora | qlora", ""},
+         &R::method);
   add<R>(f, {"tokens", "--tokens", kCount, 1, 1e15, "Training tokens, e.g. 50M (a training plan; --method lora)", ""},
          &R::tokens);
   add<R>(f, {"seq", "--seq", kTokens, 16, 1e7, "Training sequence length (default 4096)", ""}, &R::seq_tokens);
@@ -288,8 +295,8 @@ std::vector<Field<PlanQuery>> make_plan_fields() {
          &R::framework);
   add<R>(f, {"tier", "--tier", kText, 0, 0, "Only consumer | workstation | datacenter cards", ""}, &R::tier);
   add<R>(f,
-         {"max_gpus", "--max-gpus", kWhole, 1, 8192, "Most GPUs in the fleet or job (default 64 serving, 4096 training)",
-          ""},
+         {"max_gpus", "--max-gpus", kWhole, 1, 8192,
+          "Most GPUs in the fleet or job (default 64 serving, 4096 training)", ""},
          &R::max_gpus);
   add<R>(f, {"gpus_per_node", "--gpus-per-node", kWhole, 1, 1024, "GPUs per node (default 8)", ""}, &R::gpus_per_node);
   add<R>(f, {"gpu", "--gpu", kText, 0, 0, "Only these GPUs (comma-separated catalog names)", ""}, &R::gpus);
@@ -318,7 +325,8 @@ std::vector<Field<TrainRequest>> make_train_fields() {
           ""},
          &R::layout);
   add<R>(f, {"zero", "--zero", kWhole, 0, 3, "ZeRO stage 0-3 (3 = FSDP)", ""}, &R::zero);
-  add<R>(f, {"recompute", "--recompute", kText, 0, 0, "none | selective | full (default: searched)", ""}, &R::recompute);
+  add<R>(f, {"recompute", "--recompute", kText, 0, 0, "none | selective | full (default: searched)", ""},
+         &R::recompute);
   add<R>(f, {"seq", "--seq", kTokens, 16, 1e7, "Sequence length (default 4096)", ""}, &R::seq_tokens);
   add<R>(f,
          {"global_batch", "--global-batch", kWhole, 1, 1e9,
@@ -330,10 +338,10 @@ std::vector<Field<TrainRequest>> make_train_fields() {
          &R::global_batch_tokens);
   add<R>(f, {"micro_batch", "--micro-batch", kWhole, 1, 1e6, "Sequences per micro-batch (default: searched)", ""},
          &R::micro_batch);
-  add<R>(f,
-         {"optimizer", "--optimizer", kText, 0, 0, "adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion",
-          ""},
-         &R::optimizer);
+  add<R>(
+      f,
+      {"optimizer", "--optimizer", kText, 0, 0, "adamw (default), adamw-8bit, sgd, sgd-momentum, adafactor, lion", ""},
+      &R::optimizer);
   add<R>(f, {"offload_optimizer", "--offload-optimizer", kFlag, 0, 0, "Optimizer states in CPU RAM", ""},
          &R::offload_optimizer);
   add<R>(f,
@@ -362,15 +370,16 @@ std::vector<Field<TrainRequest>> make_train_fields() {
          {"price_per_gpu_hour", "--price-per-gpu-hour", kPositive, 0, 1e4,
           "USD per GPU-hour (default: the catalog's rental price)", ""},
          &R::usd_per_gpu_hour);
-  add<R>(f, {"efficiency", "--efficiency", kFraction, 0, 1, "Override the GEMM efficiency (fraction of dense peak)", ""},
+  add<R>(f,
+         {"efficiency", "--efficiency", kFraction, 0, 1, "Override the GEMM efficiency (fraction of dense peak)", ""},
          &R::efficiency);
   add<R>(f,
          {"framework", "--framework", kText, 0, 0,
           "Training stack: megatron, fsdp or auto (default: megatron to pre-train, fsdp to fine-tune)", ""},
          &R::framework);
   add<R>(f,
-         {"headroom", "--headroom", kFraction, 0, 0.5, "Fraction of each card kept free in the fit verdict (default 0.05)",
-          ""},
+         {"headroom", "--headroom", kFraction, 0, 0.5,
+          "Fraction of each card kept free in the fit verdict (default 0.05)", ""},
          &R::headroom);
   return f;
 }

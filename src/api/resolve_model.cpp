@@ -75,7 +75,8 @@ Result<Gpu> find_memory_variant(const Catalog& catalog, const std::string& name)
 
 Result<bool> resolve_card(const Context& ctx, const ModelArgs& a, Resolved& r) {
   if (!a.gpu) {
-    return make_error(ErrorCode::invalid_argument, "which GPU? give --gpu (e.g. --gpu rtx-4090; 'gpuplan gpus' lists them)");
+    return make_error(ErrorCode::invalid_argument,
+                      "which GPU? give --gpu (e.g. --gpu rtx-4090; 'gpuplan gpus' lists them)");
   }
   auto g = find_memory_variant(*ctx.catalog, *a.gpu);
   if (!g) return g.error();
@@ -110,8 +111,9 @@ Result<bool> resolve_precision(const ModelArgs& a, const sources::LoadedModel& s
     quant = defaults::kFloatQuant;
   } else {
     file_format = r.model_kind != "catalog" && !source.precision.empty();
-    quant = file_format ? source.precision : r.model.weights_dtype.empty() ? defaults::kFloatQuant
-                                                                           : r.model.weights_dtype;
+    quant = file_format                     ? source.precision
+            : r.model.weights_dtype.empty() ? defaults::kFloatQuant
+                                            : r.model.weights_dtype;
     if (quant == "fp32" || quant == "f32") quant = defaults::kFloatQuant;
     const bool no_bf16 = r.gpu.dense_flops.bf16 <= 0 && r.gpu.vendor == "nvidia";
     if (no_bf16 && (quant == "bf16" || quant == "fp32")) quant = "fp16";

@@ -15,7 +15,8 @@ Result<Split> parse_split(const std::string& text) {
   const std::string split = canonical_name(text);
   if (split == "layer" || split == "pipeline") return Split::layer;
   if (split == "tensor" || split == "row") return Split::tensor;
-  return make_error(ErrorCode::unknown_name, "--split must be 'layer' or 'tensor'" + suggestion_suffix(text, {"layer", "tensor"}));
+  return make_error(ErrorCode::unknown_name,
+                    "--split must be 'layer' or 'tensor'" + suggestion_suffix(text, {"layer", "tensor"}));
 }
 
 // Partial offload (llama.cpp / Ollama with fewer than all layers on the GPU, from -ngl or the
@@ -73,7 +74,8 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
     auto applied = apply_engine(ctx, q, true, true, r);
     if (!applied) return applied.error();
   } else if (has_engine_options(q)) {
-    return make_error(ErrorCode::conflict, "engine options (-ngl, --gpu-memory-utilization, ...) need --runtime <engine>");
+    return make_error(ErrorCode::conflict,
+                      "engine options (-ngl, --gpu-memory-utilization, ...) need --runtime <engine>");
   }
   s.workload.ubatch = q.ubatch_tokens.value_or(s.runtime.ubatch);
   if (s.engine_spec.family != EngineFamily::none && !q.ubatch_tokens) s.engine.n_ubatch = 0;

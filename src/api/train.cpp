@@ -46,9 +46,9 @@ Result<bool> set_layout_key(Layout& l, const std::string& key, const std::string
   } else if (slot != nullptr) {
     *slot = v.value();
   } else {
-    return make_error(ErrorCode::unknown_name,
-                      "--layout: unknown '" + key + "'" +
-                          suggestion_suffix(key, {"tp", "pp", "dp", "cp", "ep", "vpp", "mb", "zero", "sp", "recompute"}));
+    return make_error(ErrorCode::unknown_name, "--layout: unknown '" + key + "'" +
+                                                   suggestion_suffix(key, {"tp", "pp", "dp", "cp", "ep", "vpp", "mb",
+                                                                           "zero", "sp", "recompute"}));
   }
   return true;
 }
@@ -62,7 +62,8 @@ struct TrainSetup {
 };
 
 Result<bool> resolve_job(const TrainRequest& q, TrainSetup& s) {
-  if (!q.tokens) return make_error(ErrorCode::invalid_argument, "give --tokens (e.g. 2T for pre-training, 200M for fine-tuning)");
+  if (!q.tokens)
+    return make_error(ErrorCode::invalid_argument, "give --tokens (e.g. 2T for pre-training, 200M for fine-tuning)");
   TrainJob& job = s.report.job;
   job.seq = q.seq_tokens.value_or(defaults::kTrainSeqTokens);
   job.tokens = *q.tokens * q.epochs.value_or(1);
@@ -71,9 +72,10 @@ Result<bool> resolve_job(const TrainRequest& q, TrainSetup& s) {
   if (q.global_batch && q.global_batch_tokens) {
     return make_error(ErrorCode::conflict, "give --global-batch (sequences) or --global-batch-tokens, not both");
   }
-  job.global_batch_seqs = q.global_batch ? *q.global_batch
-                                         : std::max(1.0, std::round(q.global_batch_tokens.value_or(defaults::kGlobalBatchTokens) /
-                                                                    job.seq));
+  job.global_batch_seqs =
+      q.global_batch
+          ? *q.global_batch
+          : std::max(1.0, std::round(q.global_batch_tokens.value_or(defaults::kGlobalBatchTokens) / job.seq));
   return true;
 }
 
@@ -130,8 +132,8 @@ Result<bool> given_layout(const TrainRequest& q, TrainSetup& s) {
   if (q.micro_batch) l.micro_batch = *q.micro_batch;
   const double product = l.tp * l.pp * l.dp * l.cp;
   if (q.gpus && *q.gpus != product) {
-    return make_error(ErrorCode::conflict, "--layout uses " + format_count(product) + " GPUs but --gpus says " +
-                                               format_count(*q.gpus));
+    return make_error(ErrorCode::conflict,
+                      "--layout uses " + format_count(product) + " GPUs but --gpus says " + format_count(*q.gpus));
   }
   io::TrainReport& r = s.report;
   r.cluster.gpus = product;
@@ -165,10 +167,10 @@ void searched_layout(const Gpu& g, const TrainRequest& q, TrainSetup& s) {
   r.search = search_layouts(r.model, r.job, r.cluster, limits);
   // Cheapest by default (and under a deadline); fastest when only a budget is given.
   const bool prefer_cheap = !(limits.budget_usd > 0 && limits.deadline_s <= 0);
-  const std::string deadline = r.deadline_is_default ? "the default " + format_count(default_days) + "-day deadline"
-                                                     : "the deadline";
-  r.bound_by = prefer_cheap ? (limits.deadline_s > 0 ? "cheapest within " + deadline : "cheapest")
-                            : "fastest within the budget";
+  const std::string deadline =
+      r.deadline_is_default ? "the default " + format_count(default_days) + "-day deadline" : "the deadline";
+  r.bound_by =
+      prefer_cheap ? (limits.deadline_s > 0 ? "cheapest within " + deadline : "cheapest") : "fastest within the budget";
   if (limits.budget_usd > 0 && limits.deadline_s > 0) r.bound_by += " and the budget";
   r.found = r.search.found;
   if (!r.found) return;
@@ -242,7 +244,8 @@ Result<TrainResponse> run_train(const Context& ctx, const TrainRequest& q) {
   if (!resolved) return resolved.error();
   s.resolved = std::move(resolved).value();
   Workload& w = s.resolved.scenario.workload;
-  if (!is_training(w.mode)) return make_error(ErrorCode::invalid_argument, "--method must be pretrain, full, lora or qlora");
+  if (!is_training(w.mode))
+    return make_error(ErrorCode::invalid_argument, "--method must be pretrain, full, lora or qlora");
   auto precision_ok = check_mode_precision(s.resolved, method);
   if (!precision_ok) return precision_ok.error();
   if (q.optimizer) {

@@ -9,7 +9,6 @@
 namespace gpuplan {
 namespace {
 
-
 // The verdict `fit` prints for the scenario: the whole estimate, engine and all.
 bool fits(const Scenario& s) {
   return estimate(s).fits;
@@ -205,8 +204,8 @@ void suggest_hardware(const Scenario& s, const Savers& savers, const std::vector
   }
   if (n > s.gpus) {
     out.push_back({"more_gpus",
-                   "split across " + format_whole(n) +
-                       " of these cards (--gpus " + format_whole(n) + with + "; weights and KV sharded evenly; "
+                   "split across " + format_whole(n) + " of these cards (--gpus " + format_whole(n) + with +
+                       "; weights and KV sharded evenly; "
                        "layouts and interconnect cost are estimated separately)",
                    format_whole(n)});
   }

@@ -26,7 +26,6 @@ double round_up(double x, double to) {
   return to > 0 ? std::ceil(x / to) * to : x;
 }
 
-
 // K and V elements per token of one attention layer, per rank. MLA's latent is one vector (vLLM
 // and llama.cpp keep it whole on every rank); GQA heads split across ranks, replicated when
 // there are fewer KV heads than ranks (vLLM: max(1, num_kv_heads // tp)).
@@ -167,12 +166,12 @@ EngineMemory paged_memory(const Scenario& s) {
                 "). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the "
                 "engine.";
     } else if (spec.error_style == ErrorStyle::v1) {
-      m.error = "ValueError: To serve at least one request with the models's max seq len (" + format_whole(m.max_model_len) +
-                "), (" + format_gib(seq_bytes) +
-                " KV cache is needed, which is larger than the available KV cache memory (" +
-                format_gib(m.kv_cache_bytes) +
-                "). Based on the available memory, the estimated maximum model length is " + format_whole(max_len_fitting) +
-                ". Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
+      m.error =
+          "ValueError: To serve at least one request with the models's max seq len (" + format_whole(m.max_model_len) +
+          "), (" + format_gib(seq_bytes) + " KV cache is needed, which is larger than the available KV cache memory (" +
+          format_gib(m.kv_cache_bytes) + "). Based on the available memory, the estimated maximum model length is " +
+          format_whole(max_len_fitting) +
+          ". Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.";
     } else {
       m.error = "max_model_len " + format_whole(m.max_model_len) + " exceeds the KV cache capacity of " +
                 format_whole(max_len_fitting) + " tokens";
@@ -353,8 +352,8 @@ EngineMemory llama_layout(const Scenario& s, const LlamaPlan& p, const LayerWeig
   m.fits = true;
   for (std::size_t i = 0; i < n_dev; ++i) {
     EngineDevice g;
-    g.name =
-        (s.unified_memory ? "Metal" : "CUDA") + (s.unified_memory && n_dev == 1 ? "" : format_whole(static_cast<double>(i)));
+    g.name = (s.unified_memory ? "Metal" : "CUDA") +
+             (s.unified_memory && n_dev == 1 ? "" : format_whole(static_cast<double>(i)));
     g.capacity_bytes = p.capacity_bytes;
     g.layers = sp.gpus[i].layers;
     g.weights_bytes = sp.gpus[i].weights;
@@ -481,9 +480,10 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (!m.fits) {
     for (const auto& d : m.devices) {
       if (d.host || d.total_bytes <= d.capacity_bytes) continue;
-      m.error = "ggml_backend_cuda_buffer_type_alloc_buffer: allocating " + format_mib(d.total_bytes) + " on " + d.name +
-                ": out of memory (" + format_mib(d.capacity_bytes) + " available); " +
-                (fit_ngl >= 0 ? "--n-gpu-layers " + format_whole(fit_ngl) + " fits" : "no layer count fits: shorten --ctx");
+      m.error =
+          "ggml_backend_cuda_buffer_type_alloc_buffer: allocating " + format_mib(d.total_bytes) + " on " + d.name +
+          ": out of memory (" + format_mib(d.capacity_bytes) + " available); " +
+          (fit_ngl >= 0 ? "--n-gpu-layers " + format_whole(fit_ngl) + " fits" : "no layer count fits: shorten --ctx");
       break;
     }
   }

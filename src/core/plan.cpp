@@ -586,9 +586,8 @@ SearchOut search(const PlanRequest& r, SearchStopper& stopper, double spent) {
   // Rank by index, then move each candidate once (a candidate carries whole estimates).
   std::vector<std::size_t> order(out.candidates.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&out](std::size_t a, std::size_t b) {
-    return ranks_before(out.candidates[a], out.candidates[b]);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&out](std::size_t a, std::size_t b) { return ranks_before(out.candidates[a], out.candidates[b]); });
   std::vector<PlanCandidate> ranked;
   ranked.reserve(order.size());
   for (std::size_t i : order) ranked.push_back(std::move(out.candidates[i]));
@@ -611,8 +610,8 @@ std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>
   if (std::none_of(gpus.begin(), gpus.end(), of_tier)) {
     return std::string("no ") + to_string(tier) + " GPU in the catalog";
   }
-  const bool searched = std::any_of(gpus.begin(), gpus.end(),
-                                    [&](const Gpu& g) { return of_tier(g) && tier_allowed(r, g); });
+  const bool searched =
+      std::any_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return of_tier(g) && tier_allowed(r, g); });
   if (!searched) {
     std::string by;
     if (r.filters.tier && *r.filters.tier != tier) by = std::string("--tier ") + to_string(*r.filters.tier);

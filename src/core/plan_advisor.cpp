@@ -89,7 +89,8 @@ Maybe sized_for_average_context(const Ctx& x) {
     fixes.push_back("limit each replica to " + count_of(e.max_batch, "request") + " at once and add replicas");
   }
   std::string fix;
-  for (std::size_t i = 0; i < fixes.size(); ++i) fix += (i == 0 ? "" : i + 1 == fixes.size() ? ", or " : ", ") + fixes[i];
+  for (std::size_t i = 0; i < fixes.size(); ++i)
+    fix += (i == 0 ? "" : i + 1 == fixes.size() ? ", or " : ", ") + fixes[i];
   if (fix.empty()) fix = "expect long requests to queue at the peak";
   return Finding{Severity::warning, "sized_for_average_context",
                  "memory holds " + count_of(x.top.batch, "request") + " of " + num(average, 0) +
@@ -246,9 +247,9 @@ Maybe kv_cache_binding(const Ctx& x) {
   if (!x.serve()) return {};
   // A paged engine's pool fills the card by design: its size alone says nothing; how many requests it holds does.
   const bool pool = x.top.estimate.has_engine && x.top.estimate.engine.family == EngineFamily::paged;
-  const bool binding = (!pool && x.top.estimate.binding == MemoryTerm::kv_cache) ||
-                       (x.top.max_concurrency_memory < x.r.serve.users &&
-                        x.top.replica.concurrency >= x.top.max_concurrency_memory);
+  const bool binding =
+      (!pool && x.top.estimate.binding == MemoryTerm::kv_cache) ||
+      (x.top.max_concurrency_memory < x.r.serve.users && x.top.replica.concurrency >= x.top.max_concurrency_memory);
   if (!binding) return {};
   std::string fix = "fewer tokens per request, or more memory per replica";
   if (x.r.base.workload.kv_bytes >= 2) {  // an 8-bit cache (q8_0, fp8) already is what this suggests

@@ -97,8 +97,8 @@ void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate
                  "requests x (prompt + output) / (TTFT + output x TPOT)",
                  "max(ceil(" + num(r.serve.users, 0) + " / " + num(c.batch, 0) + "), ceil(" +
                      format_count(plan.tokens_per_month) + " / " + format_count(capacity * kHoursPerMonth * 3600) +
-                     ")) = " + count_of(c.replicas, "replica") + " x " + count_of(c.gpus, "GPU") +
-                     " = " + count_of(c.fleet_gpus, "GPU") + "; utilisation " + num(100 * c.utilization, 0) + "%",
+                     ")) = " + count_of(c.replicas, "replica") + " x " + count_of(c.gpus, "GPU") + " = " +
+                     count_of(c.fleet_gpus, "GPU") + "; utilisation " + num(100 * c.utilization, 0) + "%",
                  plan.tokens_per_month_derived
                      ? "tokens/month derived: users/2 in flight, each request TTFT + output x TPOT at the targets"
                      : "tokens/month as given"});
@@ -152,11 +152,12 @@ void explain_training(const PlanRequest& r, const PlanCandidate& c, std::vector<
        "tokens " + format_count(r.train.tokens)});
   const double per_hour = c.gpu_hours > 0 ? c.job_usd / c.gpu_hours : 0;
   out.push_back({std::string("Job cost (") + to_string(c.cost_basis) + ")",
-                 c.cost_basis == CostBasis::rent ? "GPU-hours x USD per GPU-hour"
-                                        : "GPU-hours x (owned fixed cost per hour / lifetime utilisation + power)",
+                 c.cost_basis == CostBasis::rent
+                     ? "GPU-hours x USD per GPU-hour"
+                     : "GPU-hours x (owned fixed cost per hour / lifetime utilisation + power)",
                  num(c.gpu_hours, 0) + " x $" + num(per_hour, 3) + " = $" + num(c.job_usd, 0),
                  c.cost_basis == CostBasis::rent ? source_of(*r.catalog, g, "rent_usd_per_hour")
-                                        : source_of(*r.catalog, g, "launch_price_usd")});
+                                                 : source_of(*r.catalog, g, "launch_price_usd")});
 }
 
 }  // namespace

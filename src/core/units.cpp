@@ -117,8 +117,15 @@ Result<double> parse_bytes(std::string_view text, std::string_view what) {
 
 Result<double> parse_duration(std::string_view text, std::string_view what) {
   return scaled(text, what,
-                {{"s", 1.0}, {"sec", 1.0}, {"ms", 1e-3}, {"us", 1e-6}, {"m", 60.0}, {"min", 60.0}, {"h", 3600.0},
-                 {"hr", 3600.0}, {"d", 86400.0}},
+                {{"s", 1.0},
+                 {"sec", 1.0},
+                 {"ms", 1e-3},
+                 {"us", 1e-6},
+                 {"m", 60.0},
+                 {"min", 60.0},
+                 {"h", 3600.0},
+                 {"hr", 3600.0},
+                 {"d", 86400.0}},
                 true);
 }
 

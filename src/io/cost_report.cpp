@@ -43,33 +43,36 @@ ordered_json price_sources(const PlanRequest& q, const PlanCandidate& c) {
   const PriceBook& book = q.catalog->prices;
   auto src = [](double given, const std::string& catalog) { return given >= 0 ? std::string("user value") : catalog; };
   const Prices& p = c.prices;
-  return {{"api",
-           {{"usd_per_million_input", p.api_input_usd_per_million},
-            {"usd_per_million_output", p.api_output_usd_per_million},
-            {"basis", src(o.api_input_usd_per_million, q.api.basis)},
-            {"as_of", q.api.as_of}}},
-          {"rent_usd_per_gpu_hour",
-           {{"value", p.rent_usd_per_gpu_hour}, {"source", src(o.rent_usd_per_gpu_hour, provenance(g, "rent_usd_per_hour"))}}},
-          {"purchase_usd_per_gpu",
-           {{"value", p.purchase_usd_per_gpu}, {"source", src(o.purchase_usd_per_gpu, provenance(g, "launch_price_usd"))}}},
-          {"capex_extra_usd_per_gpu",
-           {{"value", p.capex_extra_usd_per_gpu}, {"source", src(o.capex_extra_usd_per_gpu, "default 0: not included")}}},
-          {"power_usd_per_kwh",
-           {{"value", p.power_usd_per_kwh},
-            {"source", src(o.power_usd_per_kwh, book.power_usd_per_kwh.source)},
-            {"as_of", book.power_usd_per_kwh.as_of}}},
-          {"pue", {{"value", p.pue}, {"source", src(o.pue, book.pue.source)}, {"as_of", book.pue.as_of}}},
-          {"hosting_usd_per_kw_month",
-           {{"value", p.hosting_usd_per_kw_month},
-            {"source", src(o.hosting_usd_per_kw_month, book.hosting_usd_per_kw_month.source)},
-            {"as_of", book.hosting_usd_per_kw_month.as_of}}},
-          {"server_power_factor", {{"value", p.server_power_factor}, {"source", book.server_power_factor.source}}},
-          {"gpu_tdp_w", {{"value", p.gpu_tdp_w}, {"source", provenance(g, "tdp_w")}}},
-          {"years", p.years}};
+  return {
+      {"api",
+       {{"usd_per_million_input", p.api_input_usd_per_million},
+        {"usd_per_million_output", p.api_output_usd_per_million},
+        {"basis", src(o.api_input_usd_per_million, q.api.basis)},
+        {"as_of", q.api.as_of}}},
+      {"rent_usd_per_gpu_hour",
+       {{"value", p.rent_usd_per_gpu_hour},
+        {"source", src(o.rent_usd_per_gpu_hour, provenance(g, "rent_usd_per_hour"))}}},
+      {"purchase_usd_per_gpu",
+       {{"value", p.purchase_usd_per_gpu}, {"source", src(o.purchase_usd_per_gpu, provenance(g, "launch_price_usd"))}}},
+      {"capex_extra_usd_per_gpu",
+       {{"value", p.capex_extra_usd_per_gpu}, {"source", src(o.capex_extra_usd_per_gpu, "default 0: not included")}}},
+      {"power_usd_per_kwh",
+       {{"value", p.power_usd_per_kwh},
+        {"source", src(o.power_usd_per_kwh, book.power_usd_per_kwh.source)},
+        {"as_of", book.power_usd_per_kwh.as_of}}},
+      {"pue", {{"value", p.pue}, {"source", src(o.pue, book.pue.source)}, {"as_of", book.pue.as_of}}},
+      {"hosting_usd_per_kw_month",
+       {{"value", p.hosting_usd_per_kw_month},
+        {"source", src(o.hosting_usd_per_kw_month, book.hosting_usd_per_kw_month.source)},
+        {"as_of", book.hosting_usd_per_kw_month.as_of}}},
+      {"server_power_factor", {{"value", p.server_power_factor}, {"source", book.server_power_factor.source}}},
+      {"gpu_tdp_w", {{"value", p.gpu_tdp_w}, {"source", provenance(g, "tdp_w")}}},
+      {"years", p.years}};
 }
 
 std::string verdict(const ServingCost& c) {
-  if (!std::isfinite(c.breakeven_utilization)) return "Own vs rent: at these prices renting is never dearer than owning.";
+  if (!std::isfinite(c.breakeven_utilization))
+    return "Own vs rent: at these prices renting is never dearer than owning.";
   return fmt::format(
       "Own vs rent: owning pays above {:.0f}% sustained utilisation against renting on demand all month; this workload "
       "runs at {:.0f}% -> {} (renting billed only while busy costs ${}/month).",
@@ -87,12 +90,13 @@ std::string cost_table(const CostReport& r) {
   std::string text;
   auto line = [&text](const std::string& l) { text += l + "\n"; };
   line(fmt::format("Model      {} ({}) with {}", r.model.name, b.precision.name, b.runtime));
-  line(fmt::format("GPU        {}{}", g.name,
-                   r.gpu_chosen ? fmt::format(" — cheapest to rent of {} priced cards (--gpu to choose)", r.cards_priced)
-                                : ""));
-  line(fmt::format("Workload   {} tokens/month, {} prompt + {} output tokens per request (longest {}), peak {} in flight",
-                   format_count(d.tokens_per_month), d.prompt_tokens, d.output_tokens,
-                   format_tokens(r.request.serve.context), d.peak_concurrency));
+  line(fmt::format(
+      "GPU        {}{}", g.name,
+      r.gpu_chosen ? fmt::format(" — cheapest to rent of {} priced cards (--gpu to choose)", r.cards_priced) : ""));
+  line(fmt::format(
+      "Workload   {} tokens/month, {} prompt + {} output tokens per request (longest {}), peak {} in flight",
+      format_count(d.tokens_per_month), d.prompt_tokens, d.output_tokens, format_tokens(r.request.serve.context),
+      d.peak_concurrency));
   const ReplicaCapacity& rep = b.replica;
   line(fmt::format("Replica    {} ({}) serve{} up to {} at once at TPOT {:.1f} ms (target {}), TTFT {:.2f} s",
                    plural(rep.gpus, "GPU", "GPUs"), b.layout, rep.gpus == 1 ? "s" : "",
@@ -100,10 +104,11 @@ std::string cost_table(const CostReport& r) {
                    r.request.serve.tpot_target_s > 0 ? fmt::format("{:.0f} ms", r.request.serve.tpot_target_s * 1e3)
                                                      : std::string("none"),
                    rep.ttft_s));
-  line(fmt::format("Fleet      {} = {}, capacity {} tokens/month, utilisation {:.0f}%; at the peak {} per replica: "
-                   "TPOT {:.1f} ms",
-                   plural(c.replicas, "replica", "replicas"), plural(c.gpus, "GPU", "GPUs"),
-                   format_count(c.capacity_tokens_per_month), 100 * c.utilization, b.batch, b.tpot_s * 1e3));
+  line(
+      fmt::format("Fleet      {} = {}, capacity {} tokens/month, utilisation {:.0f}%; at the peak {} per replica: "
+                  "TPOT {:.1f} ms",
+                  plural(c.replicas, "replica", "replicas"), plural(c.gpus, "GPU", "GPUs"),
+                  format_count(c.capacity_tokens_per_month), 100 * c.utilization, b.batch, b.tpot_s * 1e3));
   line("");
   line(fmt::format("  {:<44} {:>12} {:>14}", "", "USD/month", "USD/1M tokens"));
   auto row = [&](const std::string& name, const CostOption& opt) {
@@ -127,12 +132,12 @@ std::string cost_table(const CostReport& r) {
   } else {
     line("API vs own: the API costs less per token than the power an owned replica burns: owning never breaks even.");
   }
-  line(fmt::format("Prices: API {} (as of {}); rent {}; purchase ${:.0f} ({}) + ${:.0f} extra capital; power "
-                   "${:.4f}/kWh, PUE {:.2f}, hosting ${:.2f}/kW-month (as of {}).",
-                   r.request.api.basis, r.request.api.as_of, provenance(g, "rent_usd_per_hour"),
-                   b.prices.purchase_usd_per_gpu, provenance(g, "launch_price_usd"), b.prices.capex_extra_usd_per_gpu,
-                   b.prices.power_usd_per_kwh, b.prices.pue, b.prices.hosting_usd_per_kw_month,
-                   r.request.catalog->prices.hosting_usd_per_kw_month.as_of));
+  line(fmt::format(
+      "Prices: API {} (as of {}); rent {}; purchase ${:.0f} ({}) + ${:.0f} extra capital; power "
+      "${:.4f}/kWh, PUE {:.2f}, hosting ${:.2f}/kW-month (as of {}).",
+      r.request.api.basis, r.request.api.as_of, provenance(g, "rent_usd_per_hour"), b.prices.purchase_usd_per_gpu,
+      provenance(g, "launch_price_usd"), b.prices.capex_extra_usd_per_gpu, b.prices.power_usd_per_kwh, b.prices.pue,
+      b.prices.hosting_usd_per_kw_month, r.request.catalog->prices.hosting_usd_per_kw_month.as_of));
   if (!r.sweep.empty()) {
     line("");
     line(fmt::format("  {:>11} {:>16} {:>12} {:>12} {:>14} {:>12}", "utilisation", "tokens/month", "API", "rent",
@@ -219,8 +224,9 @@ std::string cost_csv(const CostReport& r) {
   }
   const ServingCost& c = r.best.cost;
   out = "option,monthly_usd,usd_per_million_tokens,gpus\n";
-  for (const auto& [name, opt] : {std::pair{"api", c.api}, std::pair{"rent", c.rent}, std::pair{"rent_elastic", c.rent_elastic},
-                                  std::pair{"rent_committed", c.rent_committed}, std::pair{"own", c.own}}) {
+  for (const auto& [name, opt] :
+       {std::pair{"api", c.api}, std::pair{"rent", c.rent}, std::pair{"rent_elastic", c.rent_elastic},
+        std::pair{"rent_committed", c.rent_committed}, std::pair{"own", c.own}}) {
     out += fmt::format("{},{:.2f},{:.4f},{:.0f}\n", name, opt.monthly_usd, opt.usd_per_million_tokens, opt.gpus);
   }
   return out;
@@ -229,7 +235,8 @@ std::string cost_csv(const CostReport& r) {
 std::string cost_job_table(const CostJobReport& r) {
   const JobCost& j = r.job;
   std::string t = fmt::format("Job of {} GPU-hours on {}\n", format_count(j.gpu_hours), r.gpu.name);
-  t += fmt::format("  rent on demand      ${}  (${:.2f} per GPU-hour)\n", money(j.rent_usd), r.prices.rent_usd_per_gpu_hour);
+  t += fmt::format("  rent on demand      ${}  (${:.2f} per GPU-hour)\n", money(j.rent_usd),
+                   r.prices.rent_usd_per_gpu_hour);
   if (j.own_usd >= 0) {
     t += fmt::format("  own                 ${}  (cards busy {:.0f}% of their life)\n", money(j.own_usd),
                      100 * j.own_utilization);

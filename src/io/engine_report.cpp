@@ -111,8 +111,9 @@ std::string engine_table(const EngineSpec& spec, const EngineMemory& m) {
     line("  device     layers   model buffer      KV self   compute buf        other        total     capacity");
     for (const auto& d : m.devices) {
       line(fmt::format("  {:<8} {:>8} {:>14} {:>12} {:>13} {:>12} {:>12} {:>12}", d.name, d.layers,
-                       format_mib(d.weights_bytes), format_mib(d.kv_cache_bytes), format_mib(d.compute_buffer_bytes), format_mib(d.other_bytes),
-                       format_mib(d.total_bytes), d.host ? std::string("RAM") : format_mib(d.capacity_bytes)));
+                       format_mib(d.weights_bytes), format_mib(d.kv_cache_bytes), format_mib(d.compute_buffer_bytes),
+                       format_mib(d.other_bytes), format_mib(d.total_bytes),
+                       d.host ? std::string("RAM") : format_mib(d.capacity_bytes)));
     }
     line(fmt::format("  VRAM total {}, RAM {}", format_gib(m.vram_bytes), format_gib(m.ram_bytes)));
   } else {

@@ -36,16 +36,17 @@ std::string verdict_line(const FitReport& r) {
                        format_gib(e.capacity_bytes), format_gib(e.headroom_bytes));
   }
   if (e.batch_exceeds_concurrency) {
-    return fmt::format("DOES NOT FIT on {}: the KV cache holds {} sequences of {} tokens at once, {} asked (--batch); "
-                       "the rest wait in the queue",
-                       card, e.max_batch, format_tokens(r.scenario.workload.context), r.scenario.workload.batch);
+    return fmt::format(
+        "DOES NOT FIT on {}: the KV cache holds {} sequences of {} tokens at once, {} asked (--batch); "
+        "the rest wait in the queue",
+        card, e.max_batch, format_tokens(r.scenario.workload.context), r.scenario.workload.batch);
   }
   if (e.has_engine && !e.engine.error.empty() && e.headroom_bytes >= 0) {
     return fmt::format("DOES NOT FIT on {}: {}", card, e.engine.error);
   }
   return fmt::format("DOES NOT FIT on {}: needs {} per card, {} available ({} short); largest term: {}", card,
-                     format_gib(e.memory.total_bytes), format_gib(e.capacity_bytes), format_gib(std::max(0.0, -e.headroom_bytes)),
-                     describe(e.binding));
+                     format_gib(e.memory.total_bytes), format_gib(e.capacity_bytes),
+                     format_gib(std::max(0.0, -e.headroom_bytes)), describe(e.binding));
 }
 
 std::string fit_table(const FitReport& r) {

@@ -275,7 +275,8 @@ Step read_metadata(Parser& p, GgufFile& f, std::uint64_t n_kv) {
     if (!keys.insert(v.key).second) return p.fail("duplicate metadata key '" + shown(v.key) + "'");
     std::uint32_t t = 0;
     if (!p.c.read(t)) return Step::more;
-    if (!valid_type(t)) return p.fail("metadata key '" + shown(v.key) + "' has unknown value type " + std::to_string(t));
+    if (!valid_type(t))
+      return p.fail("metadata key '" + shown(v.key) + "' has unknown value type " + std::to_string(t));
     v.type = static_cast<GgufType>(t);
     s = v.type == GgufType::array ? p.array(v) : p.scalar(v.type, v);
     if (s != Step::ok) return s;

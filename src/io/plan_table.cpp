@@ -82,18 +82,17 @@ std::string plan_table(const PlanReport& r) {
     line(fmt::format("Best       {} x {} ({}), {} ({}), {}, {}", b->gpus, b->gpu->name, to_string(b->gpu->tier),
                      b->precision.name, b->precision.quality, b->layout, b->runtime));
     if (q.kind == PlanKind::serve) {
-      line(fmt::format(
-          "           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b), to_string(b->cost_basis),
-          count_of(b->replicas, "replica"), count_of(b->gpus, "GPU"), count_of(b->fleet_gpus, "GPU"),
-          count_of(b->batch, "user"), 100 * b->utilization));
+      line(fmt::format("           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b),
+                       to_string(b->cost_basis), count_of(b->replicas, "replica"), count_of(b->gpus, "GPU"),
+                       count_of(b->fleet_gpus, "GPU"), count_of(b->batch, "user"), 100 * b->utilization));
       line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
       line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
                        format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
                        format_gib(b->estimate.memory.weights_bytes), format_gib(b->estimate.memory.kv_cache_bytes),
                        to_string(b->estimate.binding)));
     } else {
-      line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), to_string(b->cost_basis), format_count(b->gpu_hours),
-                       speed(q, *b)));
+      line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), to_string(b->cost_basis),
+                       format_count(b->gpu_hours), speed(q, *b)));
       line(fmt::format("           layout {}; memory {} of {} per GPU", b->layout, format_gib(b->memory_per_gpu_bytes),
                        format_gib(b->capacity_per_gpu_bytes)));
     }
@@ -117,7 +116,9 @@ std::string plan_table(const PlanReport& r) {
   }
   if (!p.pareto.empty()) {
     line("");
-    line("Pareto front (cost vs speed: nothing else is both cheaper and faster; at equal cost, the higher precision or the faster)");
+    line(
+        "Pareto front (cost vs speed: nothing else is both cheaper and faster; at equal cost, the higher precision or "
+        "the faster)");
     t += header(q);
     std::size_t shown = 0;
     for (std::size_t i : p.pareto) {

@@ -110,7 +110,8 @@ Result<TensorEntry> read_tensor_entry(const std::string& name, const json& v, Ra
   if (!as_u64((*off)[0], begin) || !as_u64((*off)[1], end)) {
     return bad(where + ": data_offsets must be non-negative integers");
   }
-  if (end < begin) return bad(where + ": data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
+  if (end < begin)
+    return bad(where + ": data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
   const double expected = static_cast<double>(elements) * size;
   if (expected != std::floor(expected) || static_cast<double>(end - begin) != expected) {
     return bad(where + ": " + std::to_string(end - begin) + " bytes in data_offsets but shape x " + t.dtype +

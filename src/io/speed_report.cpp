@@ -106,8 +106,9 @@ std::string speed_table(const SpeedReport& r) {
   if (!e.has_speed) return out;
   if (!e.fits) {
     line("");
-    line("Speed      not meaningful: it does not fit, so it would not run; 'gpuplan fit' with the same options "
-         "lists what would make it fit (--json keeps the arithmetic under \"speed\", with \"fits\": false)");
+    line(
+        "Speed      not meaningful: it does not fit, so it would not run; 'gpuplan fit' with the same options "
+        "lists what would make it fit (--json keeps the arithmetic under \"speed\", with \"fits\": false)");
     return out;
   }
   const Speed& sp = e.speed;

@@ -25,9 +25,16 @@ std::string rejected_text(const SearchResult& s, const char* sep) {
 }
 
 ordered_json layout_json(const Layout& l) {
-  return {{"text", to_string(l)}, {"tp", l.tp},   {"pp", l.pp},       {"dp", l.dp},
-          {"cp", l.cp},           {"ep", l.ep},   {"vpp", l.vpp},     {"zero", l.zero},
-          {"sequence_parallel", l.sequence_parallel}, {"micro_batch", l.micro_batch},
+  return {{"text", to_string(l)},
+          {"tp", l.tp},
+          {"pp", l.pp},
+          {"dp", l.dp},
+          {"cp", l.cp},
+          {"ep", l.ep},
+          {"vpp", l.vpp},
+          {"zero", l.zero},
+          {"sequence_parallel", l.sequence_parallel},
+          {"micro_batch", l.micro_batch},
           {"recompute", to_string(l.recompute)}};
 }
 
@@ -80,19 +87,24 @@ ordered_json train_json(const TrainReport& r) {
   for (const auto& s : r.scale) sc.push_back({{"gpus", s.gpus}, {"fits", s.fits}, {"mfu", s.mfu}});
   ordered_json rej = ordered_json::object();
   for (const auto& [why, n] : r.search.rejected) rej[why] = n;
-  ordered_json out = {
-      {"schema", "gpuplan-train/2"},
-      {"found", r.found},
-      {"model", model_json(r.model_id, r.model_name,
-                           params_json(count_params(r.model.base.arch), r.model.trainable_params))},
-      {"gpu", {{"id", r.gpu_id}, {"name", r.gpu_name}, {"memory_bytes", whole_or_null(r.capacity_bytes)},
-               {"count", whole_or_null(r.cluster.gpus)}, {"network", r.network}, {"intra_node", r.intra_node}}},
-      {"limits", {{"deadline_s", r.deadline_s > 0 ? ordered_json(r.deadline_s) : nullptr},
-                  {"deadline_is_default", r.deadline_is_default},
-                  {"budget_usd", r.budget_usd > 0 ? ordered_json(r.budget_usd) : nullptr},
-                  {"headroom", r.headroom},
-                  {"bound_by", r.bound_by}}},
-      {"search", {{"searched", r.searched}, {"evaluated", r.search.evaluated}, {"rejected", rej}}}};
+  ordered_json out = {{"schema", "gpuplan-train/2"},
+                      {"found", r.found},
+                      {"model", model_json(r.model_id, r.model_name,
+                                           params_json(count_params(r.model.base.arch), r.model.trainable_params))},
+                      {"gpu",
+                       {{"id", r.gpu_id},
+                        {"name", r.gpu_name},
+                        {"memory_bytes", whole_or_null(r.capacity_bytes)},
+                        {"count", whole_or_null(r.cluster.gpus)},
+                        {"network", r.network},
+                        {"intra_node", r.intra_node}}},
+                      {"limits",
+                       {{"deadline_s", r.deadline_s > 0 ? ordered_json(r.deadline_s) : nullptr},
+                        {"deadline_is_default", r.deadline_is_default},
+                        {"budget_usd", r.budget_usd > 0 ? ordered_json(r.budget_usd) : nullptr},
+                        {"headroom", r.headroom},
+                        {"bound_by", r.bound_by}}},
+                      {"search", {{"searched", r.searched}, {"evaluated", r.search.evaluated}, {"rejected", rej}}}};
   if (!r.found) {
     out["error"] = {{"code", "infeasible"},
                     {"message", "no layout meets the limits among " + fmt::format("{}", r.search.evaluated) +
@@ -102,8 +114,8 @@ ordered_json train_json(const TrainReport& r) {
   out["layout"] = layout_json(r.layout);
   out["train"] = train_json_body(r);
   out["memory"] = {{"total_bytes", est.memory_bytes},        {"capacity_bytes", r.capacity_bytes},
-                   {"weights_bytes", est.weights_bytes},      {"gradients_bytes", est.gradients_bytes},
-                   {"optimizer_bytes", est.optimizer_bytes},  {"activations_bytes", est.activations_bytes}};
+                   {"weights_bytes", est.weights_bytes},     {"gradients_bytes", est.gradients_bytes},
+                   {"optimizer_bytes", est.optimizer_bytes}, {"activations_bytes", est.activations_bytes}};
   out["scale_out"] = sc;
   return out;
 }
@@ -121,41 +133,43 @@ std::string train_table(const TrainReport& r) {
                    format_count(r.model.trainable_params), to_string(r.method)));
   line(fmt::format("Hardware   {} x {} ({} per node over {}, nodes over {})", c.gpus, r.gpu_name, c.gpus_per_node,
                    r.intra_node, r.network));
+  line(fmt::format("Stack      {}: {}GEMMs at {:.0f}% of dense peak{}{}", r.framework, r.fp8 ? "FP8 " : "",
+                   100 * c.compute_efficiency,
+                   c.attention_efficiency > 0 ? fmt::format(", {}attention at {:.0f}%", r.fp8 ? "BF16 " : "fused ",
+                                                            100 * c.attention_efficiency)
+                                              : std::string(),
+                   r.framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)"
+                                             : " (--framework megatron for Megatron-LM)"));
   line(fmt::format(
-      "Stack      {}: {}GEMMs at {:.0f}% of dense peak{}{}", r.framework, r.fp8 ? "FP8 " : "",
-      100 * c.compute_efficiency,
-      c.attention_efficiency > 0
-          ? fmt::format(", {}attention at {:.0f}%", r.fp8 ? "BF16 " : "fused ", 100 * c.attention_efficiency)
-          : std::string(),
-      r.framework == "megatron" ? " (--framework fsdp for a PyTorch FSDP stack)" : " (--framework megatron for Megatron-LM)"));
-  line(fmt::format("Layout     {}{}", to_string(r.layout),
-                   r.searched ? fmt::format("  ({}; searched {} configurations)", r.bound_by, r.search.evaluated)
-                              : std::string()));
+      "Layout     {}{}", to_string(r.layout),
+      r.searched ? fmt::format("  ({}; searched {} configurations)", r.bound_by, r.search.evaluated) : std::string()));
   line(fmt::format("Job        {} tokens, sequence {}, {} sequences ({} tokens) per step", format_count(r.job.tokens),
                    format_tokens(r.job.seq), r.job.global_batch_seqs,
                    format_count(r.job.global_batch_seqs * r.job.seq)));
-  line(fmt::format("Memory     {} per GPU of {} with {:.0f}% kept free (weights {}, gradients {}, optimizer {}, "
-                   "activations {})",
-                   format_gib(est.memory_bytes), format_gib(r.capacity_bytes), 100 * r.headroom,
-                   format_gib(est.weights_bytes), format_gib(est.gradients_bytes), format_gib(est.optimizer_bytes),
-                   format_gib(est.activations_bytes)));
+  line(fmt::format(
+      "Memory     {} per GPU of {} with {:.0f}% kept free (weights {}, gradients {}, optimizer {}, "
+      "activations {})",
+      format_gib(est.memory_bytes), format_gib(r.capacity_bytes), 100 * r.headroom, format_gib(est.weights_bytes),
+      format_gib(est.gradients_bytes), format_gib(est.optimizer_bytes), format_gib(est.activations_bytes)));
   line("");
-  line(fmt::format("Step       {:.3f} s = compute {:.3f} + pipeline bubble {:.3f} + optimizer {:.3f} + TP {:.3f}"
-                   " + PP {:.3f} + DP {:.3f} + CP {:.3f} + EP {:.3f}",
-                   est.step_s, est.compute_s, est.bubble_s, est.optimizer_s, est.tp_s, est.pp_s, est.dp_s, est.cp_s,
-                   est.ep_s));
+  line(fmt::format(
+      "Step       {:.3f} s = compute {:.3f} + pipeline bubble {:.3f} + optimizer {:.3f} + TP {:.3f}"
+      " + PP {:.3f} + DP {:.3f} + CP {:.3f} + EP {:.3f}",
+      est.step_s, est.compute_s, est.bubble_s, est.optimizer_s, est.tp_s, est.pp_s, est.dp_s, est.cp_s, est.ep_s));
   line(fmt::format("Throughput {} tokens/s, MFU {:.1f}%, communication {:.1f}% of the step",
                    format_count(est.tokens_per_s), 100 * est.mfu, 100 * est.comm_fraction));
   line(fmt::format("Run        {} steps, {} days, {} GPU-hours, {:.0f} kWh (TDP x {:.2f} node factor x PUE {:.2f})",
                    est.steps, days(est.wall_s), format_count(est.gpu_hours), r.energy_kwh, r.server_power_factor,
                    r.pue));
-  line(r.usd_per_gpu_hour > 0 ? fmt::format("Cost       ${:.0f} at ${:.2f} per GPU-hour", r.cost_usd, r.usd_per_gpu_hour)
-                              : "Cost       no rental price for this card: give --price-per-gpu-hour");
+  line(r.usd_per_gpu_hour > 0
+           ? fmt::format("Cost       ${:.0f} at ${:.2f} per GPU-hour", r.cost_usd, r.usd_per_gpu_hour)
+           : "Cost       no rental price for this card: give --price-per-gpu-hour");
   if (r.moe_median > 0) {
-    line(fmt::format("MoE        measured token-dropless MoE runs were {:.2f}-{:.2f}x slower than this model predicts "
-                     "(median {:.2f}x; routing, permutation and grouped GEMMs are not modelled): at the median, "
-                     "{} days, ${:.0f}",
-                     r.moe_low, r.moe_high, r.moe_median, days(est.wall_s * r.moe_median), r.cost_usd * r.moe_median));
+    line(
+        fmt::format("MoE        measured token-dropless MoE runs were {:.2f}-{:.2f}x slower than this model predicts "
+                    "(median {:.2f}x; routing, permutation and grouped GEMMs are not modelled): at the median, "
+                    "{} days, ${:.0f}",
+                    r.moe_low, r.moe_high, r.moe_median, days(est.wall_s * r.moe_median), r.cost_usd * r.moe_median));
   }
   if (r.searched) {
     const double price = r.usd_per_gpu_hour;
@@ -174,8 +188,9 @@ std::string train_table(const TrainReport& r) {
   if (r.method == Mode::pretrain) {
     line(fmt::format("Chinchilla {:.1f} tokens per parameter (compute-optimal is ~20, Hoffmann et al. 2022){}",
                      r.tokens_per_param, r.tokens_per_param < 20 ? "" : "; beyond it, gains per token shrink"));
-    line("           Fine-tuning an existing open model of this size on the same data costs a fraction of this: try "
-         "--method full/lora with the tokens you actually need.");
+    line(
+        "           Fine-tuning an existing open model of this size on the same data costs a fraction of this: try "
+        "--method full/lora with the tokens you actually need.");
   }
   return t;
 }

@@ -16,26 +16,28 @@ inline constexpr double kTrainingSeqTokens = 2048;       // fit --mode <training
 inline constexpr double kBatch = 1;
 inline constexpr double kUbatchTokens = 512;  // llama.cpp n_ubatch default (common/common.h)
 inline constexpr const char* kKvDtype = "f16";
-inline constexpr double kLoraRank = 16;        // PEFT LoraConfig r default is 8; torchtune recipes use 8-16
-inline constexpr double kLossChunks = 1;       // one fp32 copy of all logits (torchtune: 8 chunks)
+inline constexpr double kLoraRank = 16;               // PEFT LoraConfig r default is 8; torchtune recipes use 8-16
+inline constexpr double kLossChunks = 1;              // one fp32 copy of all logits (torchtune: 8 chunks)
 inline constexpr const char* kQloraQuant = "nf4-dq";  // QLoRA: NF4 with double quantisation (Dettmers 2023)
 inline constexpr const char* kFloatQuant = "bf16";    // a catalog model's checkpoint format
 // speed
-inline constexpr double kSpeedPromptTokens = 512;   // llama-bench pp512
-inline constexpr double kSpeedOutputTokens = 128;   // llama-bench tg128
+inline constexpr double kSpeedPromptTokens = 512;  // llama-bench pp512
+inline constexpr double kSpeedOutputTokens = 128;  // llama-bench tg128
 inline constexpr double kSpeedConcurrency = 1;
 // speed with layers in system RAM (llama.cpp -ngl below all): dual-channel DDR5-5600 is 89.6 GB/s
 // peak; ~80 GB/s is what streaming reads reach on desktops (Apple: the unified memory's own).
 inline constexpr double kHostMemoryBandwidthBytesPerS = 80e9;
 // serving workload (plan, cost)
-inline constexpr double kServeContextTokens = ServeWorkload{}.context;  // longest request a deployment accepts (capped at the model's)
-inline constexpr double kServePromptTokens = ServeWorkload{}.prompt_tokens;  // average request: a chat turn with history
+inline constexpr double kServeContextTokens =
+    ServeWorkload{}.context;  // longest request a deployment accepts (capped at the model's)
+inline constexpr double kServePromptTokens =
+    ServeWorkload{}.prompt_tokens;  // average request: a chat turn with history
 inline constexpr double kServeOutputTokens = ServeWorkload{}.output_tokens;
-inline constexpr double kServePromptShareOfContext = 0.8;  // when the context is below prompt + output
-inline constexpr double kServeUsers = ServeWorkload{}.users; // requests in flight at the peak
-inline constexpr double kServeTtftS = ServeWorkload{}.ttft_target_s; // time to first token target
-inline constexpr double kServeTpotS = ServeWorkload{}.tpot_target_s; // 50 ms = 20 tokens/s, faster than reading
-inline constexpr double kServeMaxGpus = 64;                // a serving fleet
+inline constexpr double kServePromptShareOfContext = 0.8;             // when the context is below prompt + output
+inline constexpr double kServeUsers = ServeWorkload{}.users;          // requests in flight at the peak
+inline constexpr double kServeTtftS = ServeWorkload{}.ttft_target_s;  // time to first token target
+inline constexpr double kServeTpotS = ServeWorkload{}.tpot_target_s;  // 50 ms = 20 tokens/s, faster than reading
+inline constexpr double kServeMaxGpus = 64;                           // a serving fleet
 inline constexpr double kCostMaxGpusPerReplica = 64;
 // training
 inline constexpr double kTrainSeqTokens = TrainWorkload{}.seq;

@@ -28,11 +28,11 @@ enum class FieldKind {
 const char* to_string(FieldKind kind);
 
 struct FieldInfo {
-  const char* key;    // JSON key and canonical name: "gpu_memory_utilization"
-  const char* cli;    // CLI11 names: "--gpu-memory-utilization,--mem-fraction-static"; "model" = positional
+  const char* key;  // JSON key and canonical name: "gpu_memory_utilization"
+  const char* cli;  // CLI11 names: "--gpu-memory-utilization,--mem-fraction-static"; "model" = positional
   FieldKind kind;
-  double min;         // numeric kinds: smallest accepted (after the unit)
-  double max;         // largest accepted
+  double min;  // numeric kinds: smallest accepted (after the unit)
+  double max;  // largest accepted
   const char* help;
   const char* group;  // CLI help group; "" = the command's own options
 };

@@ -20,8 +20,8 @@ Result<R> request_from_json(const nlohmann::json& doc, const std::vector<Field<R
   for (const auto& [key, value] : doc.items()) {
     const Field<R>* f = find_field(fields, key);
     if (f == nullptr) {
-      return make_error(ErrorCode::unknown_name,
-                        "unknown key '" + key.substr(0, 64) + "'" + suggestion_suffix(key.substr(0, 64), field_keys(fields)));
+      return make_error(ErrorCode::unknown_name, "unknown key '" + key.substr(0, 64) + "'" +
+                                                     suggestion_suffix(key.substr(0, 64), field_keys(fields)));
     }
     if (value.is_null()) continue;
     Result<bool> ok = true;
