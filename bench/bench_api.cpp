@@ -4,24 +4,15 @@
 // options and the suggestions. Run: build/release/bench/gpuplan_bench --benchmark_filter=Api
 #include <benchmark/benchmark.h>
 
+#include "api_context.hpp"
 #include "gpuplan/api/api.hpp"
-#include "gpuplan/io/catalog_json.hpp"
 
 using namespace gpuplan;
 
 namespace {
 
-const Catalog& api_catalog() {
-  static const Catalog c = io::builtin_catalog().value();
-  return c;
-}
-
 api::Context api_context() {
-  api::Context ctx;
-  ctx.catalog = &api_catalog();
-  ctx.sources.offline = true;
-  ctx.sources.cache_dir.clear();
-  return ctx;
+  return testing::offline_context();
 }
 
 api::FitRequest fit_request(const char* model, const char* gpu, double context_tokens, const char* runtime) {

@@ -2,6 +2,8 @@
 // fit, speed, cost and plan give to the same question.
 #include <gtest/gtest.h>
 
+#include "api_context.hpp"
+
 #include <set>
 
 #include "gpuplan/api/api.hpp"
@@ -17,10 +19,7 @@ namespace gpuplan {
 namespace {
 
 struct ApiFixture : ::testing::Test {
-  static const Catalog& catalog() {
-    static const Catalog c = io::builtin_catalog().value();
-    return c;
-  }
+  static const Catalog& catalog() { return testing::builtin_catalog(); }
   // llama-3.1-70b on 2 x h100-sxm under vLLM at 1200 tokens per sequence: the trial's case.
   static api::FitRequest vllm_70b_on_two_h100() {
     api::FitRequest fit;
@@ -31,13 +30,7 @@ struct ApiFixture : ::testing::Test {
     fit.runtime = "vllm";
     return fit;
   }
-  static api::Context context() {
-    api::Context ctx;
-    ctx.catalog = &catalog();
-    ctx.sources.offline = true;
-    ctx.sources.cache_dir.clear();
-    return ctx;
-  }
+  static api::Context context() { return testing::offline_context(); }
 };
 
 TEST_F(ApiFixture, FieldsParseUnitsAndRefuseBareDurations) {

@@ -2,6 +2,8 @@
 // Apple memory variants, contradictory flags, the printed training step adding up, home-owned cards).
 #include <gtest/gtest.h>
 
+#include "api_context.hpp"
+
 #include <cmath>
 #include <regex>
 #include <string>
@@ -16,17 +18,8 @@ namespace gpuplan {
 namespace {
 
 struct AnswersFixture : ::testing::Test {
-  static const Catalog& catalog() {
-    static const Catalog c = io::builtin_catalog().value();
-    return c;
-  }
-  static api::Context context() {
-    api::Context ctx;
-    ctx.catalog = &catalog();
-    ctx.sources.offline = true;
-    ctx.sources.cache_dir.clear();
-    return ctx;
-  }
+  static const Catalog& catalog() { return testing::builtin_catalog(); }
+  static api::Context context() { return testing::offline_context(); }
   // llama-3.1-70b Q4_K_M under llama.cpp, one sequence, 512 + 128 tokens.
   static api::SpeedRequest llama_70b_q4(const char* gpu) {
     api::SpeedRequest q;

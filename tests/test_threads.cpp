@@ -3,6 +3,8 @@
 // ThreadSanitizer by scripts/test.sh (label `threads`).
 #include <gtest/gtest.h>
 
+#include "api_context.hpp"
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,11 +61,7 @@ Answers answer(const api::Context& ctx, const std::string& model, const std::str
 }
 
 TEST(Threads, ConcurrentRequestsEqualTheSingleThreadAnswers) {
-  static const Catalog catalog = io::builtin_catalog().value();
-  api::Context ctx;
-  ctx.catalog = &catalog;
-  ctx.sources.offline = true;
-  ctx.sources.cache_dir.clear();
+  api::Context ctx = testing::offline_context();
   ctx.sources.allow_local_paths = false;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"llama-3.1-8b", "rtx-4090"}, {"qwen2.5-7b", "l4"}, {"llama-3.1-70b", "h100-sxm"}};
