@@ -42,6 +42,8 @@ TEST_F(ApiFixture, FieldsParseUnitsAndRefuseBareDurations) {
   ASSERT_FALSE(bare);
   EXPECT_NE(bare.error().message.find("needs a unit"), std::string::npos) << bare.error().message;
   ASSERT_TRUE(api::assign_text(q, *api::find_field(fields, "ctx"), "32k"));  // a CLI alias
+  EXPECT_DOUBLE_EQ(*q.context_tokens, 32000);                                // decimal, as every k
+  ASSERT_TRUE(api::assign_text(q, *api::find_field(fields, "ctx"), "32Ki"));
   EXPECT_DOUBLE_EQ(*q.context_tokens, 32768);
   EXPECT_FALSE(api::assign_text(q, *api::find_field(fields, "users"), "2.5"));
   EXPECT_FALSE(api::assign_text(q, *api::find_field(fields, "users"), "nan"));
@@ -54,7 +56,7 @@ TEST_F(ApiFixture, JsonRequestsUseTheSameTable) {
       api::fit_fields());
   ASSERT_TRUE(fit) << fit.error().message;
   EXPECT_EQ(*fit.value().model, "llama-3.1-8b");
-  EXPECT_DOUBLE_EQ(*fit.value().context_tokens, 32768);
+  EXPECT_DOUBLE_EQ(*fit.value().context_tokens, 32000);
   EXPECT_DOUBLE_EQ(*fit.value().batch, 2);
   EXPECT_DOUBLE_EQ(*fit.value().memory_fraction, 0.8);
   EXPECT_FALSE(fit.value().quant.has_value());

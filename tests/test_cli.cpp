@@ -70,8 +70,8 @@ TEST(Cli, FitJsonHasTheStableSchema) {
   EXPECT_TRUE(j["max_context"].is_number_integer());
   EXPECT_TRUE(j["max_batch"].is_number_integer());
   EXPECT_EQ(j["model"]["params"]["total"].get<long long>(), 70553706496LL);
-  // 80 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes x 32768 tokens x 4 sequences = 40 GiB.
-  EXPECT_EQ(j["memory"]["kv_cache_bytes"].get<long long>(), 80LL * 8 * 128 * 2 * 2 * 32768 * 4);
+  // 80 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes x 32000 tokens (32k is decimal) x 4 sequences.
+  EXPECT_EQ(j["memory"]["kv_cache_bytes"].get<long long>(), 80LL * 8 * 128 * 2 * 2 * 32000 * 4);
   EXPECT_FALSE(j["suggestions"].empty());
 }
 
@@ -246,7 +246,7 @@ TEST(CliTrain, IssueExamplesAndJson) {
   }
   const CliRun r =
       run("train llama-3.1-405b --tokens 15.6T --gpu h100-sxm --layout tp=8,cp=1,pp=16,dp=64,vpp=4 --seq 8192 "
-          "--global-batch-tokens 16M --recompute full --zero 2 --network roce-400 --json");
+          "--global-batch-tokens 16Mi --recompute full --zero 2 --network roce-400 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* k :
@@ -356,8 +356,9 @@ TEST(CliTrain, GlobalBatchIsSequences) {
     return nlohmann::json::parse(r.out)["train"]["global_batch_seqs"].get<double>();
   };
   EXPECT_EQ(seqs("--global-batch 256"), 256);
-  EXPECT_EQ(seqs("--global-batch-tokens 4M"), 512);
-  EXPECT_EQ(seqs(""), 512);  // default 4M tokens
+  EXPECT_EQ(seqs("--global-batch-tokens 4Mi"), 512);  // 4 x 2^20 tokens / 8192
+  EXPECT_EQ(seqs("--global-batch-tokens 4M"), 488);   // 4e6 / 8192, rounded down
+  EXPECT_EQ(seqs(""), 512);                           // default 4M tokens
   EXPECT_EQ(run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --global-batch 4M --global-batch-tokens 4M").status, 2);
 }
 

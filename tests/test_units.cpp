@@ -13,11 +13,27 @@ TEST(Units, CountsUseDecimalSuffixes) {
   EXPECT_DOUBLE_EQ(parse_count(" 7 ", "x").value(), 7);
 }
 
-TEST(Units, TokensUseBinaryK) {
-  EXPECT_DOUBLE_EQ(parse_tokens("32k", "x").value(), 32768);
-  EXPECT_DOUBLE_EQ(parse_tokens("128K", "x").value(), 131072);
-  EXPECT_DOUBLE_EQ(parse_tokens("1M", "x").value(), 1048576);
+// k/M are decimal for tokens as for every count; Ki/Mi are the binary multiples, as KiB/MiB.
+TEST(Units, TokensAreDecimalUnlessKi) {
+  EXPECT_DOUBLE_EQ(parse_tokens("32k", "x").value(), 32000);
+  EXPECT_DOUBLE_EQ(parse_tokens("128K", "x").value(), 128000);
+  EXPECT_DOUBLE_EQ(parse_tokens("1M", "x").value(), 1e6);
+  EXPECT_DOUBLE_EQ(parse_tokens("32Ki", "x").value(), 32768);
+  EXPECT_DOUBLE_EQ(parse_tokens("128Ki", "x").value(), 131072);
+  EXPECT_DOUBLE_EQ(parse_tokens("1Mi", "x").value(), 1048576);
   EXPECT_DOUBLE_EQ(parse_tokens("4096", "x").value(), 4096);
+  EXPECT_DOUBLE_EQ(parse_tokens("1.5k", "x").value(), 1500);
+  EXPECT_FALSE(parse_tokens("32KiB", "x"));  // bytes are not tokens
+  // A count and a token length read the same text as the same number.
+  for (const char* text : {"4k", "32k", "2M", "1.5k"}) {
+    EXPECT_DOUBLE_EQ(parse_tokens(text, "x").value(), parse_count(text, "x").value()) << text;
+  }
+}
+
+TEST(Units, FormattedTokensParseBack) {
+  for (const double n : {1.0, 999.0, 1000.0, 4096.0, 32000.0, 32768.0, 131072.0, 1e6, 123456.0}) {
+    EXPECT_DOUBLE_EQ(parse_tokens(format_tokens(n), "x").value(), n) << format_tokens(n);
+  }
 }
 
 TEST(Units, BytesKeepGbAndGibApart) {
@@ -77,8 +93,9 @@ TEST(Units, Durations) {
 // Found by fuzz_units (corpus/units/regress-format-tokens-9e299): parse_tokens has no upper bound,
 // and format_tokens cast any value to long long.
 TEST(Units, FormatTokensOfHugeValues) {
-  EXPECT_EQ(format_tokens(131072), "128k");
-  EXPECT_EQ(format_tokens(4000), "4000");
+  EXPECT_EQ(format_tokens(131072), "131072");
+  EXPECT_EQ(format_tokens(128000), "128k");
+  EXPECT_EQ(format_tokens(4096), "4096");
   const auto huge = parse_tokens("9e299", "context");
   ASSERT_TRUE(huge.has_value());
   EXPECT_EQ(format_tokens(huge.value()), "9e+299");

@@ -46,6 +46,7 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
       "and the most requests per replica that fit and meet --tpot (default 50ms) and --ttft (default 2s).\n"
       "Owned cost = (purchase + capex extra) / years + hosting (kW x server factor) + power (TDP x server factor x\n"
       "PUE x price x utilisation).");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, csv, &global]() -> int {
     if (!cmd->parsed()) return 2;
     auto given = b->collect();

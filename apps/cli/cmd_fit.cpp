@@ -23,8 +23,8 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
       "  gpuplan fit llama-3.1-8b --gpu rtx-3090 --runtime vllm --max-model-len 20000\n"
       "  gpuplan fit qwen3-30b-a3b --quant q4_k_m --gpu rtx-4070 --runtime llama.cpp --ctx 32768\n"
       "  gpuplan fit llama-3.1-70b --gpu h100-sxm --runtime sglang --tensor-parallel-size 2\n"
-      "Token lengths take k = 1024 (32k = 32768); counts take k/M/B = 10^3/10^6/10^9; bytes GB = 10^9, GiB = 2^30.\n"
       "Exit status: 0 when estimated (fits or not; see 'fits' in --json), 2 on bad input.");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, &global]() -> int {
     if (!cmd->parsed()) return 2;
     auto ctx = make_context(global);

@@ -27,6 +27,7 @@ std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global
       "Durations need a unit (50ms, 2s, 12h, 30d). Serving ranks by cost per month (rented on demand, or owned:\n"
       "purchase/3 years + hosting + power); training by cost per job. Exit status 0 when a plan was made (even if\n"
       "nothing is feasible), 2 on bad input.");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, csv, explain, &global]() -> int {
     if (!cmd->parsed()) return 2;
     if (b->json && *csv) return fail("plan", make_error(ErrorCode::conflict, "--json and --csv: choose one"), false);

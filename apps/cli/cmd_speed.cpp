@@ -19,6 +19,7 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
       "  gpuplan speed llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --runtime llama.cpp -ngl 40\n"
       "  gpuplan speed qwen3-30b-a3b --gpu rtx-4090 --quant q4_k_m --curve 8 --json\n"
       "Speeds carry a low-high range from the calibration residuals; uncalibrated runtimes say so.");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, &global]() -> int {
     if (!cmd->parsed()) return 2;
     auto ctx = make_context(global);

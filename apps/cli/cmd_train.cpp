@@ -26,6 +26,7 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
       "cheapest within --deadline (default 90 days pre-training, 7 days fine-tuning) is shown, and any printed\n"
       "layout is accepted back by --layout. Exit status 0 with a result, 1 when no layout meets the limits,\n"
       "2 on bad input.");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, &global]() -> int {
     if (!cmd->parsed()) return 2;
     auto given = b->collect();

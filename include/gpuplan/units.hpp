@@ -15,7 +15,8 @@ inline constexpr double kGB = 1e9;
 
 // A count with an optional decimal suffix: k=1e3, M=1e6, B/G=1e9, T=1e12 ("13B", "2T", "200M").
 Result<double> parse_count(std::string_view text, std::string_view what);
-// A token length; k/K means 1024 as in "32k context", M means 1024^2. Plain integers as given.
+// A token length. k/M are decimal as everywhere (32k = 32000, 1M = 1e6); Ki/Mi are the binary
+// multiples (128Ki = 131072 = 2^17), the way KiB/MiB are for bytes. Plain integers as given.
 Result<double> parse_tokens(std::string_view text, std::string_view what);
 // A byte size: "24GiB", "80GB", "512MiB", "1.5TB"; a bare number means GiB.
 Result<double> parse_bytes(std::string_view text, std::string_view what);
@@ -30,7 +31,7 @@ std::string format_mib(double bytes);  // "512.00 MiB", as llama.cpp logs its bu
 // A whole count and its noun, plural unless it is one: "1 GPU", "4 GPUs", "1 replica".
 std::string count_of(double n, const std::string& noun);
 std::string format_count(double count);    // "70.55 B", "124.4 M"
-std::string format_tokens(double tokens);  // "131072" or "128k" when a multiple of 1024
+std::string format_tokens(double tokens);  // "131072", or "32k" when a multiple of 1000 (as parsed back)
 // A count rounded to a whole number, no separators: "1200", "-3". Cheap (std::to_chars), as
 // the engine models name devices and write notes on every estimate of a search.
 std::string format_whole(double x);

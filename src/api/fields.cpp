@@ -118,4 +118,9 @@ Result<std::string> check_field_text(const FieldInfo& info, std::string_view tex
   return std::string(text);
 }
 
+const char* units_note() {
+  return "Units: k/M/B/T are decimal everywhere (32k = 32000 tokens, 70B = 70e9); Ki/Mi are binary (128Ki = 131072\n"
+         "tokens); bytes: GB = 10^9, GiB = 2^30 (a bare number is GiB); durations need a unit (50ms, 2s, 30d).\n";
+}
+
 }  // namespace gpuplan::api

@@ -83,7 +83,11 @@ Result<double> parse_count(std::string_view text, std::string_view what) {
 }
 
 Result<double> parse_tokens(std::string_view text, std::string_view what) {
-  auto r = scaled(text, what, {{"k", 1024.0}, {"K", 1024.0}, {"M", 1024.0 * 1024.0}, {"m", 1024.0 * 1024.0}}, true);
+  // Decimal as every other count (32k = 32000); Ki/Mi for the powers of two a model card quotes
+  // (128Ki = 131072), as KiB/MiB do for bytes.
+  auto r = scaled(
+      text, what,
+      {{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"m", 1e6}, {"Ki", kKiB}, {"ki", kKiB}, {"Mi", kMiB}, {"mi", kMiB}}, true);
   if (!r) return r;
   if (r.value() < 1.0) {
     return make_error(ErrorCode::out_of_range, std::string(what) + ": must be at least 1 token");
@@ -194,8 +198,8 @@ std::string format_tokens(double tokens) {
     return buf;
   }
   const auto n = static_cast<long long>(tokens);
-  if (n >= 1024 && n % 1024 == 0) {
-    std::snprintf(buf, sizeof buf, "%lldk", n / 1024);
+  if (n >= 1000 && n % 1000 == 0) {
+    std::snprintf(buf, sizeof buf, "%lldk", n / 1000);
   } else {
     std::snprintf(buf, sizeof buf, "%lld", n);
   }

@@ -16,7 +16,7 @@ namespace gpuplan::api {
 // How a field's text becomes a value.
 enum class FieldKind {
   text,      // a name or free text (bounded length)
-  tokens,    // a token length: "8192", "32k" (k = 1024 as contexts are spoken of)
+  tokens,    // a token length: "8192", "32k" (= 32000), "128Ki" (= 131072)
   count,     // a count with a decimal suffix: "3B", "200M"
   whole,     // a whole number in [min, max]
   bytes,     // "24GiB", "80GB"
@@ -26,6 +26,9 @@ enum class FieldKind {
   flag,      // on when present
 };
 const char* to_string(FieldKind kind);
+// One line on the units every field takes, for --help and the web page: k/M decimal everywhere,
+// Ki/Mi and KiB/MiB/GiB binary, durations need their unit.
+const char* units_note();
 
 struct FieldInfo {
   const char* key;  // JSON key and canonical name: "gpu_memory_utilization"
