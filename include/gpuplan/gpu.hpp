@@ -1,7 +1,9 @@
 // Gpu: one accelerator from the catalog. Figures are in base units; provenance per figure.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gpuplan {
@@ -10,6 +12,23 @@ namespace gpuplan {
 struct Provenance {
   std::string source;
   std::string as_of;
+};
+
+// Field name -> provenance, shared between copies of a Gpu (a search copies cards often; the
+// table is written only while a catalog is read). Reads as a const std::map.
+class ProvenanceTable {
+ public:
+  using Map = std::map<std::string, Provenance, std::less<>>;
+  Map::const_iterator find(std::string_view field) const { return map().find(field); }
+  Map::const_iterator begin() const { return map().begin(); }
+  Map::const_iterator end() const { return map().end(); }
+  std::size_t count(std::string_view field) const { return map().count(field); }
+  bool empty() const { return map().empty(); }
+  void set(const std::string& field, Provenance p);  // copies the table first when it is shared
+
+ private:
+  const Map& map() const;
+  std::shared_ptr<const Map> map_;
 };
 
 enum class Tier { consumer, workstation, datacenter };
@@ -42,7 +61,7 @@ struct Gpu {
   double rent_low_usd_per_hour = 0;
   double rent_high_usd_per_hour = 0;
   std::string notes;
-  std::map<std::string, Provenance> provenance;  // field name -> source, as_of
+  ProvenanceTable provenance;  // field name -> source, as_of
 };
 
 // Memory a model may use on this device. Discrete cards: all of it (the runtime overhead is

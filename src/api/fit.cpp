@@ -104,14 +104,13 @@ Result<Mode> parse_mode(const std::string& text) {
                                                                           "pretrain", "train", "finetune"}));
 }
 
-Result<Resolved> resolve_fit(const Context& ctx, const FitRequest& q) {
+Result<bool> resolve_fit_into(const Context& ctx, const FitRequest& q, Resolved& r) {
   ModelInputs in;
   in.mode = q.mode.value_or("inference");
   in.context_tokens = q.context_tokens;
   in.ubatch_tokens = q.ubatch_tokens;
-  auto resolved = resolve_model(ctx, q, in);
+  auto resolved = resolve_model(ctx, q, in, r);
   if (!resolved) return resolved;
-  Resolved r = std::move(resolved).value();
   Workload& w = r.scenario.workload;
   w.batch = q.batch.value_or(defaults::kBatch);
   auto knobs = apply_training_knobs(q, w);
@@ -120,14 +119,20 @@ Result<Resolved> resolve_fit(const Context& ctx, const FitRequest& q) {
   if (!ok) return ok.error();
   auto engine = apply_engine(ctx, q, q.context_tokens.has_value(), q.batch.has_value(), r);
   if (!engine) return engine.error();
+  return true;
+}
+
+Result<Resolved> resolve_fit(const Context& ctx, const FitRequest& q) {
+  Resolved r;
+  auto ok = resolve_fit_into(ctx, q, r);
+  if (!ok) return ok.error();
   return r;
 }
 
 Result<FitResponse> run_fit(const Context& ctx, const FitRequest& q) {
-  auto r = resolve_fit(ctx, q);
-  if (!r) return r.error();
   FitResponse out;
-  out.resolved = std::move(r).value();
+  auto r = resolve_fit_into(ctx, q, out.resolved);
+  if (!r) return r.error();
   out.estimate = estimate(out.resolved.scenario);
   // The generic advice speaks of the generic model: with an engine, only when it does not fit.
   if (!(out.estimate.has_engine && out.estimate.fits)) {

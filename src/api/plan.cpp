@@ -150,9 +150,8 @@ Result<PlanRequest> resolve_plan(const Context& ctx, const PlanQuery& q, Resolve
   m.no_flash_attention = q.no_flash_attention;
   ModelInputs in;
   in.mode = train ? method : "inference";
-  auto r = resolve_model(ctx, m, in);
+  auto r = resolve_model(ctx, m, in, resolved);
   if (!r) return r.error();
-  resolved = std::move(r).value();
   if (train && !is_training(resolved.scenario.workload.mode)) {
     return make_error(ErrorCode::invalid_argument,
                       "--method must be pretrain, full, lora or qlora, got '" + method + "'");

@@ -16,7 +16,10 @@ struct ModelInputs {
 
 // Model (catalog, file or --params), card, precision (the checkpoint's own unless asked), context,
 // KV type and the generic memory knobs of ModelArgs.
-Result<Resolved> resolve_model(const Context& ctx, const ModelArgs& args, const ModelInputs& in);
+// Fills `out` in place (a Resolved holds a model, a card and a scenario: moving it is not free).
+Result<bool> resolve_model(const Context& ctx, const ModelArgs& args, const ModelInputs& in, Resolved& out);
+// fit's resolution into `out` (resolve_fit() returns it by value).
+Result<bool> resolve_fit_into(const Context& ctx, const FitRequest& request, Resolved& out);
 // The engine of --runtime and its options onto the scenario (no-op without --runtime).
 // `context_given` / `batch_given`: the request named them (vLLM's max_model_len, llama.cpp's n_seq).
 Result<bool> apply_engine(const Context& ctx, const EngineArgs& args, bool context_given, bool batch_given,

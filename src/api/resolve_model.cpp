@@ -139,8 +139,7 @@ void add_warning(Resolved& r, std::string text) {
   r.warnings.push_back(std::move(text));
 }
 
-Result<Resolved> resolve_model(const Context& ctx, const ModelArgs& a, const ModelInputs& in) {
-  Resolved r;
+Result<bool> resolve_model(const Context& ctx, const ModelArgs& a, const ModelInputs& in, Resolved& r) {
   sources::LoadedModel source;
   auto loaded = load_model(ctx, a, r, source);
   if (!loaded) return loaded.error();
@@ -171,7 +170,7 @@ Result<Resolved> resolve_model(const Context& ctx, const ModelArgs& a, const Mod
   w.flash_attention = !a.no_flash_attention;
   auto precision = resolve_precision(a, source, r);
   if (!precision) return precision.error();
-  return r;
+  return true;
 }
 
 }  // namespace gpuplan::api

@@ -58,10 +58,9 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   // Memory is checked at the longest context the run reaches: prompt + output, for every sequence.
   ModelInputs in;
   in.context_tokens = prompt + output;
-  auto resolved = resolve_model(ctx, q, in);
-  if (!resolved) return resolved.error();
   SpeedResponse out;
-  out.resolved = std::move(resolved).value();
+  auto resolved = resolve_model(ctx, q, in, out.resolved);
+  if (!resolved) return resolved.error();
   Resolved& r = out.resolved;
   Scenario& s = r.scenario;
   s.workload.batch = concurrency;

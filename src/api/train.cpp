@@ -240,9 +240,8 @@ Result<TrainResponse> run_train(const Context& ctx, const TrainRequest& q) {
   ModelInputs in;
   in.mode = method;
   in.context_tokens = s.report.job.seq;
-  auto resolved = resolve_model(ctx, m, in);
+  auto resolved = resolve_model(ctx, m, in, s.resolved);
   if (!resolved) return resolved.error();
-  s.resolved = std::move(resolved).value();
   Workload& w = s.resolved.scenario.workload;
   if (!is_training(w.mode))
     return make_error(ErrorCode::invalid_argument, "--method must be pretrain, full, lora or qlora");

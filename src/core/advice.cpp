@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
+#include "gpuplan/precision.hpp"
 #include "gpuplan/units.hpp"
 
 namespace gpuplan {
@@ -44,25 +46,45 @@ Scenario on_card(const Scenario& s, const Gpu& g) {
   return t;
 }
 
+// The scenario at precision `p` with its weights priced once, as a plan search prices them: the
+// advice estimates it on many cards and counts, each reusing these bytes instead of pricing every
+// tensor again. A checkpoint's measured bytes stay when they are of this precision.
+Scenario priced_at(const Scenario& s, const Precision& p, const WeightBytes* totals = nullptr) {
+  Scenario t = s;
+  t.precision = p;
+  if (!(s.measured_weights.total > 0 && s.precision.name == p.name)) {
+    t.measured_weights = totals != nullptr ? *totals : weight_bytes_breakdown(s.arch, p);
+  }
+  t.layer_weights = nullptr;
+  if (t.engine_spec.family == EngineFamily::llamacpp) {
+    t.layer_weights = std::make_shared<const LayerWeightBytes>(layer_weight_bytes(s.arch, p));
+  }
+  return t;
+}
+
 void suggest_precision(const Scenario& s, const std::vector<const Gpu*>& cards, std::vector<FitSuggestion>& out) {
   if (s.workload.mode == Mode::inference) {
     // From most to least faithful: the first one that fits loses the least quality. Ordered by the
     // weights they give this model, since e.g. fp8 (16-bit embeddings) and q8_0 trade places by model.
     const char* ladder[] = {"bf16", "fp8", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
     const double current = scenario_weights_bytes(s);
-    std::vector<std::pair<double, Precision>> options;
+    struct Option {
+      WeightBytes weights;
+      Precision precision;
+    };
+    std::vector<Option> options;
     for (const char* name : ladder) {
       auto p = find_precision(name);
       if (p && !cards_run(cards, p.value())) p = find_precision(p.value().name == "bf16" ? "fp16" : "");
       if (!p) continue;
-      const double w = weights_bytes(s.arch, p.value());
-      if (w < current) options.emplace_back(w, p.value());
+      WeightBytes w = weight_bytes_breakdown(s.arch, p.value());
+      if (w.total < current) options.push_back({w, p.value()});
     }
-    std::stable_sort(options.begin(), options.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(options.begin(), options.end(),
+                     [](const Option& a, const Option& b) { return a.weights.total > b.weights.total; });
     for (const auto& [w, p] : options) {
-      Scenario t = s;
-      t.precision = p;
-      t.measured_weights = {};  // the file's measured bytes belong to its own precision
+      // The file's measured bytes belong to its own precision: another one is priced from the arch.
+      const Scenario t = priced_at(s, p, &w);
       if (fits(t)) {
         out.push_back({"precision", "use --quant " + p.name + " (" + p.quality + ")", p.name});
         return;
@@ -83,8 +105,7 @@ void suggest_precision(const Scenario& s, const std::vector<const Gpu*>& cards, 
     Scenario t = s;
     t.workload.mode = Mode::qlora;
     t.workload.recompute = Recompute::full;
-    t.precision = find_precision("nf4-dq").value();
-    t.measured_weights = {};
+    t = priced_at(t, find_precision("nf4-dq").value());
     if (fits(t)) {
       out.push_back({"method", "fine-tune with QLoRA (--mode qlora): 4-bit NF4 base, bf16 compute", "qlora"});
     }
@@ -217,10 +238,11 @@ std::vector<FitSuggestion> fit_suggestions(const Scenario& s, const Estimate& e,
                                            const Gpu* current) {
   std::vector<FitSuggestion> out;
   if (e.fits) return out;
-  suggest_precision(s, cards_of(s, gpus, current), out);
-  const Savers savers = suggest_training_knobs(s, out);
-  suggest_sequence(s, e, out);
-  suggest_hardware(s, savers, gpus, out);
+  const Scenario priced = priced_at(s, s.precision);
+  suggest_precision(priced, cards_of(s, gpus, current), out);
+  const Savers savers = suggest_training_knobs(priced, out);
+  suggest_sequence(priced, e, out);
+  suggest_hardware(priced, savers, gpus, out);
   return out;
 }
 

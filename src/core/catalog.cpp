@@ -90,6 +90,17 @@ Result<const EngineSpec*> find_engine(const Catalog& catalog, std::string_view n
                                                  "tensorrt-llm, llama.cpp, ollama, transformers)");
 }
 
+const ProvenanceTable::Map& ProvenanceTable::map() const {
+  static const Map kEmpty;  // immutable, so shared by every thread
+  return map_ ? *map_ : kEmpty;
+}
+
+void ProvenanceTable::set(const std::string& field, Provenance p) {
+  auto copy = map_ ? std::make_shared<Map>(*map_) : std::make_shared<Map>();
+  (*copy)[field] = std::move(p);
+  map_ = std::move(copy);
+}
+
 const char* to_string(Tier tier) {
   switch (tier) {
     case Tier::consumer: return "consumer";

@@ -33,7 +33,8 @@ bool canonical_equals(std::string_view key, std::string_view name) {
       ++at;
       dash_pending = false;
     }
-    if (at >= key.size() || key[at] != static_cast<char>(std::tolower(static_cast<unsigned char>(c)))) return false;
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII, no locale call
+    if (at >= key.size() || key[at] != lower) return false;
     ++at;
   }
   return at == key.size();

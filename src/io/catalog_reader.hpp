@@ -107,7 +107,7 @@ struct Reader {
       fail(key, "needs a 'value' that is a finite non-negative number below " + std::to_string(max));
       return 0;
     }
-    gpu.provenance[key] = Provenance{string(*it, "source"), string(*it, "as_of")};
+    gpu.provenance.set(key, Provenance{string(*it, "source"), string(*it, "as_of")});
     return value->get<double>();
   }
 };
