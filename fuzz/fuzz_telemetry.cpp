@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "gpuplan/idle.hpp"
+#include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/telemetry.hpp"
 
 namespace {
@@ -107,7 +108,7 @@ void analyze(const io::ParsedTelemetry& p, const gpuplan::IdleOptions& options, 
   check_report(r);
   if (!with_views || r.gpus.size() > 16) return;
   const io::IdleView view{p, r, "fuzz"};
-  const std::string text = io::idle_table(view) + io::idle_json(view) + io::idle_csv(r);
+  const std::string text = io::idle_table(view) + io::dump_json(io::idle_json(view)) + io::idle_csv(r);
   check(!text.empty(), "views", 0);
 }
 

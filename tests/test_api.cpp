@@ -96,6 +96,8 @@ TEST_F(ApiFixture, EveryFieldHasHelpAndAUniqueKey) {
   check(api::cost_fields());
   check(api::plan_fields());
   check(api::train_fields());
+  check(api::inspect_fields());
+  check(api::idle_fields());
 }
 
 // The trial's contradiction: cost said 2 H100s serve 65 requests of llama-3.1-70b, plan needed 4,

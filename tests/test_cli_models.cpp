@@ -59,17 +59,24 @@ TEST(CliModels, InspectJsonSchema) {
   const CliRun r = run("inspect " + kLlama8B.string() + " --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["schema"], "gpuplan-inspect/1");
+  EXPECT_EQ(j["schema"], "gpuplan-inspect/2");
   EXPECT_EQ(j["source"]["kind"], "config");
   EXPECT_EQ(j["model"]["model_type"], "llama");
-  EXPECT_EQ(j["params"]["total"].get<long long>(), 8030261248LL);
-  EXPECT_EQ(j["params"]["active"].get<long long>(), 8030261248LL);
+  EXPECT_EQ(j["model"]["params"]["total"].get<long long>(), 8030261248LL);
+  EXPECT_EQ(j["model"]["params"]["active"].get<long long>(), 8030261248LL);
+  EXPECT_TRUE(j["model"]["params"]["trainable"].is_null());
+  EXPECT_EQ(j["model"]["kv_heads"].get<long long>(), 8);
   EXPECT_EQ(j["architecture"]["num_kv_heads"].get<long long>(), 8);
-  EXPECT_EQ(j["kv_bytes_per_token"].get<long long>(), 32LL * 2 * 8 * 128 * 2);  // 128 KiB
+  EXPECT_EQ(j["model"]["kv_cache_bytes_per_token"].get<long long>(), 32LL * 2 * 8 * 128 * 2);  // 128 KiB
   EXPECT_TRUE(j["tensors"].is_null());
   EXPECT_TRUE(j["quantization"].is_null());
-  EXPECT_EQ(j["precision"], "bf16");
+  EXPECT_EQ(j["precision"]["name"], "bf16");
+  EXPECT_EQ(j["precision"]["kv_dtype"], "f16");
   EXPECT_TRUE(j["warnings"].is_array());
+  // --kv-dtype prices the KV cache per token in that type: fp8 is half of f16.
+  const auto fp8 = nlohmann::json::parse(run("inspect " + kLlama8B.string() + " --kv-dtype fp8 --json").out);
+  EXPECT_EQ(fp8["model"]["kv_cache_bytes_per_token"].get<long long>(), 32LL * 2 * 8 * 128);
+  EXPECT_EQ(fp8["precision"]["kv_dtype"], "fp8");
   const auto g = nlohmann::json::parse(run("inspect " + kTinyGguf.string() + " --json").out);
   EXPECT_EQ(g["source"]["kind"], "gguf");
   for (const char* k : {"count", "params", "bytes", "by_dtype"}) EXPECT_TRUE(g["tensors"].contains(k)) << k;

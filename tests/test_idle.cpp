@@ -527,8 +527,8 @@ TEST(IdleViews, JsonCsvTableAndSummary) {
   const io::ParsedTelemetry p = parse_ok(fixture("units.csv"));
   const IdleReport r = analyze_idle(p.log, IdleOptions{5, 2.49, 0});
   const io::IdleView view{p, r, "units.csv"};
-  const auto j = nlohmann::json::parse(io::idle_json(view));
-  EXPECT_EQ(j["schema"], "gpuplan-idle/1");
+  const auto j = io::idle_json(view);
+  EXPECT_EQ(j["schema"], "gpuplan-idle/2");
   const auto& idle = j["idle"];
   EXPECT_EQ(idle["format"], "nvidia-smi-csv");
   EXPECT_EQ(idle["gpus"].size(), 2u);
@@ -537,6 +537,9 @@ TEST(IdleViews, JsonCsvTableAndSummary) {
   EXPECT_EQ(idle["gpus"][0]["hourly_profile"].size(), 24u);
   EXPECT_TRUE(idle["gpus"][0]["peak_memory_used_bytes"].is_number_integer());
   EXPECT_EQ(idle["gpus"][0]["peak_memory_used_bytes"].get<long long>(), 40960LL << 20);
+  EXPECT_EQ(idle["gpus"][0]["gpu"]["name"], "NVIDIA H100 80GB HBM3");
+  EXPECT_TRUE(idle["gpus"][0]["gpu"]["memory_bytes"].is_number_integer());
+  EXPECT_EQ(idle["gpus"][0]["gpu"]["count"], 1);
   const std::string csv = io::idle_csv(r);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
   EXPECT_EQ(csv.rfind("host,index,name,samples,covered_hours,idle_hours", 0), 0u);
@@ -544,6 +547,27 @@ TEST(IdleViews, JsonCsvTableAndSummary) {
   const std::string table = io::idle_table(view);
   EXPECT_NE(table.find("NVIDIA H100 80GB HBM3"), std::string::npos);
   EXPECT_NE(table.find(io::idle_summary(r)), std::string::npos);
+}
+
+// Power and memory not in the log, a GPU with one sample: null in gpuplan-idle/2, never 0.
+TEST(IdleViews, JsonSaysNullForWhatWasNotReported) {
+  TelemetryLog log = ten_minute_log({50, 2, 2}, {7});
+  log.samples.back().utilization_pct = gpuplan::kNotReported;  // gpu 1: nothing covered
+  const IdleReport r = analyze_idle(log, IdleOptions{5, 1, 0});
+  const io::ParsedTelemetry p{log, io::TelemetryFormat::nvidia_smi_csv, 4, 0, {}};
+  const auto j = io::idle_json(io::IdleView{p, r, "memory"})["idle"];
+  ASSERT_EQ(j["gpus"].size(), 2u);
+  const auto& g0 = j["gpus"][0];
+  EXPECT_TRUE(g0["gpu"]["memory_bytes"].is_null());
+  EXPECT_TRUE(g0["mean_power_w"].is_null());
+  EXPECT_TRUE(g0["peak_memory_used_bytes"].is_null());
+  EXPECT_TRUE(g0["unused_memory_fraction"].is_null());
+  EXPECT_TRUE(g0["idle_fraction"].is_number());
+  const auto& g1 = j["gpus"][1];
+  EXPECT_TRUE(g1["idle_fraction"].is_null());
+  EXPECT_TRUE(g1["mean_utilization_pct"].is_null());
+  EXPECT_TRUE(j["hourly_profile"][3]["idle_share"].is_null());     // 03:00: no sample
+  EXPECT_TRUE(j["hourly_profile"][12]["idle_share"].is_number());  // 12:00: the samples
 }
 
 // ------------------------------------------------------------------------------- the command
@@ -591,15 +615,17 @@ TEST(IdleCli, JsonHasTheIssueFields) {
   const CliRun r = run(fixture_path("node8_2days.csv") + " --price-per-hour 2.49 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out)["idle"];
-  for (const char* k : {"total_idle_cost_usd", "lines_skipped", "threshold", "price_per_hour_usd", "format",
+  for (const char* k : {"total_idle_cost_usd", "lines_skipped", "threshold_pct", "price_per_hour_usd", "format",
                         "skipped_examples", "gpus"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   ASSERT_EQ(j["gpus"].size(), 8u);
   for (const auto& g : j["gpus"]) {
-    for (const char* k : {"idle_hours", "idle_cost_usd", "longest_idle_hours", "index", "name", "samples",
-                          "covered_hours", "no_data_hours", "mean_utilization", "peak_memory_used_bytes",
-                          "memory_total_bytes", "unused_memory_fraction"}) {
+    EXPECT_TRUE(g["gpu"]["name"].is_string());
+    EXPECT_GT(g["gpu"]["memory_bytes"].get<double>(), 0);
+    for (const char* k :
+         {"idle_hours", "idle_cost_usd", "longest_idle_hours", "index", "samples", "covered_hours", "no_data_hours",
+          "mean_utilization_pct", "peak_memory_used_bytes", "unused_memory_fraction"}) {
       ASSERT_TRUE(g[k].is_number() || g[k].is_string()) << k;
       if (g[k].is_number()) {
         EXPECT_GE(g[k].get<double>(), 0) << k;
@@ -648,7 +674,7 @@ TEST(IdleCli, BadInputGetsOneLineAndExitTwo) {
       {units + " --price-per-hour 2 --max-gap 5parsecs", "--max-gap"},
       {units + " --price-per-hour 2 --interval -1s", "--interval"},
       {units + " --price-per-hour 2 --format xml", "--format"},
-      {units + " --price-per-hour 2 --json --csv", "not both"},
+      {units + " --price-per-hour 2 --csv --interval 30", "needs a unit"},
       {fixture_path("no-such-file.csv") + " --price-per-hour 2", "cannot open"},
       {fixture_path("garbage.txt") + " --price-per-hour 2", "no readable telemetry"},
       {"--price-per-hour 2", "which telemetry file"},
@@ -659,5 +685,22 @@ TEST(IdleCli, BadInputGetsOneLineAndExitTwo) {
     EXPECT_TRUE(r.out.empty()) << c.args;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
+  }
+}
+
+TEST(IdleCli, JsonErrorsAreErrorDocuments) {
+  const std::string units = fixture_path("units.csv");
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {units + " --json", "--price-per-hour is required"},
+           {units + " --price-per-hour 2 --json --csv", "not both"},
+           {units + " --price-per-hour 2 --threshold 150 --json", "--threshold"},
+           {fixture_path("garbage.txt") + " --price-per-hour 2 --json", "no readable telemetry"}}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.status, 2) << args;
+    ASSERT_TRUE(nlohmann::json::accept(r.out)) << args << "\n" << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["schema"], "gpuplan-error/2") << args;
+    EXPECT_EQ(j["error"]["command"], "idle") << args;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(expect), std::string::npos) << args << "\n" << r.out;
   }
 }

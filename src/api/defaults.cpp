@@ -61,6 +61,14 @@ std::vector<DefaultInfo> make_defaults() {
       {"cost.years", num(kOwnYears, "years"), "cost, plan --years", "straight-line amortisation of owned cards"},
       {"cost.capex_extra", num(kCapexExtraUsdPerGpu, "USD"), "cost --capex-extra",
        "no host server or network share unless given"},
+      {"idle.threshold", num(kIdleThresholdPct, "%"), "idle --threshold",
+       "nvidia-smi utilization.gpu is the share of the sample period a kernel ran; below 5 % the card does no "
+       "useful work (gpuplan's choice)"},
+      {"idle.interval", num(kIdleScrapeIntervalS, "s"), "idle --interval (DCGM dumps without timestamps)",
+       "dcgm-exporter --collect-interval default, 30000 ms"},
+      {"idle.max_gap", "max(" + num(kIdleMinMaxGapS / 60, "min") + ", 3 x the median interval)", "idle --max-gap",
+       "a missed scrape or two is still covered; a longer gap (a node down, the logger stopped) is no data"},
+      {"idle.format", kIdleFormat, "idle --format", "nvidia-smi CSV or DCGM-exporter text, told from the first lines"},
       {"train.own_utilization", num(kOwnTrainingUtilization, ""), "plan (training, owned cards)",
        "owned cards busy half their life"},
   };

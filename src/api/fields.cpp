@@ -1,6 +1,7 @@
 #include "gpuplan/api/fields.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 #include "gpuplan/units.hpp"
@@ -38,6 +39,14 @@ Result<double> in_bounds(const FieldInfo& info, double v, std::string_view text)
   return v;
 }
 
+// "0", "0.0", "+0": a zero the positive parser refuses but a threshold or a price may be.
+bool is_zero(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double v = 1;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty() && v == 0;
+}
+
 }  // namespace
 
 const char* to_string(FieldKind kind) {
@@ -50,6 +59,7 @@ const char* to_string(FieldKind kind) {
     case FieldKind::duration: return "duration";
     case FieldKind::fraction: return "fraction";
     case FieldKind::positive: return "positive";
+    case FieldKind::real: return "real";
     case FieldKind::flag: return "flag";
   }
   return "text";
@@ -86,6 +96,7 @@ Result<double> parse_field_number(const FieldInfo& info, std::string_view text) 
     }
     case FieldKind::fraction:
     case FieldKind::positive: v = parse_positive(text, name); break;
+    case FieldKind::real: v = is_zero(text) ? Result<double>(0.0) : parse_positive(text, name); break;
     case FieldKind::text:
     case FieldKind::flag: return make_error(ErrorCode::invalid_argument, name + " is not a number");
   }

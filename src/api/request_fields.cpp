@@ -384,6 +384,52 @@ std::vector<Field<TrainRequest>> make_train_fields() {
   return f;
 }
 
+std::vector<Field<InspectRequest>> make_inspect_fields() {
+  using R = InspectRequest;
+  std::vector<Field<R>> f;
+  add<R>(f,
+         {"model", "model", kText, 0, 0,
+          "A catalog name, a folder (config.json + *.safetensors), a config.json, a .safetensors or .gguf file, or "
+          "hf:org/name[@revision][/file.gguf]",
+          ""},
+         &R::model);
+  add<R>(f,
+         {"kv_dtype", "--kv-dtype,--cache-type,--kv-cache-dtype", kText, 0, 0,
+          "KV-cache type the bytes per token are priced in: f16 (default), bf16, fp8, q8_0, q4_0, f32", ""},
+         &R::kv_dtype);
+  return f;
+}
+
+std::vector<Field<IdleRequest>> make_idle_fields() {
+  using R = IdleRequest;
+  constexpr double kYearS = 365.0 * 86400.0;
+  std::vector<Field<R>> f;
+  add<R>(f,
+         {"file", "file", kText, 0, 0, "nvidia-smi CSV log or DCGM-exporter Prometheus dump ('-': standard input)", ""},
+         &R::file);
+  add<R>(f,
+         {"price_per_hour", "--price-per-hour", FieldKind::real, 0, 10000,
+          "US dollars per GPU-hour (required), e.g. 2.49", ""},
+         &R::price_per_hour_usd);
+  add<R>(f,
+         {"threshold", "--threshold", FieldKind::real, 0, 100,
+          "A sample is idle below this utilization, in percent (default 5)", ""},
+         &R::threshold_pct);
+  add<R>(f,
+         {"max_gap", "--max-gap", kDuration, 1e-3, kYearS,
+          "Longer gaps between samples count as no data, e.g. 10m (default: 5m or 3 x the median interval, "
+          "whichever is larger)",
+          ""},
+         &R::max_gap_s);
+  add<R>(
+      f,
+      {"interval", "--interval", kDuration, 1e-3, kYearS,
+       "Time between scrapes of a DCGM dump without timestamps (default 30s: dcgm-exporter collects every 30 s)", ""},
+      &R::interval_s);
+  add<R>(f, {"format", "--format", kText, 0, 0, "auto (default), nvidia-smi or dcgm", ""}, &R::format);
+  return f;
+}
+
 }  // namespace
 
 const std::vector<Field<FitRequest>>& fit_fields() {
@@ -404,6 +450,14 @@ const std::vector<Field<PlanQuery>>& plan_fields() {
 }
 const std::vector<Field<TrainRequest>>& train_fields() {
   static const auto fields = make_train_fields();
+  return fields;
+}
+const std::vector<Field<InspectRequest>>& inspect_fields() {
+  static const auto fields = make_inspect_fields();
+  return fields;
+}
+const std::vector<Field<IdleRequest>>& idle_fields() {
+  static const auto fields = make_idle_fields();
   return fields;
 }
 

@@ -10,6 +10,7 @@ using nlohmann::ordered_json;
 
 ordered_json whole_or_null(double v) {
   if (!std::isfinite(v) || v < 0) return nullptr;
+  if (v >= 9.0e18) return v;  // beyond int64 (a hostile header's product): the double, not an overflow
   return static_cast<std::int64_t>(std::llround(v));
 }
 

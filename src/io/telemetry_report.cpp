@@ -1,4 +1,4 @@
-// Views of an IdleReport: the idle summary line, JSON (schema gpuplan-idle/1), CSV and the table.
+// Views of an IdleReport: the idle summary line, JSON (schema gpuplan-idle/2), CSV and the table.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/io/json_vocabulary.hpp"
 #include "gpuplan/io/telemetry.hpp"
 #include "gpuplan/units.hpp"
 #include "telemetry_parse.hpp"
@@ -57,29 +57,31 @@ std::string usd(double v) {
   return fmt::format("${:.2f}", v);
 }
 
-// Bytes as a JSON integer (exact below 2^53, which every parsed figure is).
-ordered_json bytes_json(double bytes) {
-  if (bytes >= 0 && bytes < 9e15) return static_cast<std::uint64_t>(std::llround(bytes));
-  return bytes;
-}
-
 ordered_json profile_json(const std::array<HourOfDay, kHoursPerDay>& hours) {
   ordered_json out = ordered_json::array();
   for (std::size_t h = 0; h < hours.size(); ++h) {
+    const bool seen = hours[h].covered_hours > 0;
     ordered_json& o = out.emplace_back(ordered_json::object());
     o["hour"] = h;
     o["covered_hours"] = hours[h].covered_hours;
     o["idle_hours"] = hours[h].idle_hours;
-    o["idle_share"] = hours[h].idle_share;
-    o["mean_utilization"] = hours[h].mean_utilization_pct;
+    o["idle_share"] = number_or_null(hours[h].idle_share, seen);
+    o["mean_utilization_pct"] = number_or_null(hours[h].mean_utilization_pct, seen);
   }
   return out;
 }
 
-ordered_json gpu_json(const GpuIdle& g, TelemetryClock clock) {
-  return {{"id", g.gpu.id},
+// One device: the vocabulary's gpu object (id = the telemetry's device key, memory_bytes = the
+// largest total reported, count 1), then what the log says of it; null for what was not reported.
+ordered_json device_json(const GpuIdle& g, TelemetryClock clock) {
+  Gpu card;
+  card.id = g.gpu.id;
+  card.name = g.gpu.name;
+  card.memory_bytes = g.memory_total_bytes > 0 ? g.memory_total_bytes : -1;
+  const bool covered = g.covered_hours > 0;
+  const bool memory = g.memory_reported;
+  return {{"gpu", gpu_json(card, 1)},
           {"index", g.gpu.index},
-          {"name", g.gpu.name},
           {"host", g.gpu.host},
           {"samples", g.samples},
           {"first_sample", time_text(g.first_time_s, clock)},
@@ -87,18 +89,15 @@ ordered_json gpu_json(const GpuIdle& g, TelemetryClock clock) {
           {"covered_hours", g.covered_hours},
           {"no_data_hours", g.no_data_hours},
           {"idle_hours", g.idle_hours},
-          {"idle_fraction", g.idle_fraction},
+          {"idle_fraction", number_or_null(g.idle_fraction, covered)},
           {"longest_idle_hours", g.longest_idle_hours},
           {"idle_cost_usd", g.idle_cost_usd},
           {"covered_cost_usd", g.covered_cost_usd},
-          {"mean_utilization", g.mean_utilization_pct},
-          {"power_reported", g.power_reported},
-          {"mean_power_w", g.mean_power_w},
-          {"memory_reported", g.memory_reported},
-          {"peak_memory_used_bytes", bytes_json(g.peak_memory_used_bytes)},
-          {"memory_total_bytes", bytes_json(g.memory_total_bytes)},
-          {"unused_memory_bytes", bytes_json(g.unused_memory_bytes)},
-          {"unused_memory_fraction", g.unused_memory_fraction},
+          {"mean_utilization_pct", number_or_null(g.mean_utilization_pct, covered)},
+          {"mean_power_w", number_or_null(g.mean_power_w, g.power_reported)},
+          {"peak_memory_used_bytes", memory ? whole_or_null(g.peak_memory_used_bytes) : ordered_json(nullptr)},
+          {"unused_memory_bytes", memory ? whole_or_null(g.unused_memory_bytes) : ordered_json(nullptr)},
+          {"unused_memory_fraction", number_or_null(g.unused_memory_fraction, memory)},
           {"hourly_profile", profile_json(g.hourly)}};
 }
 
@@ -165,19 +164,19 @@ std::string idle_summary(const IdleReport& r) {
                      r.gpus.size(), usd(r.idle_cost_usd), usd(r.covered_cost_usd));
 }
 
-std::string idle_json(const IdleView& v) {
+ordered_json idle_json(const IdleView& v) {
   const IdleReport& r = v.report;
   const ParsedTelemetry& p = v.parsed;
   ordered_json skipped = ordered_json::array();
   for (const auto& s : p.skipped_examples) skipped.push_back({{"line", s.line}, {"reason", s.reason}});
   ordered_json gpus = ordered_json::array();
-  for (const auto& g : r.gpus) gpus.push_back(gpu_json(g, r.clock));
+  for (const auto& g : r.gpus) gpus.push_back(device_json(g, r.clock));
   ordered_json idle = {{"source", v.source},
                        {"format", format_name(p.format)},
                        {"clock", clock_name(r.clock)},
-                       {"threshold", r.threshold_pct},
+                       {"threshold_pct", r.threshold_pct},
                        {"price_per_hour_usd", r.price_per_hour_usd},
-                       {"median_interval_s", r.median_interval_s},
+                       {"median_interval_s", number_or_null(r.median_interval_s, r.median_interval_s > 0)},
                        {"max_gap_s", r.max_gap_s},
                        {"lines", p.lines},
                        {"lines_skipped", p.lines_skipped},
@@ -192,8 +191,7 @@ std::string idle_json(const IdleView& v) {
                        {"summary", idle_summary(r)},
                        {"gpus", gpus},
                        {"hourly_profile", profile_json(r.hourly)}};
-  // Names and the source come from untrusted bytes: invalid UTF-8 becomes U+FFFD instead of throwing.
-  return dump_json(ordered_json{{"schema", "gpuplan-idle/1"}, {"idle", idle}});
+  return ordered_json{{"schema", "gpuplan-idle/2"}, {"idle", idle}};
 }
 
 std::string idle_csv(const IdleReport& r) {

@@ -10,6 +10,8 @@
 #include "gpuplan/catalog.hpp"
 #include "gpuplan/cost.hpp"
 #include "gpuplan/estimate.hpp"
+#include "gpuplan/io/inspect_report.hpp"
+#include "gpuplan/io/telemetry.hpp"
 #include "gpuplan/io/train_report.hpp"
 #include "gpuplan/plan.hpp"
 #include "gpuplan/result.hpp"
@@ -88,6 +90,18 @@ struct TrainResponse {
   io::TrainReport report;  // report.found false: no layout meets the limits (a result, not an error)
 };
 
+struct InspectResponse {
+  io::InspectReport report;
+};
+
+// The parsed log and its analysis; view() is what the io writers take.
+struct IdleResponse {
+  io::ParsedTelemetry parsed;
+  IdleReport report;
+  std::string source;  // the request's file, named in the report
+  io::IdleView view() const { return io::IdleView{parsed, report, source}; }
+};
+
 Result<Resolved> resolve_fit(const Context& ctx, const FitRequest& request);
 Result<FitResponse> run_fit(const Context& ctx, const FitRequest& request);
 Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& request);
@@ -101,5 +115,10 @@ Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& requ
 // A layout as `train` prints it (tp=8,pp=2,dp=4,zero=1,sp=off,mb=1,recompute=full): parse(print(l)) == l.
 Result<Layout> parse_layout(std::string_view text);
 Result<TrainResponse> run_train(const Context& ctx, const TrainRequest& request);
+
+// The model spec read (catalog, file, folder or Hub), its parameters and KV bytes per token.
+Result<InspectResponse> run_inspect(const Context& ctx, const InspectRequest& request);
+// request.telemetry parsed and analysed; the price is required, every other field has a default.
+Result<IdleResponse> run_idle(const Context& ctx, const IdleRequest& request);
 
 }  // namespace gpuplan::api

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "gpuplan/cost.hpp"
+#include "gpuplan/idle.hpp"
+#include "gpuplan/io/telemetry.hpp"
 #include "gpuplan/plan.hpp"
 
 namespace gpuplan::api::defaults {
@@ -50,6 +52,11 @@ inline constexpr const char* kTrainGpu = "h100-sxm";
 inline constexpr double kPretrainDeadlineDays = 90;
 inline constexpr double kFinetuneDeadlineDays = 7;
 inline constexpr double kMemoryHeadroom = 0.05;  // fraction of a card kept free in a training fit verdict
+// idle (telemetry)
+inline constexpr double kIdleThresholdPct = IdleOptions{}.threshold_pct;     // utilization.gpu below 5 %: idle
+inline constexpr double kIdleScrapeIntervalS = io::kDefaultScrapeIntervalS;  // dcgm-exporter --collect-interval
+inline constexpr double kIdleMinMaxGapS = kDefaultMinMaxGapS;  // automatic --max-gap: max(this, 3 x median)
+inline constexpr const char* kIdleFormat = "auto";             // detected from the first decisive line
 // money
 inline constexpr double kOwnYears = Prices{}.years;  // straight-line amortisation of owned cards
 inline constexpr double kCapexExtraUsdPerGpu = 0;

@@ -23,6 +23,7 @@ enum class FieldKind {
   duration,  // "50ms", "2s", "30d": a bare number is refused (it asks for the unit)
   fraction,  // a real in (0, 1]
   positive,  // a positive real in (0, max]
+  real,      // a plain real in [min, max]; "0" is accepted (a threshold, a price)
   flag,      // on when present
 };
 const char* to_string(FieldKind kind);

@@ -157,10 +157,30 @@ struct TrainRequest : ModelArgs {
   const std::atomic<bool>* cancel = nullptr;  // set by another thread to stop the layout search
 };
 
+// What a model spec says: its architecture, parameters, tensors and stored format.
+struct InspectRequest {
+  Text model;     // catalog name, config.json, safetensors folder, .gguf, hf:org/name
+  Text kv_dtype;  // prices the KV cache bytes per token
+};
+
+// Idle capacity from GPU telemetry. The face reads the bytes (a file, standard input, an upload)
+// into `telemetry`; nothing below the faces reads a path.
+struct IdleRequest {
+  Text file;  // where the telemetry came from ('-': standard input); the report names it
+  Number price_per_hour_usd;
+  Number threshold_pct;
+  Number max_gap_s;       // empty: max(5 minutes, 3 x the median interval)
+  Number interval_s;      // between scrapes of a DCGM dump without timestamps
+  Text format;            // auto | nvidia-smi | dcgm
+  std::string telemetry;  // the log's bytes, at most io::kMaxTelemetryBytes (no field: filled by the face)
+};
+
 const std::vector<Field<FitRequest>>& fit_fields();
 const std::vector<Field<SpeedRequest>>& speed_fields();
 const std::vector<Field<CostRequest>>& cost_fields();
 const std::vector<Field<PlanQuery>>& plan_fields();
 const std::vector<Field<TrainRequest>>& train_fields();
+const std::vector<Field<InspectRequest>>& inspect_fields();
+const std::vector<Field<IdleRequest>>& idle_fields();
 
 }  // namespace gpuplan::api

@@ -17,7 +17,7 @@
 namespace gpuplan::io {
 
 // A rounded integer, or null when `v` is not finite or is negative (a count or byte size that was
-// not computed).
+// not computed). Beyond int64's range (only a hostile file's products) it stays a double.
 nlohmann::ordered_json whole_or_null(double v);
 
 // A finite number, or null when `computed` is false or `v` is not finite.

@@ -21,6 +21,7 @@
 // all can be read.
 #pragma once
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,7 +75,9 @@ struct IdleView {
   std::string source;
 };
 std::string idle_table(const IdleView& view);
-std::string idle_json(const IdleView& view);     // {"schema": "gpuplan-idle/1", "idle": {...}}
+// {"schema": "gpuplan-idle/2", "idle": {...}} (schemas/idle.schema.json). Names and the source come
+// from untrusted bytes: write it with io::dump_json (invalid UTF-8 becomes U+FFFD, never a throw).
+nlohmann::ordered_json idle_json(const IdleView& view);
 std::string idle_csv(const IdleReport& report);  // one row per GPU
 // "3 of 8 GPUs idle more than half the time: $X of $Y spent on idle capacity"
 std::string idle_summary(const IdleReport& report);
