@@ -54,6 +54,7 @@ std::function<int()> add_idle_command(CLI::App& app) {
       "data, neither idle nor busy (the sample before it stands for one median interval); so is time\n"
       "covered only by samples without a utilization reading. nvidia-smi times are the node's local\n"
       "time as logged; Prometheus millisecond timestamps are UTC. --json prints gpuplan-idle/2.");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, csv]() -> int {
     if (!cmd->parsed()) return 2;
     const auto bad = [&](const std::string& message) {

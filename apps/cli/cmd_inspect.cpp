@@ -21,6 +21,7 @@ std::function<int()> add_inspect_command(CLI::App& app, const GlobalOptions& glo
       "  gpuplan inspect hf:Qwen/Qwen3-8B\n"
       "Reads only headers. Hub: HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE; cache under $XDG_CACHE_HOME/gpuplan/hub.\n"
       "--json prints gpuplan-inspect/2 (schemas/inspect.schema.json).");
+  cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, &global]() -> int {
     if (!cmd->parsed()) return 2;
     auto ctx = make_context(global);
