@@ -221,7 +221,6 @@ TEST(CliCost, BadInput) {
       {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --sweep utlization=0.1:1", "did you mean"},
       {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --sweep utilization=0.9:0.1", "LO <= HI"},
       {"cost --gpu-hours 1000", "--gpu"},
-      {"cost llama-3.1-8b --gpu m2-ultra --tokens-per-month 1B", "--rent-price"},
       {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --tpot fast", "not a number"},
       {"cost llama-3.1-8b --gpu l40s --tokens-per-month 1B --prices-file /nonexistent.json", "cannot open"},
   };
@@ -230,6 +229,24 @@ TEST(CliCost, BadInput) {
     EXPECT_EQ(r.status, 2) << c.args << "\nstdout: " << r.out << "\nstderr: " << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\nstderr: " << r.err;
   }
+}
+
+// A card nobody rents (Apple) is priced owned: no rent row, no rent break-even, the verdict says why.
+TEST(CliCost, CardWithoutRentIsPricedOwned) {
+  const CliRun r = run("cost llama-3.1-8b --gpu m2-ultra --tokens-per-month 1B --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["cost"]["rent"].is_null());
+  EXPECT_TRUE(j["cost"]["breakeven_utilization"].is_null());
+  EXPECT_EQ(j["cost"]["verdict"], "own");
+  EXPECT_GT(j["cost"]["own"]["monthly_usd"].get<double>(), 0);
+  const CliRun text = run("cost llama-3.1-8b --gpu m2-ultra --tokens-per-month 1B");
+  EXPECT_NE(text.out.find("no rental price for m2-ultra (give --rent-price"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("$0.00/GPU-h"), std::string::npos) << text.out;
+  // With a rent given, both are compared again.
+  const CliRun rented = run("cost llama-3.1-8b --gpu m2-ultra --tokens-per-month 1B --rent-price 1.5 --json");
+  ASSERT_EQ(rented.status, 0) << rented.err;
+  EXPECT_FALSE(nlohmann::json::parse(rented.out)["cost"]["rent"].is_null());
 }
 
 TEST(CliTrain, IssueExamplesAndJson) {

@@ -72,6 +72,9 @@ double peak_from_volume(const ServingDemand& demand, double request_s);
 
 struct PlanRequest {
   const Catalog* catalog = nullptr;
+  // Owns the catalog when the request added cards to it (a memory variant such as m3-max-64gb);
+  // `catalog` then points here, and copies of the request keep it alive. Empty otherwise.
+  std::shared_ptr<const Catalog> owned_catalog;
   std::string model_id;      // catalog id or file name, for reports
   std::string model_name;    // display name
   std::string model_source;  // where the architecture comes from (catalog source, file), for --explain

@@ -94,7 +94,12 @@ Result<PlanQuery> plan_query(const Context& ctx, const CostRequest& q) {
     if (!r) return r.error();
     p.quants = r.value().scenario.precision.name;
   }
+  // Ranked by the rent; a card nobody rents (an Apple machine, a price book without it) by owning it.
   p.pay = "rent";
+  if (q.gpu && !q.rent_usd_per_gpu_hour) {
+    auto card = find_card(*ctx.catalog, *q.gpu);
+    if (card && gpu_prices(card.value(), ctx.catalog->prices).rent_usd_per_gpu_hour <= 0) p.pay = "own";
+  }
   if (q.gpus) p.max_gpus = *q.gpus;
   return p;
 }
@@ -109,11 +114,14 @@ Result<CostResponse> run_cost(const Context& ctx, const CostRequest& q) {
   if (!request) return request.error();
   PlanRequest& r = request.value();
   r.price_overrides = overrides_of(q);
-  // A consumer card owned at home or in an office pays for power only: no colocation fee unless
-  // one is given (--hosting-per-kw-month).
+  // A consumer card owned at home or in an office pays for power only: no colocation fee and no
+  // data-centre cooling overhead (PUE 1) unless given (--hosting-per-kw-month, --pue).
   if (q.gpu && !q.hosting_usd_per_kw_month) {
-    auto g = find_gpu(*ctx.catalog, *q.gpu);
-    if (g && g.value()->tier == Tier::consumer) r.price_overrides.hosting_usd_per_kw_month = 0;
+    auto g = find_card(*r.catalog, *q.gpu);
+    if (g && g.value().tier == Tier::consumer) {
+      r.price_overrides.hosting_usd_per_kw_month = 0;
+      if (!q.pue) r.price_overrides.pue = defaults::kHomePue;
+    }
   }
   r.utilization = q.utilization.value_or(-1);
   r.filters.max_gpus = q.gpus.value_or(defaults::kCostMaxGpusPerReplica);
@@ -144,10 +152,10 @@ Result<CostJobResponse> run_cost_job(const Context& ctx, const CostRequest& q) {
     return make_error(ErrorCode::conflict,
                       "--gpu-hours prices a job; --tokens-per-month, --users and --sweep are for serving");
   }
-  auto g = find_gpu(*ctx.catalog, *q.gpu);
+  auto g = find_card(*ctx.catalog, *q.gpu);
   if (!g) return g.error();
   CostJobResponse out;
-  out.gpu = *g.value();
+  out.gpu = std::move(g).value();
   out.prices = gpu_prices(out.gpu, ctx.catalog->prices);
   apply_price_overrides(out.prices, overrides_of(q));
   if (out.prices.rent_usd_per_gpu_hour <= 0) {

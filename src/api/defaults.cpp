@@ -59,6 +59,8 @@ std::vector<DefaultInfo> make_defaults() {
       {"train.headroom", num(kMemoryHeadroom * 100, "%"), "train --headroom",
        "allocator fragmentation and NCCL buffers"},
       {"cost.years", num(kOwnYears, "years"), "cost, plan --years", "straight-line amortisation of owned cards"},
+      {"cost.home_pue", num(kHomePue, ""), "cost --gpu <consumer card> without --pue or --hosting-per-kw-month",
+       "a card at home or in an office: power at the wall, no data-centre cooling (PUE is a facility's ratio)"},
       {"cost.capex_extra", num(kCapexExtraUsdPerGpu, "USD"), "cost --capex-extra",
        "no host server or network share unless given"},
       {"idle.threshold", num(kIdleThresholdPct, "%"), "idle --threshold",

@@ -40,12 +40,31 @@ Result<Ownership> parse_pay(const std::string& text) {
                     "unknown --pay '" + text + "'" + suggestion_suffix(text, {"cheaper", "rent", "own"}));
 }
 
-Result<bool> apply_filters(const Context& ctx, const PlanQuery& q, PlanRequest& r) {
+// --gpu names catalog cards or memory variants of them (m3-max-64gb); the variants join a copy of
+// the catalog the request owns, so the search sees them as cards of their own.
+Result<bool> apply_gpu_filter(const Context& ctx, const PlanQuery& q, PlanRequest& r) {
+  std::vector<Gpu> variants;
   for (const auto& name : split_list(q.gpus.value_or(""))) {
-    auto g = find_gpu(*ctx.catalog, name);
-    if (!g) return g.error();
-    r.filters.gpus.push_back(g.value()->id);
+    if (auto g = find_gpu(*ctx.catalog, name)) {
+      r.filters.gpus.push_back(g.value()->id);
+      continue;
+    }
+    auto v = find_card(*ctx.catalog, name);
+    if (!v) return v.error();
+    r.filters.gpus.push_back(v.value().id);
+    variants.push_back(std::move(v).value());
   }
+  if (variants.empty()) return true;
+  auto owned = std::make_shared<Catalog>(*ctx.catalog);
+  for (auto& g : variants) owned->gpus.push_back(std::move(g));
+  r.catalog = owned.get();
+  r.owned_catalog = std::move(owned);
+  return true;
+}
+
+Result<bool> apply_filters(const Context& ctx, const PlanQuery& q, PlanRequest& r) {
+  auto cards = apply_gpu_filter(ctx, q, r);
+  if (!cards) return cards;
   for (const auto& name : split_list(q.quants.value_or(""))) {
     auto p = find_precision(name);
     if (!p) return p.error();

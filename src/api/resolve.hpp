@@ -16,6 +16,9 @@ struct ModelInputs {
 
 // Model (catalog, file or --params), card, precision (the checkpoint's own unless asked), context,
 // KV type and the generic memory knobs of ModelArgs.
+// A catalog card by name, or a memory variant of one ("m3-max-64gb": the m3-max with 64 GB, one
+// of its memory_options_gib), with Metal's working-set share following the memory.
+Result<Gpu> find_card(const Catalog& catalog, const std::string& name);
 // Fills `out` in place (a Resolved holds a model, a card and a scenario: moving it is not free).
 Result<bool> resolve_model(const Context& ctx, const ModelArgs& args, const ModelInputs& in, Resolved& out);
 // fit's resolution into `out` (resolve_fit() returns it by value).

@@ -45,40 +45,13 @@ Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sou
 
 // "m3-max-64gb": a catalog card with one of its listed memory options (Apple sells the same chip
 // with several sizes; memory_options_gib in data/gpus.json). Returns the card at that size.
-Result<Gpu> find_memory_variant(const Catalog& catalog, const std::string& name) {
-  auto direct = find_gpu(catalog, name);
-  if (direct) return *direct.value();
-  const std::size_t dash = name.rfind('-');
-  if (dash == std::string::npos || name.size() < dash + 4) return direct.error();
-  std::string suffix = name.substr(dash + 1);
-  std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (suffix.size() < 3 || suffix.substr(suffix.size() - 2) != "gb") return direct.error();
-  auto base = find_gpu(catalog, name.substr(0, dash));
-  if (!base) return direct.error();
-  const std::string digits = suffix.substr(0, suffix.size() - 2);
-  const bool whole = !digits.empty() &&
-                     std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-  const std::vector<double>& options = base.value()->memory_options_gib;
-  if (!whole || digits.size() > 5 || std::find(options.begin(), options.end(), std::stod(digits)) == options.end()) {
-    std::string listed;
-    for (const double o : options) listed += (listed.empty() ? "" : ", ") + whole_text(o) + "gb";
-    return make_error(ErrorCode::unknown_name,
-                      "unknown GPU '" + name + "'" +
-                          (listed.empty() ? std::string() : "; " + base.value()->id + " comes with " + listed));
-  }
-  Gpu g = *base.value();
-  g.memory_bytes = std::stod(digits) * kGiB;
-  g.id += "-" + digits + "gb";
-  g.name += " " + digits + " GB";
-  return g;
-}
 
 Result<bool> resolve_card(const Context& ctx, const ModelArgs& a, Resolved& r) {
   if (!a.gpu) {
     return make_error(ErrorCode::invalid_argument,
                       "which GPU? give --gpu (e.g. --gpu rtx-4090; 'gpuplan gpus' lists them)");
   }
-  auto g = find_memory_variant(*ctx.catalog, *a.gpu);
+  auto g = find_card(*ctx.catalog, *a.gpu);
   if (!g) return g.error();
   r.gpu = std::move(g).value();
   Scenario& s = r.scenario;
@@ -137,6 +110,34 @@ std::string whole_text(double value) {
 
 void add_warning(Resolved& r, std::string text) {
   r.warnings.push_back(std::move(text));
+}
+
+Result<Gpu> find_card(const Catalog& catalog, const std::string& name) {
+  auto direct = find_gpu(catalog, name);
+  if (direct) return *direct.value();
+  const std::size_t dash = name.rfind('-');
+  if (dash == std::string::npos || name.size() < dash + 4) return direct.error();
+  std::string suffix = name.substr(dash + 1);
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (suffix.size() < 3 || suffix.substr(suffix.size() - 2) != "gb") return direct.error();
+  auto base = find_gpu(catalog, name.substr(0, dash));
+  if (!base) return direct.error();
+  const std::string digits = suffix.substr(0, suffix.size() - 2);
+  const bool whole = !digits.empty() &&
+                     std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  const std::vector<double>& options = base.value()->memory_options_gib;
+  if (!whole || digits.size() > 5 || std::find(options.begin(), options.end(), std::stod(digits)) == options.end()) {
+    std::string listed;
+    for (const double o : options) listed += (listed.empty() ? "" : ", ") + whole_text(o) + "gb";
+    return make_error(ErrorCode::unknown_name,
+                      "unknown GPU '" + name + "'" +
+                          (listed.empty() ? std::string() : "; " + base.value()->id + " comes with " + listed));
+  }
+  Gpu g = *base.value();
+  g.memory_bytes = std::stod(digits) * kGiB;
+  g.id += "-" + digits + "gb";
+  g.name += " " + digits + " GB";
+  return g;
 }
 
 Result<bool> resolve_model(const Context& ctx, const ModelArgs& a, const ModelInputs& in, Resolved& r) {

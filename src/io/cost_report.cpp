@@ -70,7 +70,14 @@ ordered_json price_sources(const PlanRequest& q, const PlanCandidate& c) {
       {"years", p.years}};
 }
 
-std::string verdict(const ServingCost& c) {
+// A card with no rental price (an Apple machine, a price book without it) is priced owned only.
+bool rentable(const PlanCandidate& b) {
+  return b.prices.rent_usd_per_gpu_hour > 0;
+}
+
+std::string verdict(const PlanCandidate& b) {
+  const ServingCost& c = b.cost;
+  if (!rentable(b)) return "Own vs rent: no rental price for " + b.gpu->id + " (give --rent-price to compare).";
   if (!std::isfinite(c.breakeven_utilization))
     return "Own vs rent: at these prices renting is never dearer than owning.";
   return fmt::format(
@@ -116,28 +123,35 @@ std::string cost_table(const CostReport& r) {
                      opt.monthly_usd > 0 ? fmt::format("{:.3f}", opt.usd_per_million_tokens) : "-"));
   };
   row("managed API", c.api);
-  row(fmt::format("rent on demand, on all month (${:.2f}/GPU-h)", b.prices.rent_usd_per_gpu_hour), c.rent);
-  row("rent, billed only while busy (ideal)", c.rent_elastic);
+  if (rentable(b)) {
+    row(fmt::format("rent on demand, on all month (${:.2f}/GPU-h)", b.prices.rent_usd_per_gpu_hour), c.rent);
+    row("rent, billed only while busy (ideal)", c.rent_elastic);
+  } else {
+    line(fmt::format("  {:<44} {:>12} {:>14}", "rent (no rental price for this card)", "-", "-"));
+  }
   if (c.rent_committed.monthly_usd > 0) row("rent, committed price", c.rent_committed);
   row(fmt::format("own ({} years, {})", b.prices.years,
                   b.prices.hosting_usd_per_kw_month > 0 ? "power and hosting" : "power only, no colocation"),
       c.own);
   line("");
-  line(verdict(c));
-  line(fmt::format("API vs rent: one always-on replica costs what the API would at {} tokens/month.",
-                   format_count(c.breakeven_tokens_api_vs_rent)));
+  line(verdict(b));
+  if (rentable(b)) {
+    line(fmt::format("API vs rent: one always-on replica costs what the API would at {} tokens/month.",
+                     format_count(c.breakeven_tokens_api_vs_rent)));
+  }
   if (c.breakeven_tokens_api_vs_own > 0) {
     line(fmt::format("API vs own: one owned replica breaks even with the API at {} tokens/month.",
                      format_count(c.breakeven_tokens_api_vs_own)));
   } else {
     line("API vs own: the API costs less per token than the power an owned replica burns: owning never breaks even.");
   }
-  line(fmt::format(
-      "Prices: API {} (as of {}); rent {}; purchase ${:.0f} ({}) + ${:.0f} extra capital; power "
-      "${:.4f}/kWh, PUE {:.2f}, hosting ${:.2f}/kW-month (as of {}).",
-      r.request.api.basis, r.request.api.as_of, provenance(g, "rent_usd_per_hour"), b.prices.purchase_usd_per_gpu,
-      provenance(g, "launch_price_usd"), b.prices.capex_extra_usd_per_gpu, b.prices.power_usd_per_kwh, b.prices.pue,
-      b.prices.hosting_usd_per_kw_month, r.request.catalog->prices.hosting_usd_per_kw_month.as_of));
+  line(
+      fmt::format("Prices: API {} (as of {}); rent {}; purchase ${:.0f} ({}) + ${:.0f} extra capital; power "
+                  "${:.4f}/kWh, PUE {:.2f}, hosting ${:.2f}/kW-month (as of {}).",
+                  r.request.api.basis, r.request.api.as_of, rentable(b) ? provenance(g, "rent_usd_per_hour") : "none",
+                  b.prices.purchase_usd_per_gpu, provenance(g, "launch_price_usd"), b.prices.capex_extra_usd_per_gpu,
+                  b.prices.power_usd_per_kwh, b.prices.pue, b.prices.hosting_usd_per_kw_month,
+                  r.request.catalog->prices.hosting_usd_per_kw_month.as_of));
   if (!r.sweep.empty()) {
     line("");
     line(fmt::format("  {:>11} {:>16} {:>12} {:>12} {:>14} {:>12}", "utilisation", "tokens/month", "API", "rent",
@@ -193,20 +207,21 @@ ordered_json cost_json(const CostReport& r) {
         {"memory_per_gpu_bytes", whole_or_null(b.memory_per_gpu_bytes)}}},
       {"cost",
        {{"api", option_json(c.api)},
-        {"rent", option_json(c.rent)},
-        {"rent_elastic", option_json(c.rent_elastic)},
+        {"rent", rentable(b) ? option_json(c.rent) : ordered_json(nullptr)},
+        {"rent_elastic", rentable(b) ? option_json(c.rent_elastic) : ordered_json(nullptr)},
         {"rent_committed", c.rent_committed.monthly_usd > 0 ? option_json(c.rent_committed) : ordered_json(nullptr)},
         {"own", option_json(c.own)},
         {"replicas", c.replicas},
         {"gpus", c.gpus},
         {"capacity_tokens_per_month", c.capacity_tokens_per_month},
         {"utilization", c.utilization},
-        {"breakeven_utilization", finite_or_null(c.breakeven_utilization)},
-        {"breakeven_tokens_per_month_api_vs_rent", finite_or_null(c.breakeven_tokens_api_vs_rent)},
+        {"breakeven_utilization", rentable(b) ? finite_or_null(c.breakeven_utilization) : nullptr},
+        {"breakeven_tokens_per_month_api_vs_rent",
+         rentable(b) ? finite_or_null(c.breakeven_tokens_api_vs_rent) : nullptr},
         {"breakeven_tokens_per_month_api_vs_own",
          c.breakeven_tokens_api_vs_own > 0 ? ordered_json(c.breakeven_tokens_api_vs_own) : nullptr},
-        {"verdict", c.utilization >= c.breakeven_utilization ? "own" : "rent"},
-        {"verdict_compares_with", "rent on demand, on all month"}}},
+        {"verdict", !rentable(b) || c.utilization >= c.breakeven_utilization ? "own" : "rent"},
+        {"verdict_compares_with", rentable(b) ? ordered_json("rent on demand, on all month") : nullptr}}},
       {"prices", price_sources(r.request, b)},
       {"sweep", sweep}};
   return out;

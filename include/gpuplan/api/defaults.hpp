@@ -60,6 +60,7 @@ inline constexpr const char* kIdleFormat = "auto";             // detected from 
 // money
 inline constexpr double kOwnYears = Prices{}.years;  // straight-line amortisation of owned cards
 inline constexpr double kCapexExtraUsdPerGpu = 0;
+inline constexpr double kHomePue = 1.0;  // a consumer card at home or in an office: no facility cooling overhead
 inline constexpr double kOwnTrainingUtilization = 0.5;  // lifetime utilisation of owned cards in a training plan
 
 struct DefaultInfo {
