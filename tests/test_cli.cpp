@@ -351,6 +351,31 @@ TEST(CliTrain, InfeasibleSearchIsAResultWithExitOne) {
   EXPECT_NE(text.out.find("No layout meets"), std::string::npos) << text.out;
 }
 
+// --max-evaluated bounds the work of a search (a server's budget, here from the command line):
+// the plan answers with the best found so far and says it stopped; a train search that found
+// nothing says to raise it.
+TEST(CliPlan, MaxEvaluatedStopsTheSearchAndSaysSo) {
+  const CliRun full = run("plan llama-3.1-70b --json");
+  ASSERT_EQ(full.status, 0) << full.err;
+  const auto jf = nlohmann::json::parse(full.out);
+  EXPECT_EQ(jf["plan"]["search_stopped"], "complete");
+  const CliRun r = run("plan llama-3.1-70b --max-evaluated 500 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["plan"]["search_stopped"], "budget_spent");
+  EXPECT_LT(j["plan"]["candidates_evaluated"].get<long long>(),
+            jf["plan"]["candidates_evaluated"].get<long long>() / 4);
+  EXPECT_NE(run("plan llama-3.1-70b --max-evaluated 500").out.find("stopped at --max-evaluated"), std::string::npos);
+  EXPECT_EQ(run("plan llama-3.1-70b --max-evaluated 0").status, 2);
+  EXPECT_EQ(run("plan llama-3.1-70b --max-evaluated lots").status, 2);
+  const CliRun t = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --max-evaluated 100 --json");
+  EXPECT_EQ(t.status, 1) << t.err;
+  const auto jt = nlohmann::json::parse(t.out);
+  EXPECT_EQ(jt["search"]["stopped"], "budget_spent");
+  EXPECT_LE(jt["search"]["evaluated"].get<double>(), 100);
+  EXPECT_NE(jt["error"]["message"].get<std::string>().find("raise it"), std::string::npos);
+}
+
 TEST(CliTrain, APrintedLayoutIsAcceptedBack) {
   const CliRun searched = run("train llama-3.1-8b --tokens 1T --gpu h100-sxm --gpus 64 --json");
   ASSERT_EQ(searched.status, 0) << searched.err;

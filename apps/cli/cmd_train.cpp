@@ -38,7 +38,9 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     const io::TrainReport& report = r.value().report;
     for (const auto& w : r.value().resolved.warnings) std::fprintf(stderr, "gpuplan train: %s\n", w.c_str());
     write_out(b->json ? io::dump_json(io::train_json(report)) + "\n" : io::train_table(report));
-    if (!report.found && !b->json) std::fprintf(stderr, "gpuplan train: no layout meets the limits\n");
+    if (!report.found && !b->json) {
+      std::fprintf(stderr, "gpuplan train: %s\n", io::train_infeasible_message(report).c_str());
+    }
     return report.found ? 0 : 1;
   };
 }

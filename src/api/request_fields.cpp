@@ -301,6 +301,10 @@ std::vector<Field<PlanQuery>> make_plan_fields() {
   add<R>(f, {"gpus_per_node", "--gpus-per-node", kWhole, 1, 1024, "GPUs per node (default 8)", ""}, &R::gpus_per_node);
   add<R>(f, {"gpu", "--gpu", kText, 0, 0, "Only these GPUs (comma-separated catalog names)", ""}, &R::gpus);
   add<R>(f,
+         {"max_evaluated", "--max-evaluated", kWhole, 1, 1e12,
+          "Stop the search after this many scenarios (the best so far is the answer; default: no limit)", ""},
+         &R::max_evaluated);
+  add<R>(f,
          {"quant", "--quant,--precision,-q", kText, 0, 0,
           "Only these precisions (comma-separated; default bf16,fp8,int8,awq-int4,q8_0,q5_k_m,q4_k_m serving)", ""},
          &R::quants);
@@ -366,6 +370,10 @@ std::vector<Field<TrainRequest>> make_train_fields() {
          {"max_gpus", "--max-gpus", kWhole, 1, 1e6,
           "Search: largest GPU count (default 4096 for datacenter cards, one node otherwise)", ""},
          &R::max_gpus);
+  add<R>(f,
+         {"max_evaluated", "--max-evaluated", kWhole, 1, 1e12,
+          "Search: stop after this many layouts (the best so far is the answer; default: no limit)", ""},
+         &R::max_evaluated);
   add<R>(f,
          {"price_per_gpu_hour", "--price-per-gpu-hour", kPositive, 0, 1e4,
           "USD per GPU-hour (default: the catalog's rental price)", ""},

@@ -74,9 +74,12 @@ std::string plan_table(const PlanReport& r) {
   line(fmt::format("Model      {} ({} params, {} active)", q.model_name, format_count(count_params(q.base.arch).total),
                    format_count(count_params(q.base.arch).active)));
   line("Workload   " + workload_line(r));
-  line(fmt::format("Searched   {} scenarios in {:.3f} s ({} candidates, {} feasible){}", p.candidates_evaluated,
+  line(fmt::format("Searched   {} scenarios in {:.3f} s ({} candidates, {} feasible){}{}", p.candidates_evaluated,
                    r.elapsed_s, p.candidates.size(), feasible,
-                   q.filters.tier ? std::string(", tier ") + to_string(*q.filters.tier) : std::string()));
+                   q.filters.tier ? std::string(", tier ") + to_string(*q.filters.tier) : std::string(),
+                   p.stopped == SearchStop::budget_spent ? "; stopped at --max-evaluated: the best found so far"
+                   : p.stopped == SearchStop::cancelled  ? "; cancelled: the best found so far"
+                                                         : ""));
   line("");
   if (const PlanCandidate* b = p.top()) {
     line(fmt::format("Best       {} x {} ({}), {} ({}), {}, {}", b->gpus, b->gpu->name, to_string(b->gpu->tier),

@@ -81,6 +81,15 @@ ordered_json train_json_body(const TrainReport& r) {
 
 }  // namespace
 
+std::string train_infeasible_message(const TrainReport& r) {
+  std::string out = fmt::format("no layout meets the limits among {} evaluated", r.search.evaluated);
+  const std::string why = rejected_text(r.search, " ");
+  if (!why.empty()) out += ": " + why;
+  if (r.search.stopped == SearchStop::budget_spent) out += " (the search stopped at --max-evaluated: raise it)";
+  if (r.search.stopped == SearchStop::cancelled) out += " (the search was cancelled)";
+  return out;
+}
+
 ordered_json train_json(const TrainReport& r) {
   const TrainEstimate& est = r.estimate;
   ordered_json sc = ordered_json::array();
@@ -104,11 +113,13 @@ ordered_json train_json(const TrainReport& r) {
                         {"budget_usd", r.budget_usd > 0 ? ordered_json(r.budget_usd) : nullptr},
                         {"headroom", r.headroom},
                         {"bound_by", r.bound_by}}},
-                      {"search", {{"searched", r.searched}, {"evaluated", r.search.evaluated}, {"rejected", rej}}}};
+                      {"search",
+                       {{"searched", r.searched},
+                        {"evaluated", r.search.evaluated},
+                        {"stopped", to_string(r.search.stopped)},
+                        {"rejected", rej}}}};
   if (!r.found) {
-    out["error"] = {{"code", "infeasible"},
-                    {"message", "no layout meets the limits among " + fmt::format("{}", r.search.evaluated) +
-                                    " evaluated: " + rejected_text(r.search, " ")}};
+    out["error"] = {{"code", "infeasible"}, {"message", train_infeasible_message(r)}};
     return out;
   }
   out["layout"] = layout_json(r.layout);
@@ -142,7 +153,9 @@ std::string train_table(const TrainReport& r) {
                                              : " (--framework megatron for Megatron-LM)"));
   line(fmt::format(
       "Layout     {}{}", to_string(r.layout),
-      r.searched ? fmt::format("  ({}; searched {} configurations)", r.bound_by, r.search.evaluated) : std::string()));
+      r.searched ? fmt::format("  ({}; searched {} configurations{})", r.bound_by, r.search.evaluated,
+                               r.search.stopped == SearchStop::complete ? "" : ", stopped early: the best found so far")
+                 : std::string()));
   line(fmt::format("Job        {} tokens, sequence {}, {} sequences ({} tokens) per step", format_count(r.job.tokens),
                    format_tokens(r.job.seq), r.job.global_batch_seqs,
                    format_count(r.job.global_batch_seqs * r.job.seq)));

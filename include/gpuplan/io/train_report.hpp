@@ -47,6 +47,8 @@ struct TrainReport {
 };
 
 std::string train_table(const TrainReport& r);
+// Why no layout was found: the count evaluated, the rejections, and whether the search stopped early.
+std::string train_infeasible_message(const TrainReport& r);
 nlohmann::ordered_json train_json(const TrainReport& r);
 
 }  // namespace gpuplan::io
