@@ -58,6 +58,34 @@ TEST_F(AnswersFixture, PartialOffloadDecodesAtHostBandwidth) {
   EXPECT_FALSE(offload.value().resolved.warnings.empty());
 }
 
+// Prefill under partial offload: ggml's CUDA backend computes every ubatch of 32+ tokens on the GPU,
+// uploading the RAM layers' weights over the host link each time; the context curve uses the same
+// model as the point estimate (it said "all layers on the GPU" before).
+TEST_F(AnswersFixture, PartialOffloadPrefillUploadsAndTheCurveAgrees) {
+  api::SpeedRequest full = llama_70b_q4("rtx-4090");
+  full.gpu_memory_bytes = 64.0 * kGiB;
+  auto on_gpu = api::run_speed(context(), full);
+  ASSERT_TRUE(on_gpu) << on_gpu.error().message;
+  api::SpeedRequest half = llama_70b_q4("rtx-4090");
+  half.n_gpu_layers = "40";
+  half.curve_points = 4;
+  auto offload = api::run_speed(context(), half);
+  ASSERT_TRUE(offload) << offload.error().message;
+  const Speed& gpu = on_gpu.value().estimate.speed;
+  const Speed& off = offload.value().estimate.speed;
+  // One ubatch of 512: half of the 70B q4_k_m weights (~20 GiB) cross PCIe 4.0 x16 once.
+  const Gpu& card = offload.value().resolved.gpu;
+  const double host_weights = 0.5 * scenario_weights_bytes(offload.value().resolved.scenario);
+  const double link = compute_spec(card).link_bytes_per_s;
+  EXPECT_GT(off.ttft_s.expected, gpu.ttft_s.expected + 0.8 * host_weights / link);
+  EXPECT_LT(off.ttft_s.expected, gpu.ttft_s.expected + 1.2 * host_weights / link);
+  // The curve's first point (context 512) is within a few percent of the point estimate at 512+128.
+  ASSERT_FALSE(offload.value().curve.empty());
+  const CurvePoint& first = offload.value().curve.front();
+  EXPECT_NEAR(first.tpot_s, off.tpot_s.expected, 0.05 * off.tpot_s.expected);
+  EXPECT_GT(first.tpot_s, 4.0 * gpu.tpot_s.expected);
+}
+
 TEST_F(AnswersFixture, SpeedOfAModelThatDoesNotFitKeepsTheVerdict) {
   api::SpeedRequest q = llama_70b_q4("rtx-4090");
   q.n_gpu_layers = "all";

@@ -65,6 +65,9 @@ struct Scenario {
 
 // Bytes of all weights: measured when the scenario carries them, else from the precision arithmetic.
 double scenario_weights_bytes(const Scenario& s);
+// llama.cpp with fewer than all layers on the GPUs (-ngl, or the layers that fit): the share of the
+// layers in system RAM, which estimate() gives the speed model (SpeedWorkload::host_layer_share).
+double host_layer_share(const Scenario& s, const EngineMemory& engine);
 
 // The speed inputs of a scenario (pointers into it: keep the scenario alive while using them).
 SpeedInputs speed_inputs(const Scenario& s);

@@ -49,6 +49,12 @@ struct SpeedWorkload {
   double concurrency = 1;  // sequences decoded together
   double gpus = 1;
   Split split = Split::layer;
+  // Partial offload (llama.cpp -ngl below all layers): the share of the layers kept in system RAM
+  // and the bandwidth they are read at. Decode streams their bytes from RAM and hops the host link
+  // twice a step; prefill uploads their weights over the host link once per ubatch (ggml's CUDA
+  // backend runs batches of 32+ tokens on the GPU). 0: every layer on the GPU.
+  double host_layer_share = 0;
+  double host_bandwidth_bytes_per_s = 0;
 };
 
 // A figure with its calibrated range.

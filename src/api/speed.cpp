@@ -19,36 +19,6 @@ Result<Split> parse_split(const std::string& text) {
                     "--split must be 'layer' or 'tensor'" + suggestion_suffix(text, {"layer", "tensor"}));
 }
 
-// Partial offload (llama.cpp / Ollama with fewer than all layers on the GPU, from -ngl or the
-// engine's own fit): the GPU runs its share of the layers; the layers in system RAM stream their
-// share of the step's bytes at host memory bandwidth, and the activations cross the host link to
-// them and back each step. decode = GPU share x GPU step + host bytes / host bandwidth + hop.
-// Returns the share of the layers in system RAM (0: all on the GPU).
-double apply_partial_offload(const Resolved& r, Estimate& e) {
-  const Scenario& s = r.scenario;
-  const double layers = s.arch.num_layers;
-  if (!e.has_speed || !e.has_engine || s.engine_spec.family != EngineFamily::llamacpp || layers <= 0 ||
-      e.engine.gpu_layers >= layers) {
-    return 0;
-  }
-  const double host = (layers - std::max(0.0, e.engine.gpu_layers)) / layers;
-  const double host_bw =
-      r.gpu.unified_memory ? r.gpu.memory_bandwidth_bytes_per_s : defaults::kHostMemoryBandwidthBytesPerS;
-  Speed& sp = e.speed;
-  const double concurrency = std::max(1.0, s.speed.concurrency);
-  const double message = concurrency * s.arch.hidden_size * 2.0;  // bf16 activations
-  const double hop = 2.0 * (s.hardware.link_latency_s + message / std::max(1.0, s.hardware.link_bytes_per_s));
-  const double host_s = host * sp.decode_bytes_per_step / std::max(1.0, host_bw) + hop;
-  auto step = [&](double gpu_s) { return (1.0 - host) * gpu_s + host_s; };
-  sp.tpot_s = Ranged{step(sp.tpot_s.low), step(sp.tpot_s.expected), step(sp.tpot_s.high)};
-  auto rate = [](double t) { return t > 0 ? 1.0 / t : 0.0; };
-  sp.decode_tokens_per_s = Ranged{rate(sp.tpot_s.high), rate(sp.tpot_s.expected), rate(sp.tpot_s.low)};
-  sp.aggregate_tokens_per_s =
-      Ranged{concurrency * sp.decode_tokens_per_s.low, concurrency * sp.decode_tokens_per_s.expected,
-             concurrency * sp.decode_tokens_per_s.high};
-  return host;
-}
-
 }  // namespace
 
 Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
@@ -95,16 +65,19 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
     auto tp = check_tensor_parallel(s.arch, s.gpus, "use --split layer or a divisor of the heads");
     if (!tp) return tp.error();
   }
+  // Layers llama.cpp leaves in system RAM are read at the host's bandwidth (Apple: the unified memory's).
+  s.speed.host_bandwidth_bytes_per_s =
+      r.gpu.unified_memory ? r.gpu.memory_bandwidth_bytes_per_s : defaults::kHostMemoryBandwidthBytesPerS;
   out.estimate = estimate(s);
-  if (const double host = apply_partial_offload(r, out.estimate); host > 0) {
+  SpeedInputs inputs = speed_inputs(s);
+  if (out.estimate.has_engine) inputs.workload.host_layer_share = host_layer_share(s, out.estimate.engine);
+  if (const double host = inputs.workload.host_layer_share; host > 0) {
     const double layers = s.arch.num_layers;
     add_warning(r, "note: partial offload: " + whole_text(std::round(layers * host)) + " of " + whole_text(layers) +
-                       " layers decode from system RAM at ~" +
-                       whole_text(r.gpu.unified_memory ? r.gpu.memory_bandwidth_bytes_per_s / 1e9
-                                                       : defaults::kHostMemoryBandwidthBytesPerS / 1e9) +
-                       " GB/s, plus the PCIe hop per token; the context curve is for all layers on the GPU");
+                       " layers decode from system RAM at ~" + whole_text(s.speed.host_bandwidth_bytes_per_s / 1e9) +
+                       " GB/s plus the host-link hop per token, and prefill uploads their weights over the host "
+                       "link once per ubatch");
   }
-  const SpeedInputs inputs = speed_inputs(s);
   if (q.curve_points) {
     const double top = std::max(2.0, out.estimate.max_context > 0 ? out.estimate.max_context : s.arch.context_length);
     out.curve = context_curve(inputs, top, static_cast<int>(*q.curve_points));

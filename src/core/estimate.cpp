@@ -108,13 +108,21 @@ Estimate engine_estimate(const Scenario& s) {
     e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
   }
   if (s.with_speed) {
-    e.speed = estimate_speed(speed_inputs(s));
+    SpeedInputs in = speed_inputs(s);
+    in.workload.host_layer_share = host_layer_share(s, e.engine);
+    e.speed = estimate_speed(in);
     e.has_speed = true;
   }
   return e;
 }
 
 }  // namespace
+
+double host_layer_share(const Scenario& s, const EngineMemory& em) {
+  const double layers = s.arch.num_layers;
+  if (s.engine_spec.family != EngineFamily::llamacpp || layers <= 0 || em.gpu_layers >= layers) return 0;
+  return (layers - std::max(0.0, em.gpu_layers)) / layers;
+}
 
 Estimate estimate(const Scenario& s) {
   if (!is_training(s.workload.mode) &&

@@ -169,13 +169,33 @@ RooflineTerms prefill_terms_with(const SpeedInputs& in, const ModelCosts& c, dou
   return t;
 }
 
+// Layers in system RAM (partial offload): their share of the step's bytes at host bandwidth, plus
+// the activations crossing the host link to them and back (bf16, one row per sequence).
+double host_decode_s(const SpeedInputs& in, const RooflineTerms& t, double concurrency) {
+  const double share = in.workload.host_layer_share;
+  const double bytes = t.memory_s * in.hardware.memory_bandwidth_bytes_per_s;
+  const double message = concurrency * in.arch->hidden_size * 2.0;
+  const double hop = 2.0 * (in.hardware.link_latency_s + message / std::max(1.0, in.hardware.link_bytes_per_s));
+  return share * bytes / std::max(1.0, in.workload.host_bandwidth_bytes_per_s) + hop;
+}
+
 double decode_step_with(const SpeedInputs& in, const ModelCosts& c, double context, double concurrency) {
-  return combine(in, decode_terms_with(in, c, context, concurrency), concurrency);
+  const RooflineTerms t = decode_terms_with(in, c, context, concurrency);
+  const double gpu_s = combine(in, t, concurrency);
+  const double share = std::clamp(in.workload.host_layer_share, 0.0, 1.0);
+  if (share <= 0) return gpu_s;
+  return (1.0 - share) * gpu_s + host_decode_s(in, t, concurrency);
 }
 
 double prefill_with(const SpeedInputs& in, const ModelCosts& c, double tokens) {
   if (tokens <= 0) return 0;
-  return combine(in, prefill_terms_with(in, c, tokens), tokens);
+  const RooflineTerms t = prefill_terms_with(in, c, tokens);
+  const double gpu_s = combine(in, t, tokens);
+  const double share = std::clamp(in.workload.host_layer_share, 0.0, 1.0);
+  if (share <= 0) return gpu_s;
+  // Every ubatch uploads the RAM layers' weights to the GPU that computes it.
+  const double upload_bytes = share * weights_read(*in.arch, c, std::min(tokens, std::max(1.0, in.runtime.ubatch)));
+  return gpu_s + t.passes * upload_bytes / std::max(1.0, in.hardware.link_bytes_per_s);
 }
 
 }  // namespace
