@@ -74,10 +74,12 @@ std::string fit_table(const FitReport& r) {
     line(fmt::format("Workload   inference: context {} tokens x batch {}", format_tokens(s.workload.context),
                      s.workload.batch));
   }
-  line(fmt::format(
-      "GPU        {}{} — {} {}", s.gpus > 1 ? fmt::format("{} x ", s.gpus) : "", r.gpu.name,
-      format_gib(r.gpu.memory_bytes),
-      r.gpu.unified_memory ? fmt::format("unified ({} usable by the GPU)", format_gib(e.capacity_bytes)) : ""));
+  line(fmt::format("GPU        {}{} — {} {}", s.gpus > 1 ? fmt::format("{} x ", s.gpus) : "", r.gpu.name,
+                   format_gib(r.gpu.memory_bytes),
+                   r.gpu.unified_memory ? fmt::format("unified ({} usable by the GPU)", format_gib(e.capacity_bytes))
+                   : std::fabs(e.capacity_bytes - r.gpu.memory_bytes) >= 0.005 * kGiB
+                       ? fmt::format("({} usable)", format_gib(e.capacity_bytes))
+                       : std::string()));
   line("");
   line("Memory per GPU");
   line(fmt::format("  weights            {}{}", gib(m.weights_bytes),
