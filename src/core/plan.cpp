@@ -22,44 +22,71 @@ using plan_text::num;
 bool is_gguf(const Precision& p) {
   return p.kind == QuantKind::gguf_mix;
 }
-bool is_llama_cpp(const RuntimeModel& rt) {
-  return rt.runtime == "llama.cpp" || rt.runtime == "ollama";
+// The memory family of a runtime's engine (data/engines.json): llamacpp for llama.cpp and Ollama.
+EngineFamily engine_family(const Catalog& catalog, const std::string& runtime) {
+  auto engine = find_engine(catalog, runtime);
+  return engine ? engine.value()->family : EngineFamily::none;
 }
 
-// ---- the rules a serving candidate must obey, one function each; "" when it holds ----
+// Why a rule rejects a candidate: the rule, and the candidate's message in words.
+struct Rejection {
+  RejectReason reason;
+  std::string message;
+};
+using ServingRule = std::optional<Rejection>;
+Rejection because(RejectReason reason, std::string message = {}) {
+  return {reason, message.empty() ? describe(reason) : std::move(message)};
+}
 
-std::string rule_runtime_runs_precision(const Gpu& gpu, const Precision& p, const RuntimeModel& rt) {
-  if (is_gguf(p) && !is_llama_cpp(rt)) return "GGUF types run on llama.cpp, not " + rt.runtime;
-  if (!is_gguf(p) && is_llama_cpp(rt) && !(p.kind == QuantKind::floating && p.linear_bits == 16)) {
-    return "llama.cpp runs GGUF types (use q8_0 or q4_k_m), not " + p.name;
+// ---- the rules a serving candidate must obey, one function each; nullopt when it holds ----
+
+ServingRule rule_runtime_runs_precision(const Gpu& gpu, const Precision& p, const RuntimeModel& rt,
+                                        EngineFamily family) {
+  const bool llama_cpp = family == EngineFamily::llamacpp;
+  if (is_gguf(p) && !llama_cpp) {
+    return because(RejectReason::gguf_needs_llama_cpp, "GGUF types run on llama.cpp, not " + rt.runtime);
   }
-  if (gpu.vendor == "apple" && !is_llama_cpp(rt)) return rt.runtime + " does not run on Apple GPUs";
+  if (!is_gguf(p) && llama_cpp && !(p.kind == QuantKind::floating && p.linear_bits == 16)) {
+    return because(RejectReason::llama_cpp_needs_gguf, "llama.cpp runs GGUF types (use q8_0 or q4_k_m), not " + p.name);
+  }
+  if (gpu.vendor == "apple" && !llama_cpp) {
+    return because(RejectReason::runtime_not_on_apple, rt.runtime + " does not run on Apple GPUs");
+  }
   return {};
 }
 
-std::string rule_card_supports_precision(const Gpu& gpu, const Precision& p) {
-  if (p.name == "fp8" && gpu.dense_flops.fp8 <= 0) return "fp8 needs FP8 tensor cores (Ada, Hopper, Blackwell, MI300)";
+ServingRule rule_card_supports_precision(const Gpu& gpu, const Precision& p) {
+  if (p.name == "fp8" && gpu.dense_flops.fp8 <= 0) {
+    return because(RejectReason::no_fp8_tensor_cores, "fp8 needs FP8 tensor cores (Ada, Hopper, Blackwell, MI300)");
+  }
   return {};
 }
 
-std::string rule_gpu_count_allowed(const Gpu& gpu, double gpus) {
-  if (gpus > 1 && gpu.unified_memory) return "unified-memory machines serve on one device";
+ServingRule rule_gpu_count_allowed(const Gpu& gpu, double gpus) {
+  if (gpus > 1 && gpu.unified_memory) return because(RejectReason::unified_memory_single_device);
   return {};
 }
 
-std::string rule_split_valid(const ModelArch& a, double gpus, Split split, double gpus_per_node) {
+ServingRule rule_split_valid(const ModelArch& a, double gpus, Split split, double gpus_per_node) {
   if (gpus <= 1 || split == Split::layer) return {};
-  if (gpus > gpus_per_node) return "tensor parallelism crosses nodes (layer split across nodes instead)";
-  if (!tensor_parallel_divides(a, gpus)) return "tensor parallelism does not divide the attention and KV heads";
+  if (gpus > gpus_per_node) {
+    return because(RejectReason::tp_crosses_nodes,
+                   "tensor parallelism crosses nodes (layer split across nodes instead)");
+  }
+  if (!tensor_parallel_divides(a, gpus)) {
+    const bool heads = a.num_heads > 0 && std::fmod(a.num_heads, gpus) != 0;
+    return because(heads ? RejectReason::tp_heads : RejectReason::tp_kv_heads,
+                   "tensor parallelism does not divide the attention and KV heads");
+  }
   return {};
 }
 
-std::string rule_priced(const Prices& p, Ownership o) {
+ServingRule rule_priced(const Prices& p, Ownership o) {
   const bool rent = p.rent_usd_per_gpu_hour > 0;
   const bool own = p.purchase_usd_per_gpu > 0 && p.gpu_tdp_w > 0;
-  if (o == Ownership::rent && !rent) return "no rental price in the catalog";
-  if (o == Ownership::own && !own) return "no purchase price in the catalog";
-  if (!rent && !own) return "no rental or purchase price in the catalog";
+  if (o == Ownership::rent && !rent) return because(RejectReason::no_rental_price);
+  if (o == Ownership::own && !own) return because(RejectReason::no_purchase_price);
+  if (!rent && !own) return because(RejectReason::no_price);
   return {};
 }
 
@@ -304,20 +331,22 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
   c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
   double local_count = 0;
   double& count = evaluated != nullptr ? *evaluated : local_count;
-  auto reject = [&c](std::string why) -> PlanCandidate& {
-    c.reason = std::move(why);
+  auto reject = [&c](Rejection why) -> PlanCandidate& {
+    c.rejection = why.reason;
+    c.reason = std::move(why.message);
     c.feasible = false;
     return c;
   };
   const ServeWorkload& w = r.serve;
   const std::string rt_name = r.filters.runtime.empty() ? default_serving_runtime(gpu, p) : r.filters.runtime;
   auto rt = find_runtime(*r.catalog, rt_name, gpu.vendor);
-  if (!rt) return reject(rt.error().message);
+  if (!rt) return reject(because(RejectReason::unknown_runtime, rt.error().message));
   c.runtime = rt.value().id;
-  for (const std::string& why :
-       {rule_runtime_runs_precision(gpu, p, rt.value()), rule_card_supports_precision(gpu, p),
+  const EngineFamily family = engine_family(*r.catalog, rt.value().runtime);
+  for (const ServingRule& why :
+       {rule_runtime_runs_precision(gpu, p, rt.value(), family), rule_card_supports_precision(gpu, p),
         rule_gpu_count_allowed(gpu, gpus), rule_split_valid(r.base.arch, gpus, split, r.gpus_per_node)}) {
-    if (!why.empty()) return reject(why);
+    if (why) return reject(*why);
   }
   Scenario s = serving_scenario(r, gpu, gpus, p, split, rt.value(), weights);
 
@@ -330,9 +359,10 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
   c.memory_per_gpu_bytes = longest.memory.total_bytes;
   c.fits = longest.fits;
   if (!longest.fits) {
-    return reject("does not fit: one " + format_tokens(w.context) + "-token request needs " +
-                  format_gib(longest.memory.total_bytes) + " per GPU, " + format_gib(longest.capacity_bytes) +
-                  " available");
+    return reject(because(RejectReason::does_not_fit, "does not fit: one " + format_tokens(w.context) +
+                                                          "-token request needs " +
+                                                          format_gib(longest.memory.total_bytes) + " per GPU, " +
+                                                          format_gib(longest.capacity_bytes) + " available"));
   }
   // 2. Memory: how many average requests one replica holds (the hardware's capacity, not the load).
   const double average = w.prompt_tokens + w.output_tokens;
@@ -351,7 +381,8 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
     const double one = tpot_at(1);
     if (one > w.tpot_target_s) {
       c.tpot_s = one;
-      return reject("too slow: TPOT " + ms(one) + " at one request, target " + ms(w.tpot_target_s));
+      return reject(because(RejectReason::too_slow,
+                            "too slow: TPOT " + ms(one) + " at one request, target " + ms(w.tpot_target_s)));
     }
   }
   const double capacity = std::max(1.0, largest_fitting(c.max_concurrency_memory, [&](double b) {
@@ -396,14 +427,16 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
   c.tpot_s = c.estimate.speed.tpot_s.expected;
   c.tokens_per_s = c.estimate.speed.aggregate_tokens_per_s.expected;
   if (w.ttft_target_s > 0 && c.ttft_s > w.ttft_target_s) {
-    return reject("too slow: TTFT " + num(c.ttft_s, 2) + " s for a " + format_tokens(w.prompt_tokens) +
-                  "-token prompt, target " + num(w.ttft_target_s, 2) + " s");
+    return reject(because(RejectReason::too_slow, "too slow: TTFT " + num(c.ttft_s, 2) + " s for a " +
+                                                      format_tokens(w.prompt_tokens) + "-token prompt, target " +
+                                                      num(w.ttft_target_s, 2) + " s"));
   }
-  if (const std::string why = rule_priced(c.prices, r.ownership); !why.empty()) return reject(why);
+  if (const ServingRule why = rule_priced(c.prices, r.ownership)) return reject(*why);
   choose_monthly(c, r.ownership);
   const double fleet_limit = r.filters.max_fleet_gpus > 0 ? r.filters.max_fleet_gpus : r.filters.max_gpus;
   if (c.fleet_gpus > fleet_limit) {
-    return reject("fleet of " + num(c.fleet_gpus, 0) + " GPUs exceeds the limit of " + num(fleet_limit, 0));
+    return reject(because(RejectReason::fleet_over_limit,
+                          "fleet of " + num(c.fleet_gpus, 0) + " GPUs exceeds the limit of " + num(fleet_limit, 0)));
   }
   c.feasible = true;
   return c;
@@ -428,8 +461,9 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   c.prices = gpu_prices(gpu, r.catalog->prices);
   apply_price_overrides(c.prices, r.price_overrides);
   c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
-  auto reject = [&c](std::string why) -> PlanCandidate& {
-    c.reason = std::move(why);
+  auto reject = [&c](Rejection why) -> PlanCandidate& {
+    c.rejection = why.reason;
+    c.reason = std::move(why.message);
     c.feasible = false;
     return c;
   };
@@ -438,16 +472,18 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   const bool fp8 = p.name == "fp8" && t.method != Mode::qlora && t.method != Mode::lora;
   if (fp8) {
     c.precision.quality = "FP8 GEMMs, BF16 master weights (Transformer Engine); published FP8 runs match BF16 loss";
-    if (gpu.dense_flops.fp8 <= 0) return reject("no FP8 tensor cores");
+    if (gpu.dense_flops.fp8 <= 0) return reject(because(RejectReason::no_fp8_tensor_cores, "no FP8 tensor cores"));
   }
   const bool quantised_base = p.kind != QuantKind::floating && !fp8;
-  if (t.method == Mode::qlora && !quantised_base) return reject("QLoRA trains adapters on a quantised base");
-  if (t.method != Mode::qlora && quantised_base) return reject(p.name + " is quantised; this method trains in bf16");
-  if (gpu.vendor == "apple" || gpu.vendor == "google") return reject("no Megatron/DeepSpeed-style training stack");
-  if (c.prices.rent_usd_per_gpu_hour <= 0 && c.prices.purchase_usd_per_gpu <= 0) {
-    return reject("no rental or purchase price in the catalog");
+  if (t.method == Mode::qlora && !quantised_base) return reject(because(RejectReason::qlora_needs_quantised_base));
+  if (t.method != Mode::qlora && quantised_base) {
+    return reject(because(RejectReason::quantised_base, p.name + " is quantised; this method trains in bf16"));
   }
-  if (const std::string why = rule_priced(c.prices, r.ownership); !why.empty()) return reject(why);
+  if (gpu.vendor == "apple" || gpu.vendor == "google") return reject(because(RejectReason::no_training_stack));
+  if (c.prices.rent_usd_per_gpu_hour <= 0 && c.prices.purchase_usd_per_gpu <= 0) {
+    return reject(because(RejectReason::no_price));
+  }
+  if (const ServingRule why = rule_priced(c.prices, r.ownership)) return reject(*why);
 
   Scenario s = r.base;
   s.precision = fp8 ? find_precision("bf16").value() : p;
@@ -482,15 +518,16 @@ PlanCandidate evaluate_training(const PlanRequest& r, const Gpu& gpu, const Prec
   const SearchResult found = search_layouts(model, job, cluster, limits);
   if (evaluated != nullptr) *evaluated += std::max(1.0, found.evaluated);
   if (!found.found) {
-    std::string why = "no layout";
+    RejectReason why = RejectReason::no_layout;
     if (!found.rejected.empty()) {
       // The most telling reason: missing the deadline or budget beats the layout rules.
-      why = found.rejected.front().first;
-      for (const auto& [reason, n] : found.rejected) {
-        if (reason == "misses the deadline" || reason == "over the budget") why = reason;
+      why = found.rejected.front().reason;
+      for (const RejectCount& n : found.rejected) {
+        if (n.reason == RejectReason::misses_deadline || n.reason == RejectReason::over_budget) why = n.reason;
       }
     }
-    return reject(why + " (" + num(found.evaluated, 0) + " layouts on up to " + num(limits.max_gpus, 0) + " GPUs)");
+    return reject(because(why, std::string(describe(why)) + " (" + num(found.evaluated, 0) + " layouts on up to " +
+                                   num(limits.max_gpus, 0) + " GPUs)"));
   }
   c.train_layout = found.cheapest;
   c.train_estimate = found.cheapest_estimate;
@@ -595,13 +632,6 @@ SearchOut search(const PlanRequest& r, SearchStopper& stopper, double spent) {
   return out;
 }
 
-// The commonest rejection reason, shortened to its rule ("does not fit", "too slow", ...).
-std::string reason_key(const std::string& reason) {
-  const auto colon = reason.find(':');
-  const auto paren = reason.find(" (");
-  return reason.substr(0, std::min(colon, paren));
-}
-
 // Why a tier has no choice: the catalog has none of its cards, the filters dropped them all, or
 // the commonest rejection of its candidates.
 std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs, Tier tier) {
@@ -622,24 +652,22 @@ std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>
     }
     return "filtered out (" + by + ")";
   }
-  std::map<std::string, std::pair<double, std::string>> reasons;
+  std::map<RejectReason, double> counts;
+  std::map<RejectReason, std::string> example;  // the best-ranked candidate each rule rejected
   for (const auto& c : cs) {
-    if (c.gpu->tier != tier || c.feasible) continue;
-    auto& slot = reasons[reason_key(c.reason)];
-    slot.first += 1;
-    if (slot.second.empty()) slot.second = c.gpu->id + " x" + num(c.gpus, 0) + " " + c.precision.name + ": " + c.reason;
+    if (c.gpu->tier != tier || c.feasible || !c.rejection) continue;
+    counts[*c.rejection] += 1;
+    std::string& e = example[*c.rejection];
+    if (e.empty()) e = c.gpu->id + " x" + num(c.gpus, 0) + " " + c.precision.name + ": " + c.reason;
   }
-  if (reasons.empty()) return std::string("no ") + to_string(tier) + " candidate evaluated";
+  if (counts.empty()) return std::string("no ") + to_string(tier) + " candidate evaluated";
   // Prefer the reasons that say what is missing (speed, price, fleet size) over "does not fit".
-  const std::pair<const std::string, std::pair<double, std::string>>* best = nullptr;
-  for (const auto& kv : reasons) {
-    const bool fit = kv.first == "does not fit";
-    if (best == nullptr || (best->first == "does not fit" && !fit) ||
-        ((best->first == "does not fit") == fit && kv.second.first > best->second.first)) {
-      best = &kv;
-    }
-  }
-  return best->first + " (" + num(best->second.first, 0) + " candidates; e.g. " + best->second.second + ")";
+  const std::vector<RejectCount> ranked = commonest_first(counts);
+  const auto telling = std::find_if(ranked.begin(), ranked.end(),
+                                    [](const RejectCount& n) { return n.reason != RejectReason::does_not_fit; });
+  const RejectCount& best = telling != ranked.end() ? *telling : ranked.front();
+  return std::string(describe(best.reason)) + " (" + num(best.count, 0) + " candidates; e.g. " + example[best.reason] +
+         ")";
 }
 
 // The candidates no other feasible candidate dominates, in ranking order (cheapest first, so the
@@ -763,13 +791,11 @@ Plan make_plan(const PlanRequest& r) {
   plan.candidates_evaluated = s.evaluated;
   plan.found = !plan.candidates.empty() && plan.candidates.front().feasible;
   plan.best = 0;
-  std::map<std::string, double> rejected;
+  std::map<RejectReason, double> rejected;
   for (const auto& c : plan.candidates) {
-    if (!c.feasible) rejected[reason_key(c.reason)] += 1;
+    if (!c.feasible && c.rejection) rejected[*c.rejection] += 1;
   }
-  for (const auto& [why, n] : rejected) plan.rejected.emplace_back(why, n);
-  std::sort(plan.rejected.begin(), plan.rejected.end(),
-            [](const auto& a, const auto& b) { return a.second > b.second; });
+  plan.rejected = commonest_first(rejected);
   for (int t = 0; t < 3; ++t) {
     TierChoice& choice = plan.by_tier[t];
     choice.tier = static_cast<Tier>(t);

@@ -133,39 +133,43 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   return m;
 }
 
-std::string rule_gpu_count(const Layout& l, const Cluster& c) {
-  return l.tp * l.pp * l.dp * l.cp == c.gpus ? "" : "tp x pp x dp x cp differs from the GPU count";
+Rule rule_gpu_count(const Layout& l, const Cluster& c) {
+  if (l.tp * l.pp * l.dp * l.cp == c.gpus) return {};
+  return RejectReason::gpu_count_mismatch;
 }
-std::string rule_tp_divides_heads(const Layout& l, const TrainModel& m) {
-  if (!divides(m.heads, l.tp)) return "tensor parallelism does not divide the attention heads";
-  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads))
-    return "tensor parallelism does not divide the KV heads";
+Rule rule_tp_divides_heads(const Layout& l, const TrainModel& m) {
+  if (!divides(m.heads, l.tp)) return RejectReason::tp_heads;
+  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads)) return RejectReason::tp_kv_heads;
   return {};
 }
-std::string rule_tp_within_node(const Layout& l, const Cluster& c) {
-  return l.tp <= c.gpus_per_node ? "" : "tensor parallelism crosses nodes";
+Rule rule_tp_within_node(const Layout& l, const Cluster& c) {
+  if (l.tp <= c.gpus_per_node) return {};
+  return RejectReason::tp_crosses_nodes;
 }
-std::string rule_pp_divides_layers(const Layout& l, const TrainModel& m) {
-  return divides(m.layers, l.pp * l.vpp) ? "" : "pipeline stages do not divide the layers";
+Rule rule_pp_divides_layers(const Layout& l, const TrainModel& m) {
+  if (divides(m.layers, l.pp * l.vpp)) return {};
+  return RejectReason::pp_layers;
 }
-std::string rule_ep_divides_experts(const Layout& l, const TrainModel& m) {
+Rule rule_ep_divides_experts(const Layout& l, const TrainModel& m) {
   if (l.ep <= 1) return {};
-  if (m.experts <= 0) return "expert parallelism on a dense model";
-  if (!divides(m.experts, l.ep)) return "expert parallelism does not divide the experts";
+  if (m.experts <= 0) return RejectReason::ep_dense;
+  if (!divides(m.experts, l.ep)) return RejectReason::ep_experts;
   // Expert ranks come from the data-parallel group, or, with Megatron-core's MoE parallel folding
   // (expert tensor parallelism 1), from tensor x data x context ranks.
-  return divides(l.dp * l.cp, l.ep) || divides(l.tp * l.dp * l.cp, l.ep)
-             ? ""
-             : "expert parallelism must divide the data-parallel (or tensor x data-parallel) group";
+  if (divides(l.dp * l.cp, l.ep) || divides(l.tp * l.dp * l.cp, l.ep)) return {};
+  return RejectReason::ep_group;
 }
-std::string rule_cp_divides_sequence(const Layout& l, const TrainJob& j) {
-  return divides(j.seq, 2 * l.cp) || l.cp == 1 ? "" : "context parallelism does not divide the sequence";
+Rule rule_cp_divides_sequence(const Layout& l, const TrainJob& j) {
+  if (divides(j.seq, 2 * l.cp) || l.cp == 1) return {};
+  return RejectReason::cp_sequence;
 }
-std::string rule_batch_divides(const Layout& l, const TrainJob& j) {
-  return divides(j.global_batch_seqs, l.dp * l.micro_batch) ? "" : "global batch not divisible by dp x micro-batch";
+Rule rule_batch_divides(const Layout& l, const TrainJob& j) {
+  if (divides(j.global_batch_seqs, l.dp * l.micro_batch)) return {};
+  return RejectReason::batch_indivisible;
 }
-std::string rule_memory_fits(const TrainEstimate& e, const Cluster& c) {
-  return e.memory_bytes <= c.memory_bytes ? "" : "does not fit in GPU memory";
+Rule rule_memory_fits(const TrainEstimate& e, const Cluster& c) {
+  if (e.memory_bytes <= c.memory_bytes) return {};
+  return RejectReason::layout_does_not_fit;
 }
 
 namespace {
@@ -195,13 +199,13 @@ double elementwise_s(const TrainModel& m, const Layout& l, double token_layers, 
 
 TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
   TrainEstimate e;
-  const std::string pp_rule = job.allow_uneven_pipeline
-                                  ? (l.pp * l.vpp <= m.layers ? "" : "more pipeline stages than layers")
-                                  : rule_pp_divides_layers(l, m);
-  for (const std::string& why :
+  const Rule pp_rule = !job.allow_uneven_pipeline ? rule_pp_divides_layers(l, m)
+                       : l.pp * l.vpp <= m.layers ? Rule{}
+                                                  : Rule{RejectReason::pp_more_than_layers};
+  for (const Rule& why :
        {rule_gpu_count(l, c), rule_tp_divides_heads(l, m), rule_tp_within_node(l, c), pp_rule,
         rule_ep_divides_experts(l, m), rule_cp_divides_sequence(l, job), rule_batch_divides(l, job)}) {
-    if (!why.empty()) {
+    if (why) {
       e.rejected = why;
       return e;
     }
@@ -222,7 +226,7 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   e.activations_bytes = tokens_mb * ((m.activation_bytes_per_token[rc] - replicated) / l.tp + replicated);
   e.memory_bytes = e.weights_bytes + e.gradients_bytes + e.optimizer_bytes + e.activations_bytes +
                    m.adapter_bytes / mp + m.overhead_bytes;
-  if (const std::string why = rule_memory_fits(e, c); !why.empty()) {
+  if (const Rule why = rule_memory_fits(e, c)) {
     e.rejected = why;
     return e;
   }
@@ -339,7 +343,7 @@ std::vector<double> powers_of_two_up_to(double cap) {
 
 SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c, const SearchLimits& limits) {
   SearchResult r;
-  std::map<std::string, double> rejected;
+  std::map<RejectReason, double> rejected;
   const auto tps = powers_of_two_up_to(c.gpus_per_node);
   const auto pps = divisors_up_to(m.layers, 64);
   const std::vector<double> cps = job.seq >= 32768 ? std::vector<double>{1, 2, 4, 8, 16} : std::vector<double>{1};
@@ -368,18 +372,18 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
                       const Layout l{tp, pp, rest, cp, ep, vpp, zero, mb, rc};
                       const TrainEstimate e = evaluate_layout(m, l, job, c);
                       ++r.evaluated;
-                      if (e.valid || e.rejected == "does not fit in GPU memory") ++r.fully_evaluated;
+                      if (e.valid || e.rejected == RejectReason::layout_does_not_fit) ++r.fully_evaluated;
                       if (!e.valid) {
-                        rejected[e.rejected] += 1;
+                        rejected[*e.rejected] += 1;
                         continue;
                       }
                       const double cost = e.gpu_hours * limits.usd_per_gpu_hour;
                       if (limits.deadline_s > 0 && e.wall_s > limits.deadline_s) {
-                        rejected["misses the deadline"] += 1;
+                        rejected[RejectReason::misses_deadline] += 1;
                         continue;
                       }
                       if (limits.budget_usd > 0 && cost > limits.budget_usd) {
-                        rejected["over the budget"] += 1;
+                        rejected[RejectReason::over_budget] += 1;
                         continue;
                       }
                       if (!r.found || e.wall_s < r.fastest_estimate.wall_s) {
@@ -411,8 +415,7 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
     }
   }();
   r.stopped = stopper.why();
-  for (const auto& [why, count] : rejected) r.rejected.emplace_back(why, count);
-  std::sort(r.rejected.begin(), r.rejected.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  r.rejected = commonest_first(rejected);
   return r;
 }
 

@@ -100,7 +100,7 @@ std::string plan_table(const PlanReport& r) {
     line("Best       none: no candidate meets the targets");
     std::string why;
     for (std::size_t i = 0; i < p.rejected.size() && i < 4; ++i) {
-      why += fmt::format("{}{} ({})", i ? "; " : "", p.rejected[i].first, p.rejected[i].second);
+      why += fmt::format("{}{} ({})", i ? "; " : "", describe(p.rejected[i].reason), p.rejected[i].count);
     }
     if (!why.empty()) line("Rejected   " + why);
   }

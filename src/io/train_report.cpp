@@ -19,7 +19,7 @@ std::string days(double seconds) {
 std::string rejected_text(const SearchResult& s, const char* sep) {
   std::string why;
   for (std::size_t i = 0; i < s.rejected.size() && i < 4; ++i) {
-    why += fmt::format("{}{}{}{}", i ? "; " : "", s.rejected[i].first, sep, s.rejected[i].second);
+    why += fmt::format("{}{}{}{}", i ? "; " : "", describe(s.rejected[i].reason), sep, s.rejected[i].count);
   }
   return why;
 }
@@ -85,9 +85,7 @@ ordered_json train_json(const TrainReport& r) {
   const TrainEstimate& est = r.estimate;
   ordered_json sc = ordered_json::array();
   for (const auto& s : r.scale) sc.push_back({{"gpus", s.gpus}, {"fits", s.fits}, {"mfu", s.mfu}});
-  ordered_json rej = ordered_json::object();
-  for (const auto& [why, n] : r.search.rejected) rej[why] = n;
-  ordered_json out = {{"schema", "gpuplan-train/2"},
+  ordered_json out = {{"schema", "gpuplan-train/3"},
                       {"found", r.found},
                       {"model", model_json(r.model_id, r.model_name,
                                            params_json(count_params(r.model.base.arch), r.model.trainable_params))},
@@ -104,7 +102,10 @@ ordered_json train_json(const TrainReport& r) {
                         {"budget_usd", r.budget_usd > 0 ? ordered_json(r.budget_usd) : nullptr},
                         {"headroom", r.headroom},
                         {"bound_by", r.bound_by}}},
-                      {"search", {{"searched", r.searched}, {"evaluated", r.search.evaluated}, {"rejected", rej}}}};
+                      {"search",
+                       {{"searched", r.searched},
+                        {"evaluated", r.search.evaluated},
+                        {"rejected", reject_counts_json(r.search.rejected)}}}};
   if (!r.found) {
     out["error"] = {{"code", "infeasible"},
                     {"message", "no layout meets the limits among " + fmt::format("{}", r.search.evaluated) +
