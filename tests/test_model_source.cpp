@@ -201,8 +201,8 @@ TEST(ModelSource, AllowLocalPathsFalseForbidsEveryLocalPath) {
   fs::copy_file(kFixtures / "hf" / "meta-llama__Llama-3.1-8B" / "config.json", dir / "config.json");
   sources::SourceOptions o;
   o.allow_local_paths = false;
-  for (const std::string spec : {dir.string(), (dir / "config.json").string(), "file:" + dir.string(),
-                                 std::string("./x.gguf"), std::string("missing.safetensors")}) {
+  for (const std::string& spec : {dir.string(), (dir / "config.json").string(), "file:" + dir.string(),
+                                  std::string("./x.gguf"), std::string("missing.safetensors")}) {
     auto r = sources::load_model_source(spec, gpuplan::testing::catalog(), o);
     ASSERT_FALSE(r) << spec;
     EXPECT_NE(r.error().message.find("local paths are not allowed"), std::string::npos) << r.error().message;

@@ -386,7 +386,9 @@ TEST(PlanFindings, NoFixRepeatsTheCurrentSettingAsksForZeroGpusOrALongerContext)
       EXPECT_EQ(f.fix.find(" 0 GPU"), std::string::npos);
       EXPECT_EQ(f.fix.find(" 0 request"), std::string::npos);
       const double gpus = number_after(f.fix, "give each replica ");
-      if (gpus >= 0) EXPECT_GT(gpus, top.gpus);
+      if (gpus >= 0) {
+        EXPECT_GT(gpus, top.gpus);
+      }
       const auto cap = f.fix.find("cap the context at ");
       if (cap != std::string::npos) {
         const std::string tok = f.fix.substr(cap + 19, f.fix.find(' ', cap + 19) - cap - 19);
@@ -430,7 +432,9 @@ TEST(PlanProperties, TheBestIsOnThePrintedParetoFront) {
     ASSERT_FALSE(p.pareto.empty());
     EXPECT_EQ(p.pareto.front(), p.best);
     for (const auto& c : p.candidates) {
-      if (c.feasible) EXPECT_FALSE(dominates(c, *p.top())) << c.gpu->id << " " << c.precision.name;
+      if (c.feasible) {
+        EXPECT_FALSE(dominates(c, *p.top())) << c.gpu->id << " " << c.precision.name;
+      }
     }
   }
 }

@@ -118,15 +118,15 @@ struct TrainEstimate {
 };
 
 // The rules a layout must obey, one function each; nullopt when it holds.
-using Rule = std::optional<RejectReason>;
-Rule rule_gpu_count(const Layout& l, const Cluster& c);
-Rule rule_tp_divides_heads(const Layout& l, const TrainModel& m);
-Rule rule_tp_within_node(const Layout& l, const Cluster& c);
-Rule rule_pp_divides_layers(const Layout& l, const TrainModel& m);
-Rule rule_ep_divides_experts(const Layout& l, const TrainModel& m);
-Rule rule_cp_divides_sequence(const Layout& l, const TrainJob& j);
-Rule rule_batch_divides(const Layout& l, const TrainJob& j);
-Rule rule_memory_fits(const TrainEstimate& e, const Cluster& c);
+using LayoutRule = std::optional<RejectReason>;
+LayoutRule rule_gpu_count(const Layout& l, const Cluster& c);
+LayoutRule rule_tp_divides_heads(const Layout& l, const TrainModel& m);
+LayoutRule rule_tp_within_node(const Layout& l, const Cluster& c);
+LayoutRule rule_pp_divides_layers(const Layout& l, const TrainModel& m);
+LayoutRule rule_ep_divides_experts(const Layout& l, const TrainModel& m);
+LayoutRule rule_cp_divides_sequence(const Layout& l, const TrainJob& j);
+LayoutRule rule_batch_divides(const Layout& l, const TrainJob& j);
+LayoutRule rule_memory_fits(const TrainEstimate& e, const Cluster& c);
 
 TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c);
 
