@@ -43,6 +43,15 @@ TEST(Codes, ErrorStylesParseWhatTheyPrint) {
   EXPECT_FALSE(parse_error_style(""));
 }
 
+TEST(Codes, VendorsParseWhatTheyPrint) {
+  for (Vendor v : {Vendor::other, Vendor::nvidia, Vendor::amd, Vendor::intel, Vendor::apple, Vendor::google}) {
+    EXPECT_EQ(parse_vendor(to_string(v)), v) << to_string(v);
+  }
+  EXPECT_FALSE(parse_vendor("Apple"));  // the catalog's lowercase spelling only
+  EXPECT_FALSE(parse_vendor("qualcomm"));
+  EXPECT_FALSE(parse_vendor(""));
+}
+
 TEST(Codes, BoundsParseWhatTheyPrint) {
   for (Bound b : {Bound::memory, Bound::compute}) EXPECT_EQ(parse_bound(to_string(b)), b) << to_string(b);
   EXPECT_STREQ(to_string(Bound::compute), "compute");

@@ -31,6 +31,11 @@ enum class ErrorStyle { v0, v1, sglang, trtllm };
 const char* to_string(ErrorStyle style);  // "v0", "v1", "sglang", "trtllm" (the catalog spelling)
 std::optional<ErrorStyle> parse_error_style(std::string_view text);
 
+// Who makes a card (Gpu::vendor_kind, from the catalog's "vendor"): which software stacks run on it.
+enum class Vendor { other, nvidia, amd, intel, apple, google };
+const char* to_string(Vendor vendor);  // "other", "nvidia", "amd", ... (the catalog spelling)
+std::optional<Vendor> parse_vendor(std::string_view text);
+
 // Which roof a phase of a speed estimate sits under (Speed::bound, Speed::prefill_bound).
 enum class Bound { memory, compute };
 const char* to_string(Bound bound);  // "memory", "compute"

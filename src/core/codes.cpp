@@ -94,6 +94,22 @@ std::optional<ErrorStyle> parse_error_style(std::string_view text) {
   return parse_by_name(text, std::array{ErrorStyle::v0, ErrorStyle::v1, ErrorStyle::sglang, ErrorStyle::trtllm});
 }
 
+const char* to_string(Vendor vendor) {
+  switch (vendor) {
+    case Vendor::other: return "other";
+    case Vendor::nvidia: return "nvidia";
+    case Vendor::amd: return "amd";
+    case Vendor::intel: return "intel";
+    case Vendor::apple: return "apple";
+    case Vendor::google: return "google";
+  }
+  return "";
+}
+
+std::optional<Vendor> parse_vendor(std::string_view text) {
+  return parse_by_count<Vendor>(text);
+}
+
 const char* to_string(Bound bound) {
   switch (bound) {
     case Bound::memory: return "memory";

@@ -71,7 +71,7 @@ void apply_price_overrides(Prices& p, const PriceOverrides& o) {
 }
 
 std::string default_serving_runtime(const Gpu& gpu, const Precision& p) {
-  if (is_gguf(p) || gpu.vendor == "apple") return "llama.cpp";
+  if (is_gguf(p) || gpu.vendor_kind == Vendor::apple) return "llama.cpp";
   return "vllm";
 }
 

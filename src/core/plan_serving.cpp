@@ -38,7 +38,7 @@ CandidateRule rule_runtime_runs_precision(const Gpu& gpu, const Precision& p, co
   if (!is_gguf(p) && llama_cpp && !(p.kind == QuantKind::floating && p.linear_bits == 16)) {
     return because(RejectReason::llama_cpp_needs_gguf, "llama.cpp runs GGUF types (use q8_0 or q4_k_m), not " + p.name);
   }
-  if (gpu.vendor == "apple" && !llama_cpp) {
+  if (gpu.vendor_kind == Vendor::apple && !llama_cpp) {
     return because(RejectReason::runtime_not_on_apple, rt.runtime + " does not run on Apple GPUs");
   }
   return {};

@@ -78,7 +78,9 @@ CandidateRule training_rules(const PlanRequest& r, const Gpu& gpu, const Precisi
   if (method != Mode::qlora && quantised_base) {
     return because(RejectReason::quantised_base, p.name + " is quantised; this method trains in bf16");
   }
-  if (gpu.vendor == "apple" || gpu.vendor == "google") return because(RejectReason::no_training_stack);
+  if (gpu.vendor_kind == Vendor::apple || gpu.vendor_kind == Vendor::google) {
+    return because(RejectReason::no_training_stack);
+  }
   if (prices.rent_usd_per_gpu_hour <= 0 && prices.purchase_usd_per_gpu <= 0) return because(RejectReason::no_price);
   return plan_rules::rule_priced(prices, r.ownership);
 }
