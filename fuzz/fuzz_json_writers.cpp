@@ -112,6 +112,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   gpuplan::PlanCandidate rejected = c;
   rejected.feasible = false;
   rejected.reason = part(11);
+  // A rule from the input's bytes (the first eight: serving rules); writers print its code and message.
+  const auto rule = static_cast<gpuplan::RejectReason>(pick % 8);
+  rejected.rejection = rule;
   gpuplan::Plan p;
   p.kind = req.kind;
   p.candidates = {c, rejected};
@@ -128,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   p.lower.why_none = part(11);
   p.findings.push_back(
       {(pick & 128) != 0 ? gpuplan::Severity::error : gpuplan::Severity::warning, part(9), part(10), part(11)});
-  p.rejected.emplace_back(part(11), 1);
+  p.rejected.push_back({rule, 1});
   const gpuplan::io::PlanReport report{req, p, 0.25};
   check_json(gpuplan::io::plan_json(report), "plan_json is JSON");
   gpuplan::io::plan_csv(report);

@@ -60,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (catalog.runtimes.size() != catalog.runtime_vendors.size()) std::abort();
   for (const gpuplan::RuntimeModel& m : catalog.runtimes) {
     check(!m.id.empty() && !m.runtime.empty(), m, "id/runtime (empty)", 0);
-    check(!m.default_split.empty(), m, "default_split (empty)", 0);
+    check(m.default_split == gpuplan::Split::layer || m.default_split == gpuplan::Split::tensor, m,
+          "default_split (not layer or tensor)", 0);
     check_factors(m);
   }
   // Lookups the speed commands make; at most 8 runtimes so large catalogs stay fast.

@@ -14,6 +14,8 @@ TEST(Catalog, HasEnoughModelsAndGpus) {
   std::set<std::string> vendors, tiers;
   for (const auto& g : catalog().gpus) {
     vendors.insert(g.vendor);
+    EXPECT_NE(g.vendor_kind, Vendor::other) << g.id << ": vendor '" << g.vendor << "' is not one the rules know";
+    EXPECT_STREQ(to_string(g.vendor_kind), g.vendor.c_str()) << g.id;
     tiers.insert(to_string(g.tier));
   }
   for (const char* v : {"nvidia", "amd", "intel", "apple"}) EXPECT_TRUE(vendors.count(v)) << v;

@@ -51,20 +51,31 @@ TEST(PlanSearch, RulesRejectWhatCannotRun) {
   const Gpu& a100 = gpuplan::testing::gpu("a100-80gb");
   const Gpu& mac = gpuplan::testing::gpu("m2-ultra");
   auto fp8 = find_precision("fp8").value();
-  EXPECT_NE(evaluate_serving(q, a100, 1, fp8, Split::layer).reason.find("fp8"), std::string::npos);
-  EXPECT_NE(evaluate_serving(q, mac, 2, find_precision("q4_k_m").value(), Split::layer).reason.find("one device"),
-            std::string::npos);
-  EXPECT_FALSE(evaluate_serving(q, mac, 1, find_precision("awq-int4").value(), Split::layer).feasible);
+  const PlanCandidate no_fp8 = evaluate_serving(q, a100, 1, fp8, Split::layer);
+  EXPECT_NE(no_fp8.reason.find("fp8"), std::string::npos);
+  EXPECT_EQ(no_fp8.rejection, RejectReason::no_fp8_tensor_cores);
+  const PlanCandidate two_macs = evaluate_serving(q, mac, 2, find_precision("q4_k_m").value(), Split::layer);
+  EXPECT_NE(two_macs.reason.find("one device"), std::string::npos);
+  EXPECT_EQ(two_macs.rejection, RejectReason::unified_memory_single_device);
+  const PlanCandidate awq_on_mac = evaluate_serving(q, mac, 1, find_precision("awq-int4").value(), Split::layer);
+  EXPECT_FALSE(awq_on_mac.feasible);
+  EXPECT_EQ(awq_on_mac.rejection, RejectReason::llama_cpp_needs_gguf);  // Apple runs llama.cpp
+  PlanRequest on_vllm = q;
+  on_vllm.filters.runtime = "vllm";
+  EXPECT_EQ(evaluate_serving(on_vllm, a100, 1, find_precision("q4_k_m").value(), Split::layer).rejection,
+            RejectReason::gguf_needs_llama_cpp);
   // 8 KV heads: tensor parallelism over 3 cards cannot split them (3 is not a count the search makes, but the rule
   // holds)
-  EXPECT_NE(evaluate_serving(q, a100, 3, find_precision("bf16").value(), Split::tensor).reason.find("KV heads"),
-            std::string::npos);
+  const PlanCandidate tp3 = evaluate_serving(q, a100, 3, find_precision("bf16").value(), Split::tensor);
+  EXPECT_NE(tp3.reason.find("KV heads"), std::string::npos);
+  EXPECT_EQ(tp3.rejection, RejectReason::tp_heads);  // 32 attention heads do not split over 3 either
   // A model that does not fit says by how much.
   const PlanRequest big = serve_request("llama-3.1-405b");
   const PlanCandidate c =
       evaluate_serving(big, gpuplan::testing::gpu("rtx-4090"), 1, find_precision("bf16").value(), Split::layer);
   EXPECT_FALSE(c.feasible);
   EXPECT_NE(c.reason.find("does not fit"), std::string::npos);
+  EXPECT_EQ(c.rejection, RejectReason::does_not_fit);
 }
 
 // ---- properties ----
@@ -143,6 +154,7 @@ TEST(PlanSearch, PretrainingWeighsFp8GemmsWhereTheCardHasThem) {
     if (c.gpu->dense_flops.fp8 <= 0) {
       EXPECT_FALSE(c.feasible) << c.gpu->id;
       EXPECT_EQ(c.reason, "no FP8 tensor cores") << c.gpu->id;
+      EXPECT_EQ(c.rejection, RejectReason::no_fp8_tensor_cores) << c.gpu->id;
     }
     if (c.gpu->id == "h100-sxm" && c.feasible) {
       h100_fp8 = true;

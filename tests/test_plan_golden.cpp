@@ -166,7 +166,7 @@ TEST(PlanCli, JsonHasTheIssueKeys) {
   const auto r = run_cli("plan deepseek-v3 --tier datacenter --max-gpus 16 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["schema"], "gpuplan-plan/2");
+  EXPECT_EQ(j["schema"], "gpuplan-plan/3");
   EXPECT_GT(j["model"]["params"]["total"].get<long long>(), 600'000'000'000LL);
   const auto& p = j["plan"];
   ASSERT_TRUE(p["best"].is_object());

@@ -44,12 +44,12 @@ TEST(Speed, BatchingShiftsDecodeFromMemoryToCompute) {
   Scenario s = speed_scenario("llama-3.1-8b", "bf16", "h100-sxm", 1, "vllm");
   s.speed.concurrency = 1;
   const Speed one = estimate(s).speed;
-  EXPECT_EQ(one.bound, "memory");
+  EXPECT_EQ(one.bound, Bound::memory);
   s.speed.concurrency = 4096;
   s.speed.prompt_tokens = 128;
   s.speed.output_tokens = 16;
   const Speed many = estimate(s).speed;
-  EXPECT_EQ(many.bound, "compute");
+  EXPECT_EQ(many.bound, Bound::compute);
   EXPECT_GT(many.arithmetic_intensity, one.arithmetic_intensity * 100);
   EXPECT_GT(many.aggregate_tokens_per_s.expected, 20 * one.aggregate_tokens_per_s.expected);
   EXPECT_LT(many.decode_tokens_per_s.expected, one.decode_tokens_per_s.expected);
@@ -65,8 +65,8 @@ TEST(Speed, BatchingShiftsDecodeFromMemoryToCompute) {
 
 TEST(Speed, PrefillIsComputeBoundDecodeMemoryBound) {
   const Speed sp = estimate(speed_scenario("llama-3.1-8b", "q4_k_m", "rtx-4090")).speed;
-  EXPECT_EQ(sp.prefill_bound, "compute");
-  EXPECT_EQ(sp.bound, "memory");
+  EXPECT_EQ(sp.prefill_bound, Bound::compute);
+  EXPECT_EQ(sp.bound, Bound::memory);
   EXPECT_GT(sp.prefill_tokens_per_s.expected, 20 * sp.decode_tokens_per_s.expected);
   EXPECT_LE(sp.decode_tokens_per_s.low, sp.decode_tokens_per_s.expected);
   EXPECT_GE(sp.decode_tokens_per_s.high, sp.decode_tokens_per_s.expected);

@@ -76,17 +76,22 @@ TEST(Training, RulesRejectInvalidLayouts) {
   job.global_batch_seqs = 1024;
   const TrainModel m = prepare_train_model(pretrain("llama-3.1-70b"), job);  // 64 heads, 8 KV heads, 80 layers
   const Cluster c = h100_cluster(64, 0.5);
-  EXPECT_NE(evaluate_layout(m, Layout{3, 1, 64, 1, 1, 1, 0, 1, Recompute::none}, job, c).rejected, "");
+  EXPECT_EQ(evaluate_layout(m, Layout{3, 1, 64, 1, 1, 1, 0, 1, Recompute::none}, job, c).rejected,
+            RejectReason::gpu_count_mismatch);  // 3 x 64 is not 64
+  EXPECT_EQ(evaluate_layout(m, Layout{3, 1, 1, 1, 1, 1, 0, 1, Recompute::none}, job, h100_cluster(3, 0.5)).rejected,
+            RejectReason::tp_heads);
   EXPECT_EQ(evaluate_layout(m, Layout{16, 1, 4, 1, 1, 1, 0, 1, Recompute::full}, job, c).rejected,
-            "tensor parallelism crosses nodes");
+            RejectReason::tp_crosses_nodes);
   EXPECT_EQ(evaluate_layout(m, Layout{8, 3, 2, 1, 1, 1, 0, 1, Recompute::full}, job, h100_cluster(48, 0.5)).rejected,
-            "pipeline stages do not divide the layers");
+            RejectReason::pp_layers);
   EXPECT_EQ(evaluate_layout(m, Layout{8, 1, 8, 1, 2, 1, 0, 1, Recompute::full}, job, c).rejected,
-            "expert parallelism on a dense model");
+            RejectReason::ep_dense);
   EXPECT_EQ(evaluate_layout(m, Layout{1, 1, 64, 1, 1, 1, 0, 1, Recompute::none}, job, c).rejected,
-            "does not fit in GPU memory");
+            RejectReason::layout_does_not_fit);
+  EXPECT_STREQ(describe(RejectReason::layout_does_not_fit), "does not fit in GPU memory");
   const TrainEstimate ok = evaluate_layout(m, Layout{8, 4, 2, 1, 1, 1, 1, 1, Recompute::full}, job, c);
-  EXPECT_TRUE(ok.valid) << ok.rejected;
+  EXPECT_TRUE(ok.valid) << describe(ok.rejected.value_or(RejectReason::no_layout));
+  EXPECT_FALSE(ok.rejected);
 }
 
 TEST(Training, ZeroStagesShardStates) {
@@ -98,7 +103,7 @@ TEST(Training, ZeroStagesShardStates) {
   double previous = INFINITY;
   for (int zero = 0; zero <= 3; ++zero) {
     const TrainEstimate e = evaluate_layout(m, Layout{1, 1, 8, 1, 1, 1, zero, 1, Recompute::full}, job, c);
-    ASSERT_TRUE(e.valid || e.rejected == "does not fit in GPU memory");
+    ASSERT_TRUE(e.valid || e.rejected == RejectReason::layout_does_not_fit);
     const double states = e.weights_bytes + e.gradients_bytes + e.optimizer_bytes;
     EXPECT_LT(states, previous) << zero;
     previous = states;

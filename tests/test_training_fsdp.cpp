@@ -116,7 +116,8 @@ TEST(TrainingFsdpValidation, MosaicMlMptOnH100) {
   for (const MptRow& r : rows) {
     double memory = 0;
     const TrainEstimate e = predict(r, fsdp, stored_attention_efficiency("fsdp"), &memory);
-    ASSERT_TRUE(e.valid) << r.model << " seq " << r.seq << ": " << e.rejected;
+    ASSERT_TRUE(e.valid) << r.model << " seq " << r.seq << ": "
+                         << describe(e.rejected.value_or(RejectReason::no_layout));
     const double err = e.tokens_per_s / r.gpus / r.measured_tokens_per_s_per_gpu - 1;
     const double err_megatron = error_of(r, megatron, stored_attention_efficiency("megatron"));
     sum_megatron += std::fabs(err_megatron);

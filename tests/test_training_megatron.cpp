@@ -105,7 +105,7 @@ TEST(TrainingMegatronValidation, Korthikanti2022IterationTimes) {
   double sum_abs = 0, max_abs = 0;
   for (const MegatronRow& r : rows) {
     const TrainEstimate e = predict(r);
-    ASSERT_TRUE(e.valid) << r.model << ": " << e.rejected;
+    ASSERT_TRUE(e.valid) << r.model << ": " << describe(e.rejected.value_or(RejectReason::no_layout));
     const double err = e.step_s / r.measured_s - 1;
     sum_abs += std::fabs(err);
     max_abs = std::max(max_abs, std::fabs(err));

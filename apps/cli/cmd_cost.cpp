@@ -65,8 +65,11 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
     for (const auto& w : out.plan.resolved.warnings) std::fprintf(stderr, "gpuplan cost: %s\n", w.c_str());
     if (out.best == nullptr) {
       const auto& rejected = out.plan.plan.rejected;
-      const std::string why = rejected.empty() ? "no card has a rental price" : rejected.front().first;
-      const bool unpriced = why.find("price") != std::string::npos;
+      const std::optional<RejectReason> commonest =
+          rejected.empty() ? std::nullopt : std::optional<RejectReason>(rejected.front().reason);
+      const std::string why = commonest ? describe(*commonest) : "no card has a rental price";
+      const bool unpriced = !commonest || *commonest == RejectReason::no_rental_price ||
+                            *commonest == RejectReason::no_purchase_price || *commonest == RejectReason::no_price;
       return fail("cost",
                   make_error(ErrorCode::invalid_argument,
                              "no replica can serve this workload: " + why +

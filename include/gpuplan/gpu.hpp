@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gpuplan/codes.hpp"
+
 namespace gpuplan {
 
 // A catalog figure's provenance: which source said it, and as of when.
@@ -41,7 +43,8 @@ struct DenseFlops {  // FLOP/s (or OP/s for integers), dense, no sparsity; 0 = n
 struct Gpu {
   std::string id;
   std::string name;
-  std::string vendor;
+  std::string vendor;                  // as the catalog spells it (runtime entries match it)
+  Vendor vendor_kind = Vendor::other;  // the same, for decisions; set with `vendor`
   Tier tier = Tier::datacenter;
   std::string architecture;
   std::vector<std::string> aliases;

@@ -135,7 +135,8 @@ struct PlanCandidate {
   double wall_s = 0;
   double gpu_hours = 0;
   bool feasible = false;
-  std::string reason;  // why not feasible (the first rule that failed)
+  std::optional<RejectReason> rejection;  // why not feasible: the first rule that failed
+  std::string reason;                     // the same in words, with the candidate's figures
   [[nodiscard]] double rank_usd() const { return monthly_usd > 0 ? monthly_usd : job_usd; }
 };
 
@@ -183,7 +184,7 @@ struct Plan {
   bool tokens_per_month_derived = false;
   OneTierLower lower;
   std::vector<Finding> findings;
-  std::vector<std::pair<std::string, double>> rejected;  // reason -> count over infeasible candidates
+  std::vector<RejectCount> rejected;  // infeasible candidates per rule that rejected them, commonest first
   [[nodiscard]] const PlanCandidate* top() const { return found ? &candidates[best] : nullptr; }
 };
 

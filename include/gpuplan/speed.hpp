@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "gpuplan/codes.hpp"
 #include "gpuplan/gpu.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/precision.hpp"
 
 namespace gpuplan {
+
+enum class Split { layer, tensor };
 
 // How achievable throughput relates to peak on one runtime + hardware family.
 struct RuntimeModel {
@@ -25,14 +28,12 @@ struct RuntimeModel {
   double compute_efficiency_quant = 0.5;  // prefill: achieved / dense peak, quantised weights (dequantisation)
   double decode_ratio_low = 0.7, decode_ratio_high = 1.2;  // measured/predicted spread (10th/90th pct)
   double prefill_ratio_low = 0.6, prefill_ratio_high = 1.3;
-  double ubatch = 512;                  // tokens per prefill pass
-  std::string default_split = "layer";  // layer (pipeline, llama.cpp) or tensor (vLLM, TensorRT-LLM)
-  double attention_efficiency = 0;      // training: fused attention core, achieved / dense peak; 0 = as GEMMs
+  double ubatch = 512;                 // tokens per prefill pass
+  Split default_split = Split::layer;  // layer (pipeline, llama.cpp) or tensor (vLLM, TensorRT-LLM)
+  double attention_efficiency = 0;     // training: fused attention core, achieved / dense peak; 0 = as GEMMs
   // Training: predicted / measured throughput of MoE runs (min, median, max; 0 = none on file).
   double moe_ratio_low = 0, moe_ratio_median = 0, moe_ratio_high = 0;
 };
-
-enum class Split { layer, tensor };
 
 // The hardware side of a speed estimate, copied out of a Gpu (no strings on the hot path).
 struct ComputeSpec {
@@ -73,8 +74,8 @@ struct Speed {
   double decode_bytes_per_step = 0;
   double arithmetic_intensity = 0;       // decode FLOPs per byte read, at the given concurrency
   double machine_balance = 0;            // the card's FLOPs per byte: above it compute binds
-  std::string bound;                     // decode: "memory" or "compute"
-  std::string prefill_bound;             // prefill: "compute" or "memory"
+  Bound bound = Bound::memory;           // decode
+  Bound prefill_bound = Bound::compute;  // prefill
   double compute_flops_per_s = 0;        // dense peak used
   double communication_s_per_token = 0;  // tensor-parallel all-reduce or pipeline hops, per decode step
 };

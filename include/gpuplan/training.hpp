@@ -5,9 +5,11 @@
 // Korthikanti et al. 2022 (activation memory with sequence parallelism and recomputation),
 // Rajbhandari et al. 2020 (ZeRO stages). Collectives use alpha-beta ring models.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "gpuplan/codes.hpp"
 #include "gpuplan/scenario.hpp"
 #include "gpuplan/search_budget.hpp"
 
@@ -97,8 +99,8 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job);
 
 struct TrainEstimate {
   bool valid = false;
-  std::string rejected;     // the first rule that failed, when not valid
-  double memory_bytes = 0;  // per GPU
+  std::optional<RejectReason> rejected;  // the first rule that failed, when not valid
+  double memory_bytes = 0;               // per GPU
   double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0;
   double micro_batches = 0;  // per optimizer step, per pipeline
   double step_s = 0;
@@ -115,15 +117,16 @@ struct TrainEstimate {
   double gpu_hours = 0;
 };
 
-// The rules a layout must obey, one function each; "" when it holds.
-std::string rule_gpu_count(const Layout& l, const Cluster& c);
-std::string rule_tp_divides_heads(const Layout& l, const TrainModel& m);
-std::string rule_tp_within_node(const Layout& l, const Cluster& c);
-std::string rule_pp_divides_layers(const Layout& l, const TrainModel& m);
-std::string rule_ep_divides_experts(const Layout& l, const TrainModel& m);
-std::string rule_cp_divides_sequence(const Layout& l, const TrainJob& j);
-std::string rule_batch_divides(const Layout& l, const TrainJob& j);
-std::string rule_memory_fits(const TrainEstimate& e, const Cluster& c);
+// The rules a layout must obey, one function each; nullopt when it holds.
+using LayoutRule = std::optional<RejectReason>;
+LayoutRule rule_gpu_count(const Layout& l, const Cluster& c);
+LayoutRule rule_tp_divides_heads(const Layout& l, const TrainModel& m);
+LayoutRule rule_tp_within_node(const Layout& l, const Cluster& c);
+LayoutRule rule_pp_divides_layers(const Layout& l, const TrainModel& m);
+LayoutRule rule_ep_divides_experts(const Layout& l, const TrainModel& m);
+LayoutRule rule_cp_divides_sequence(const Layout& l, const TrainJob& j);
+LayoutRule rule_batch_divides(const Layout& l, const TrainJob& j);
+LayoutRule rule_memory_fits(const TrainEstimate& e, const Cluster& c);
 
 TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c);
 
@@ -143,9 +146,9 @@ struct SearchResult {
   TrainEstimate fastest_estimate, cheapest_estimate;
   double gpus_fastest = 0, gpus_cheapest = 0;
   double evaluated = 0;
-  double fully_evaluated = 0;                            // passed the layout rules: memory, step time and cost computed
-  std::vector<std::pair<std::string, double>> rejected;  // reason -> count
-  SearchStop stopped = SearchStop::complete;             // else the best of the layouts evaluated before it stopped
+  double fully_evaluated = 0;                 // passed the layout rules: memory, step time and cost computed
+  std::vector<RejectCount> rejected;          // layouts per rule that rejected them, commonest first
+  SearchStop stopped = SearchStop::complete;  // else the best of the layouts evaluated before it stopped
 };
 // Enumerates GPU counts (powers of two, nodes first) x layouts; keeps the valid ones that meet the
 // deadline and budget; returns the fastest and the cheapest.

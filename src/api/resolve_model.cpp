@@ -88,7 +88,7 @@ Result<bool> resolve_precision(const ModelArgs& a, const sources::LoadedModel& s
             : r.model.weights_dtype.empty() ? defaults::kFloatQuant
                                             : r.model.weights_dtype;
     if (quant == "fp32" || quant == "f32") quant = defaults::kFloatQuant;
-    const bool no_bf16 = r.gpu.dense_flops.bf16 <= 0 && r.gpu.vendor == "nvidia";
+    const bool no_bf16 = r.gpu.dense_flops.bf16 <= 0 && r.gpu.vendor_kind == Vendor::nvidia;
     if (no_bf16 && (quant == "bf16" || quant == "fp32")) quant = "fp16";
     r.precision_is_native = !r.architecture_assumed;
   }

@@ -54,7 +54,7 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   s.speed.output_tokens = output;
   s.speed.concurrency = concurrency;
   s.speed.gpus = s.gpus;
-  Split split = s.runtime.default_split == "tensor" ? Split::tensor : Split::layer;
+  Split split = s.runtime.default_split;
   if (q.split) {
     auto parsed = parse_split(*q.split);
     if (!parsed) return parsed.error();

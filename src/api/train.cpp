@@ -141,7 +141,8 @@ Result<bool> given_layout(const TrainRequest& q, TrainSetup& s) {
   r.layout = l;
   r.estimate = evaluate_layout(r.model, l, r.job, r.cluster);
   if (!r.estimate.valid) {
-    return make_error(ErrorCode::invalid_argument, "layout " + to_string(l) + " is not usable: " + r.estimate.rejected);
+    return make_error(ErrorCode::invalid_argument,
+                      "layout " + to_string(l) + " is not usable: " + describe(*r.estimate.rejected));
   }
   r.bound_by = "the layout given";
   return true;

@@ -145,7 +145,7 @@ ReplicaCapacity size_replica(Scenario s, double peak, double tpot_target_s, doub
   auto at = [&s](double gpus, double concurrency) {
     Scenario t = s;
     t.gpus = gpus;
-    t.speed.split = gpus > 1 && s.runtime.default_split == "tensor" ? Split::tensor : Split::layer;
+    t.speed.split = gpus > 1 ? s.runtime.default_split : Split::layer;
     t.workload.batch = concurrency;
     t.speed.concurrency = concurrency;
     return t;

@@ -317,7 +317,7 @@ std::vector<Finding> advise(const PlanRequest& r, const Plan& plan) {
   const PlanCandidate* top = plan.top();
   if (top == nullptr) {
     std::string why = "no candidate meets the targets";
-    if (!plan.rejected.empty()) why += "; commonest reason: " + plan.rejected.front().first;
+    if (!plan.rejected.empty()) why += std::string("; commonest reason: ") + describe(plan.rejected.front().reason);
     out.push_back(Finding{Severity::error, "no_feasible_plan", why,
                           r.kind == PlanKind::serve
                               ? "relax --tpot/--ttft, lower --users or --context, or raise --max-gpus"

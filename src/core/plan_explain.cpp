@@ -77,7 +77,7 @@ void explain_serving(const PlanRequest& r, const Plan& plan, const PlanCandidate
                  sci(sp.decode_bytes_per_step) + " bytes per step / (" + num(g.memory_bandwidth_bytes_per_s / 1e9, 0) +
                      " GB/s per GPU) -> TPOT " + num(c.tpot_s * 1e3, 1) + " ms at " + num(c.batch, 0) +
                      " requests (range " + num(sp.tpot_s.low * 1e3, 1) + "-" + num(sp.tpot_s.high * 1e3, 1) + " ms; " +
-                     sp.bound + "-bound)",
+                     to_string(sp.bound) + std::string("-bound)"),
                  source_of(*r.catalog, g, "memory_bandwidth_gbps") + "; runtime " + rt.id + ": " + rt.calibration});
   out.push_back(
       {"Time to first token",

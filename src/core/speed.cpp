@@ -243,8 +243,8 @@ Speed estimate_speed(const SpeedInputs& in) {
                           ? s.compute_flops_per_s / in.hardware.memory_bandwidth_bytes_per_s
                           : 0;
   const double eff_c = efficiency_for(in.runtime, *in.precision);
-  s.bound = d.compute_s / eff_c > d.memory_s / in.runtime.bandwidth_efficiency ? "compute" : "memory";
-  s.prefill_bound = p.compute_s / eff_c > p.memory_s / in.runtime.bandwidth_efficiency ? "compute" : "memory";
+  s.bound = d.compute_s / eff_c > d.memory_s / in.runtime.bandwidth_efficiency ? Bound::compute : Bound::memory;
+  s.prefill_bound = p.compute_s / eff_c > p.memory_s / in.runtime.bandwidth_efficiency ? Bound::compute : Bound::memory;
   s.communication_s_per_token = communication_s(in, concurrency);
 
   s.decode_tokens_per_s = tokens_range(in.runtime, tpot > 0 ? 1.0 / tpot : 0, true);

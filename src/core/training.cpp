@@ -133,39 +133,43 @@ TrainModel prepare_train_model(const Scenario& base, const TrainJob& job) {
   return m;
 }
 
-std::string rule_gpu_count(const Layout& l, const Cluster& c) {
-  return l.tp * l.pp * l.dp * l.cp == c.gpus ? "" : "tp x pp x dp x cp differs from the GPU count";
+LayoutRule rule_gpu_count(const Layout& l, const Cluster& c) {
+  if (l.tp * l.pp * l.dp * l.cp == c.gpus) return {};
+  return RejectReason::gpu_count_mismatch;
 }
-std::string rule_tp_divides_heads(const Layout& l, const TrainModel& m) {
-  if (!divides(m.heads, l.tp)) return "tensor parallelism does not divide the attention heads";
-  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads))
-    return "tensor parallelism does not divide the KV heads";
+LayoutRule rule_tp_divides_heads(const Layout& l, const TrainModel& m) {
+  if (!divides(m.heads, l.tp)) return RejectReason::tp_heads;
+  if (!divides(m.kv_heads, l.tp) && !divides(l.tp, m.kv_heads)) return RejectReason::tp_kv_heads;
   return {};
 }
-std::string rule_tp_within_node(const Layout& l, const Cluster& c) {
-  return l.tp <= c.gpus_per_node ? "" : "tensor parallelism crosses nodes";
+LayoutRule rule_tp_within_node(const Layout& l, const Cluster& c) {
+  if (l.tp <= c.gpus_per_node) return {};
+  return RejectReason::tp_crosses_nodes;
 }
-std::string rule_pp_divides_layers(const Layout& l, const TrainModel& m) {
-  return divides(m.layers, l.pp * l.vpp) ? "" : "pipeline stages do not divide the layers";
+LayoutRule rule_pp_divides_layers(const Layout& l, const TrainModel& m) {
+  if (divides(m.layers, l.pp * l.vpp)) return {};
+  return RejectReason::pp_layers;
 }
-std::string rule_ep_divides_experts(const Layout& l, const TrainModel& m) {
+LayoutRule rule_ep_divides_experts(const Layout& l, const TrainModel& m) {
   if (l.ep <= 1) return {};
-  if (m.experts <= 0) return "expert parallelism on a dense model";
-  if (!divides(m.experts, l.ep)) return "expert parallelism does not divide the experts";
+  if (m.experts <= 0) return RejectReason::ep_dense;
+  if (!divides(m.experts, l.ep)) return RejectReason::ep_experts;
   // Expert ranks come from the data-parallel group, or, with Megatron-core's MoE parallel folding
   // (expert tensor parallelism 1), from tensor x data x context ranks.
-  return divides(l.dp * l.cp, l.ep) || divides(l.tp * l.dp * l.cp, l.ep)
-             ? ""
-             : "expert parallelism must divide the data-parallel (or tensor x data-parallel) group";
+  if (divides(l.dp * l.cp, l.ep) || divides(l.tp * l.dp * l.cp, l.ep)) return {};
+  return RejectReason::ep_group;
 }
-std::string rule_cp_divides_sequence(const Layout& l, const TrainJob& j) {
-  return divides(j.seq, 2 * l.cp) || l.cp == 1 ? "" : "context parallelism does not divide the sequence";
+LayoutRule rule_cp_divides_sequence(const Layout& l, const TrainJob& j) {
+  if (divides(j.seq, 2 * l.cp) || l.cp == 1) return {};
+  return RejectReason::cp_sequence;
 }
-std::string rule_batch_divides(const Layout& l, const TrainJob& j) {
-  return divides(j.global_batch_seqs, l.dp * l.micro_batch) ? "" : "global batch not divisible by dp x micro-batch";
+LayoutRule rule_batch_divides(const Layout& l, const TrainJob& j) {
+  if (divides(j.global_batch_seqs, l.dp * l.micro_batch)) return {};
+  return RejectReason::batch_indivisible;
 }
-std::string rule_memory_fits(const TrainEstimate& e, const Cluster& c) {
-  return e.memory_bytes <= c.memory_bytes ? "" : "does not fit in GPU memory";
+LayoutRule rule_memory_fits(const TrainEstimate& e, const Cluster& c) {
+  if (e.memory_bytes <= c.memory_bytes) return {};
+  return RejectReason::layout_does_not_fit;
 }
 
 namespace {
@@ -193,40 +197,60 @@ double elementwise_s(const TrainModel& m, const Layout& l, double token_layers, 
 
 }  // namespace
 
-TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
-  TrainEstimate e;
-  const std::string pp_rule = job.allow_uneven_pipeline
-                                  ? (l.pp * l.vpp <= m.layers ? "" : "more pipeline stages than layers")
-                                  : rule_pp_divides_layers(l, m);
-  for (const std::string& why :
+namespace {
+
+// The rules checked before any arithmetic, in order; the first that fails.
+LayoutRule first_failed_rule(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
+  const LayoutRule pp_rule = !job.allow_uneven_pipeline ? rule_pp_divides_layers(l, m)
+                             : l.pp * l.vpp <= m.layers ? LayoutRule{}
+                                                        : LayoutRule{RejectReason::pp_more_than_layers};
+  for (const LayoutRule& why :
        {rule_gpu_count(l, c), rule_tp_divides_heads(l, m), rule_tp_within_node(l, c), pp_rule,
         rule_ep_divides_experts(l, m), rule_cp_divides_sequence(l, job), rule_batch_divides(l, job)}) {
-    if (!why.empty()) {
-      e.rejected = why;
-      return e;
-    }
+    if (why) return why;
   }
-  // Memory per GPU: model states sharded by tp x pp (experts also by ep), ZeRO shards over dp.
-  const double mp = l.tp * l.pp;
-  // Folded (ep does not divide dp x cp): experts whole on each of their ranks, not split by tp.
-  const bool folded_ep = l.ep > 1 && !divides(l.dp * l.cp, l.ep);
-  const double expert_share = m.expert_fraction / l.ep * (folded_ep ? l.tp : 1.0) + (1 - m.expert_fraction);
-  const double dp_shard = l.dp * l.cp;  // ZeRO shards across the data-parallel (and context) ranks
-  e.weights_bytes = m.weights_bytes * expert_share / mp / (l.zero >= 3 ? dp_shard : 1);
-  e.gradients_bytes = m.gradients_bytes * expert_share / mp / (l.zero >= 2 ? dp_shard : 1);
-  e.optimizer_bytes = m.optimizer_bytes * expert_share / mp / (l.zero >= 1 ? dp_shard : 1);
-  // 1F1B: the first stage holds pp micro-batches of its layers = one micro-batch of all layers.
-  const double tokens_mb = l.micro_batch * job.seq / l.cp;
+  return {};
+}
+
+// How a layout shares the model and the work out over one GPU.
+struct LayoutShare {
+  double mp = 1;            // tp x pp: the ranks each model state is split over
+  bool folded_ep = false;   // ep does not divide dp x cp: experts whole on each of their ranks, not split by tp
+  double expert_share = 1;  // of the weights, what this GPU's expert ranks hold
+  double dp_shard = 1;      // ZeRO shards across the data-parallel (and context) ranks
+  double tokens_mb = 0;     // tokens of one micro-batch on one GPU
+  double layers_here = 0;   // layers of the busiest pipeline stage
+  double flops_per_s = 0;   // achieved GEMM FLOP/s
+};
+
+LayoutShare layout_share(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
+  LayoutShare s;
+  s.mp = l.tp * l.pp;
+  s.folded_ep = l.ep > 1 && !divides(l.dp * l.cp, l.ep);
+  s.expert_share = m.expert_fraction / l.ep * (s.folded_ep ? l.tp : 1.0) + (1 - m.expert_fraction);
+  s.dp_shard = l.dp * l.cp;
+  s.tokens_mb = l.micro_batch * job.seq / l.cp;
+  s.layers_here = std::ceil(m.layers / l.pp);
+  s.flops_per_s = c.peak_flops * c.compute_efficiency;
+  return s;
+}
+
+// Memory per GPU: model states sharded by tp x pp (experts also by ep), ZeRO shards over dp.
+// 1F1B: the first stage holds pp micro-batches of its layers = one micro-batch of all layers.
+void layout_memory(const TrainModel& m, const Layout& l, const LayoutShare& s, TrainEstimate& e) {
+  e.weights_bytes = m.weights_bytes * s.expert_share / s.mp / (l.zero >= 3 ? s.dp_shard : 1);
+  e.gradients_bytes = m.gradients_bytes * s.expert_share / s.mp / (l.zero >= 2 ? s.dp_shard : 1);
+  e.optimizer_bytes = m.optimizer_bytes * s.expert_share / s.mp / (l.zero >= 1 ? s.dp_shard : 1);
   const int rc = static_cast<int>(l.recompute);
   const double replicated = l.sequence_parallel ? 0 : m.replicated_activation_bytes_per_token[rc];
-  e.activations_bytes = tokens_mb * ((m.activation_bytes_per_token[rc] - replicated) / l.tp + replicated);
+  e.activations_bytes = s.tokens_mb * ((m.activation_bytes_per_token[rc] - replicated) / l.tp + replicated);
   e.memory_bytes = e.weights_bytes + e.gradients_bytes + e.optimizer_bytes + e.activations_bytes +
-                   m.adapter_bytes / mp + m.overhead_bytes;
-  if (const std::string why = rule_memory_fits(e, c); !why.empty()) {
-    e.rejected = why;
-    return e;
-  }
+                   m.adapter_bytes / s.mp + m.overhead_bytes;
+}
 
+// Compute of the busiest stage per step, its memory-bound part, and the pipeline bubble.
+void layout_compute(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c, const LayoutShare& s,
+                    TrainEstimate& e) {
   e.tokens_per_step = job.global_batch_seqs * job.seq;
   e.micro_batches = job.global_batch_seqs / (l.dp * l.micro_batch);
   // Compute: model FLOPs plus recomputation (full: one more forward of the layers, not of the LM
@@ -234,7 +258,6 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   double hw_flops_per_token = m.model_flops_per_token;
   if (l.recompute == Recompute::full) hw_flops_per_token += (m.model_flops_per_token - m.head_flops_per_token) / 3.0;
   if (l.recompute == Recompute::selective) hw_flops_per_token += m.attention_fwd_flops_per_token;
-  const double flops_per_s = c.peak_flops * c.compute_efficiency;
   // A fused attention kernel runs at its own efficiency; unfused, its batched GEMMs run as GEMMs.
   double attention_flops = 3.0 * m.attention_fwd_flops_per_token;
   if (l.recompute != Recompute::none) attention_flops += m.attention_fwd_flops_per_token;
@@ -242,67 +265,74 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   if (c.attention_peak_flops > 0 || (job.fused_attention && c.attention_efficiency > 0)) {
     const double attention_flops_per_s = (c.attention_peak_flops > 0 ? c.attention_peak_flops : c.peak_flops) *
                                          (c.attention_efficiency > 0 ? c.attention_efficiency : c.compute_efficiency);
-    attention_slowdown = flops_per_s / attention_flops_per_s - 1.0;
+    attention_slowdown = s.flops_per_s / attention_flops_per_s - 1.0;
   }
   // The busiest pipeline stage sets the pace: ceil(L/pp) layers, or the last stage's layers plus
   // the LM head and loss, which Megatron-LM runs there (Narayanan et al. 2021).
-  const double layers_here = std::ceil(m.layers / l.pp);
-  const double last_layers = std::max(0.0, m.layers - (l.pp - 1) * layers_here);
+  const double last_layers = std::max(0.0, m.layers - (l.pp - 1) * s.layers_here);
   const double layer_flops =
       (hw_flops_per_token - m.head_flops_per_token + attention_slowdown * attention_flops) / m.layers;
-  const double stage_flops = std::max(layers_here * layer_flops, last_layers * layer_flops + m.head_flops_per_token);
+  const double stage_flops = std::max(s.layers_here * layer_flops, last_layers * layer_flops + m.head_flops_per_token);
   const double tokens_per_pipeline = e.tokens_per_step / (l.dp * l.cp);  // through this pipeline, per step
-  e.compute_s = tokens_per_pipeline * stage_flops / l.tp / flops_per_s;
-  e.elementwise_s = elementwise_s(m, l, tokens_per_pipeline * layers_here, tokens_mb, c);
+  e.compute_s = tokens_per_pipeline * stage_flops / l.tp / s.flops_per_s;
+  e.elementwise_s = elementwise_s(m, l, tokens_per_pipeline * s.layers_here, s.tokens_mb, c);
   e.compute_s += e.elementwise_s;
   e.bubble_s = e.compute_s * (l.pp - 1) / (l.vpp * e.micro_batches);
-  const double compute_per_mb = e.compute_s / e.micro_batches;
+}
 
-  const double node = c.gpus_per_node;
+// Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).
+// Sequence parallelism turns each into a reduce-scatter + all-gather (same bytes) and, without
+// full recomputation, re-gathers the inputs of the two column-parallel GEMMs in the backward
+// instead of storing them: one all-reduce's worth more (Korthikanti et al. 2022; Calculon's
+// seq_par_ag_redo in calculon-ai/calculon validation/*_seqsel.json). Pipeline: activations
+// (scattered over tp) cross each stage boundary forward and backward.
+void model_parallel_comm(const Layout& l, const Cluster& c, const LayoutShare& s, double act_bytes, TrainEstimate& e) {
   const Link intra = achieved(c.intra);
   const Link inter = achieved(c.inter);
-  const Link& tp_link = intra;
-  const Link& pp_link = l.tp * l.cp * l.pp <= node ? intra : inter;
-  const Link dp_link = group_link(l.tp * l.cp * l.pp, l.dp, node, intra, inter);
-  const Link cp_link = group_link(l.tp, l.cp, node, intra, inter);
-  const Link ep_link = group_link(folded_ep ? 1.0 : l.tp, l.ep, node, intra, inter);
-  const double act_bytes = tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
-
-  // Tensor parallel: 2 all-reduces forward, 2 backward per layer (+2 with full recomputation).
-  // Sequence parallelism turns each into a reduce-scatter + all-gather (same bytes) and, without
-  // full recomputation, re-gathers the inputs of the two column-parallel GEMMs in the backward
-  // instead of storing them: one all-reduce's worth more (Korthikanti et al. 2022; Calculon's
-  // seq_par_ag_redo in calculon-ai/calculon validation/*_seqsel.json).
+  const Link& pp_link = l.tp * l.cp * l.pp <= c.gpus_per_node ? intra : inter;
   double tp_all_reduces = l.recompute == Recompute::full ? 6.0 : 4.0;
   if (l.sequence_parallel && l.recompute != Recompute::full && l.tp > 1) tp_all_reduces += 1.0;
-  const double tp_per_layer = tp_all_reduces * all_reduce_s(l.tp, act_bytes, tp_link);
-  e.tp_s = e.micro_batches * layers_here * tp_per_layer;
-  // Pipeline: activations (scattered over tp) cross each stage boundary forward and backward.
+  const double tp_per_layer = tp_all_reduces * all_reduce_s(l.tp, act_bytes, intra);
+  e.tp_s = e.micro_batches * s.layers_here * tp_per_layer;
   if (l.pp > 1) {
     const double hop = pp_link.latency_s + act_bytes / l.tp / pp_link.bytes_per_s;
     e.pp_s = 2.0 * (e.micro_batches + l.pp - 1) * hop * l.vpp;
   }
-  // Data parallel: gradients reduced once per step; overlapped, only the last micro-batch's
-  // backward hides it; not overlapped, all of it is exposed.
-  const double grad_bytes_gpu = m.trainable_params * expert_share / mp * job.grad_reduce_bytes;
+}
+
+// Data parallel: gradients reduced once per step; overlapped, only the last micro-batch's
+// backward hides it; not overlapped, all of it is exposed. Context parallel (ring attention): KV
+// blocks circulate, hidden behind attention compute. Expert parallel: dispatch and combine
+// all-to-alls, forward and backward, per MoE layer.
+void data_parallel_comm(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c,
+                        const LayoutShare& s, double act_bytes, TrainEstimate& e) {
+  const double node = c.gpus_per_node;
+  const Link intra = achieved(c.intra);
+  const Link inter = achieved(c.inter);
+  const Link dp_link = group_link(l.tp * l.cp * l.pp, l.dp, node, intra, inter);
+  const Link cp_link = group_link(l.tp, l.cp, node, intra, inter);
+  const Link ep_link = group_link(s.folded_ep ? 1.0 : l.tp, l.ep, node, intra, inter);
+  const double compute_per_mb = e.compute_s / e.micro_batches;
+  const double grad_bytes_gpu = m.trainable_params * s.expert_share / s.mp * job.grad_reduce_bytes;
   double dp_comm = all_reduce_s(l.dp * l.cp, grad_bytes_gpu, dp_link);
   if (l.zero >= 3) dp_comm += 2.0 * all_gather_s(l.dp * l.cp, e.weights_bytes * l.dp * l.cp, dp_link) * e.micro_batches;
   e.dp_s = job.overlap_grad_reduce ? std::max(0.0, dp_comm - compute_per_mb * 2.0 / 3.0) : dp_comm;
-  // Context parallel (ring attention): KV blocks circulate; hidden behind attention compute.
   if (l.cp > 1) {
-    const double kv_bytes = tokens_mb * m.kv_width * 2.0 / l.tp;
-    const double ring = 3.0 * (l.cp - 1) * (cp_link.latency_s + kv_bytes / cp_link.bytes_per_s) * layers_here;
+    const double kv_bytes = s.tokens_mb * m.kv_width * 2.0 / l.tp;
+    const double ring = 3.0 * (l.cp - 1) * (cp_link.latency_s + kv_bytes / cp_link.bytes_per_s) * s.layers_here;
     const double attention =
-        tokens_mb * 3.0 * m.attention_fwd_flops_per_token / l.tp / m.layers * layers_here / flops_per_s;
+        s.tokens_mb * 3.0 * m.attention_fwd_flops_per_token / l.tp / m.layers * s.layers_here / s.flops_per_s;
     e.cp_s = e.micro_batches * std::max(0.0, ring - attention);
   }
-  // Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
   if (l.ep > 1) {
     const double a2a = (l.ep - 1) / l.ep * act_bytes * m.experts_per_token / ep_link.bytes_per_s + ep_link.latency_s;
-    e.ep_s = e.micro_batches * layers_here * 4.0 * a2a;
+    e.ep_s = e.micro_batches * s.layers_here * 4.0 * a2a;
   }
-  // Optimizer step (memory-bound, once per step): read and write the states and the weights,
-  // read the gradients, over the shard this GPU updates.
+}
+
+// The optimizer step (memory-bound, once per step: read and write the states and the weights,
+// read the gradients, over the shard this GPU updates), then the step and the run.
+void layout_totals(const TrainModel& m, const TrainJob& job, const Cluster& c, TrainEstimate& e) {
   if (c.memory_bytes_per_s > 0) {
     e.optimizer_s = (2.0 * e.optimizer_bytes + e.gradients_bytes + 2.0 * e.weights_bytes) /
                     (c.memory_bytes_per_s * hbm_efficiency(e.optimizer_bytes));
@@ -315,6 +345,27 @@ TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJ
   e.steps = std::ceil(job.tokens / e.tokens_per_step);
   e.wall_s = e.steps * e.step_s;
   e.gpu_hours = e.wall_s * c.gpus / 3600.0;
+}
+
+}  // namespace
+
+TrainEstimate evaluate_layout(const TrainModel& m, const Layout& l, const TrainJob& job, const Cluster& c) {
+  TrainEstimate e;
+  if (const LayoutRule why = first_failed_rule(m, l, job, c)) {
+    e.rejected = why;
+    return e;
+  }
+  const LayoutShare share = layout_share(m, l, job, c);
+  layout_memory(m, l, share, e);
+  if (const LayoutRule why = rule_memory_fits(e, c)) {
+    e.rejected = why;
+    return e;
+  }
+  layout_compute(m, l, job, c, share, e);
+  const double act_bytes = share.tokens_mb * m.hidden * 2.0;  // bf16 activations of one micro-batch
+  model_parallel_comm(l, c, share, act_bytes, e);
+  data_parallel_comm(m, l, job, c, share, act_bytes, e);
+  layout_totals(m, job, c, e);
   e.valid = true;
   return e;
 }
@@ -339,7 +390,7 @@ std::vector<double> powers_of_two_up_to(double cap) {
 
 SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c, const SearchLimits& limits) {
   SearchResult r;
-  std::map<std::string, double> rejected;
+  std::map<RejectReason, double> rejected;
   const auto tps = powers_of_two_up_to(c.gpus_per_node);
   const auto pps = divisors_up_to(m.layers, 64);
   const std::vector<double> cps = job.seq >= 32768 ? std::vector<double>{1, 2, 4, 8, 16} : std::vector<double>{1};
@@ -368,18 +419,18 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
                       const Layout l{tp, pp, rest, cp, ep, vpp, zero, mb, rc};
                       const TrainEstimate e = evaluate_layout(m, l, job, c);
                       ++r.evaluated;
-                      if (e.valid || e.rejected == "does not fit in GPU memory") ++r.fully_evaluated;
+                      if (e.valid || e.rejected == RejectReason::layout_does_not_fit) ++r.fully_evaluated;
                       if (!e.valid) {
-                        rejected[e.rejected] += 1;
+                        rejected[*e.rejected] += 1;
                         continue;
                       }
                       const double cost = e.gpu_hours * limits.usd_per_gpu_hour;
                       if (limits.deadline_s > 0 && e.wall_s > limits.deadline_s) {
-                        rejected["misses the deadline"] += 1;
+                        rejected[RejectReason::misses_deadline] += 1;
                         continue;
                       }
                       if (limits.budget_usd > 0 && cost > limits.budget_usd) {
-                        rejected["over the budget"] += 1;
+                        rejected[RejectReason::over_budget] += 1;
                         continue;
                       }
                       if (!r.found || e.wall_s < r.fastest_estimate.wall_s) {
@@ -411,8 +462,7 @@ SearchResult search_layouts(const TrainModel& m, const TrainJob& job, Cluster c,
     }
   }();
   r.stopped = stopper.why();
-  for (const auto& [why, count] : rejected) r.rejected.emplace_back(why, count);
-  std::sort(r.rejected.begin(), r.rejected.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  r.rejected = commonest_first(rejected);
   return r;
 }
 

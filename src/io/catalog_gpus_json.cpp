@@ -29,6 +29,7 @@ Result<Gpu> parse_gpu(const json& j, std::size_t index) {
   g.name = r.string(j, "name");
   if (g.name.empty()) g.name = g.id;
   g.vendor = r.string(j, "vendor");
+  g.vendor_kind = parse_vendor(g.vendor).value_or(Vendor::other);
   g.tier = parse_tier(r, r.string(j, "tier"));
   g.architecture = r.string(j, "architecture");
   g.aliases = r.strings(j, "aliases");

@@ -37,8 +37,12 @@ Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog) {
           m.prefill_ratio_low = r.number(j, "prefill_ratio_low", 0, true, 10);
           m.prefill_ratio_high = r.number(j, "prefill_ratio_high", 0, true, 10);
           m.ubatch = r.number(j, "ubatch", 512, false, 1e6);
-          m.default_split = r.string(j, "default_split");
-          if (m.default_split.empty()) m.default_split = "layer";
+          const std::string split = r.string(j, "default_split");
+          if (split == "tensor") {
+            m.default_split = Split::tensor;
+          } else if (!split.empty() && split != "layer" && r.error.empty()) {
+            r.fail("default_split", "must be layer or tensor, not '" + split + "'");
+          }
           std::string vendors;
           for (const auto& v : r.strings(j, "vendors")) vendors += v + ",";
           if (r.error.empty() && (m.bandwidth_efficiency <= 0 || m.compute_efficiency_float <= 0 ||

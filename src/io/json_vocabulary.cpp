@@ -39,4 +39,12 @@ ordered_json gpu_json(const Gpu& gpu, double count) {
           {"count", whole_or_null(count)}};
 }
 
+ordered_json reject_counts_json(const std::vector<RejectCount>& counts) {
+  ordered_json out = ordered_json::array();
+  for (const RejectCount& n : counts) {
+    out.push_back({{"code", to_string(n.reason)}, {"message", describe(n.reason)}, {"count", whole_or_null(n.count)}});
+  }
+  return out;
+}
+
 }  // namespace gpuplan::io

@@ -1,4 +1,4 @@
-// plan --json (schema gpuplan-plan/2, schemas/plan.schema.json) and plan --csv (the candidate list).
+// plan --json (schema gpuplan-plan/3, schemas/plan.schema.json) and plan --csv (the candidate list).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -33,7 +33,10 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
                     {"layout", c.layout},
                     {"batch", c.batch},
                     {"feasible", c.feasible}};
-  if (!c.feasible) j["reason"] = c.reason;
+  if (!c.feasible) {
+    if (c.rejection) j["reason_code"] = to_string(*c.rejection);
+    j["reason"] = c.reason;
+  }
   j["memory"] = {{"per_gpu_bytes", whole_or_null(c.memory_per_gpu_bytes)},
                  {"capacity_per_gpu_bytes", whole_or_null(c.capacity_per_gpu_bytes)},
                  {"weights_bytes", whole_or_null(m.weights_bytes)},
@@ -49,7 +52,7 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
                   {"tpot_s", num(c.tpot_s)},
                   {"decode_tokens_per_s_per_user", number_or_null(1.0 / c.tpot_s, c.tpot_s > 0)},
                   {"aggregate_tokens_per_s", num(c.tokens_per_s)},
-                  {"bound", c.estimate.speed.bound}};
+                  {"bound", to_string(c.estimate.speed.bound)}};
     j["fleet"] = {{"replicas", c.replicas},
                   {"gpus", c.fleet_gpus},
                   {"utilization", num(c.utilization)},
@@ -142,11 +145,9 @@ ordered_json plan_json(const PlanReport& r) {
     findings.push_back({{"severity", to_string(f.severity)}, {"code", f.code}, {"why", f.why}, {"fix", f.fix}});
   }
   plan["findings"] = findings;
-  ordered_json rejected = ordered_json::object();
-  for (const auto& [why, n] : p.rejected) rejected[why] = n;
-  plan["rejected"] = rejected;
+  plan["rejected"] = reject_counts_json(p.rejected);
   const ordered_json model = model_json(q.model_id, q.model_name, params_json(count_params(q.base.arch)));
-  return {{"schema", "gpuplan-plan/2"}, {"model", model}, {"plan", plan}};
+  return {{"schema", "gpuplan-plan/3"}, {"model", model}, {"plan", plan}};
 }
 
 namespace {

@@ -62,76 +62,66 @@ std::string workload_line(const PlanReport& r) {
   return s;
 }
 
-}  // namespace
-
-std::string plan_table(const PlanReport& r) {
-  const Plan& p = r.plan;
-  const PlanRequest& q = r.request;
+// The "Best" block: the top choice and what it costs, or why there is none.
+std::string best_block(const Plan& p, const PlanRequest& q) {
   std::string t;
   auto line = [&t](const std::string& s) { t += s + "\n"; };
-  std::size_t feasible = 0;
-  for (const auto& c : p.candidates) feasible += c.feasible ? 1 : 0;
-  line(fmt::format("Model      {} ({} params, {} active)", q.model_name, format_count(count_params(q.base.arch).total),
-                   format_count(count_params(q.base.arch).active)));
-  line("Workload   " + workload_line(r));
-  line(fmt::format("Searched   {} scenarios in {:.3f} s ({} candidates, {} feasible){}{}", p.candidates_evaluated,
-                   r.elapsed_s, p.candidates.size(), feasible,
-                   q.filters.tier ? std::string(", tier ") + to_string(*q.filters.tier) : std::string(),
-                   p.stopped == SearchStop::budget_spent ? "; stopped at --max-evaluated: the best found so far"
-                   : p.stopped == SearchStop::cancelled  ? "; cancelled: the best found so far"
-                                                         : ""));
-  line("");
-  if (const PlanCandidate* b = p.top()) {
-    line(fmt::format("Best       {} x {} ({}), {} ({}), {}, {}", b->gpus, b->gpu->name, to_string(b->gpu->tier),
-                     b->precision.name, b->precision.quality, b->layout, b->runtime));
-    if (q.kind == PlanKind::serve) {
-      line(fmt::format("           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b),
-                       to_string(b->cost_basis), count_of(b->replicas, "replica"), count_of(b->gpus, "GPU"),
-                       count_of(b->fleet_gpus, "GPU"), count_of(b->batch, "user"), 100 * b->utilization));
-      line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
-      line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
-                       format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
-                       format_gib(b->estimate.memory.weights_bytes), format_gib(b->estimate.memory.kv_cache_bytes),
-                       to_string(b->estimate.binding)));
-    } else {
-      line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), to_string(b->cost_basis),
-                       format_count(b->gpu_hours), speed(q, *b)));
-      line(fmt::format("           layout {}; memory {} of {} per GPU", b->layout, format_gib(b->memory_per_gpu_bytes),
-                       format_gib(b->capacity_per_gpu_bytes)));
-    }
-  } else {
+  const PlanCandidate* b = p.top();
+  if (b == nullptr) {
     line("Best       none: no candidate meets the targets");
     std::string why;
     for (std::size_t i = 0; i < p.rejected.size() && i < 4; ++i) {
-      why += fmt::format("{}{} ({})", i ? "; " : "", p.rejected[i].first, p.rejected[i].second);
+      why += fmt::format("{}{} ({})", i ? "; " : "", describe(p.rejected[i].reason), p.rejected[i].count);
     }
     if (!why.empty()) line("Rejected   " + why);
+    return t;
   }
-  line("");
-  line("Best per tier");
-  t += header(q);
+  line(fmt::format("Best       {} x {} ({}), {} ({}), {}, {}", b->gpus, b->gpu->name, to_string(b->gpu->tier),
+                   b->precision.name, b->precision.quality, b->layout, b->runtime));
+  if (q.kind == PlanKind::serve) {
+    line(fmt::format("           {} ({}): {} x {} = {}, {} per replica, utilisation {:.0f}%", cost(*b),
+                     to_string(b->cost_basis), count_of(b->replicas, "replica"), count_of(b->gpus, "GPU"),
+                     count_of(b->fleet_gpus, "GPU"), count_of(b->batch, "user"), 100 * b->utilization));
+    line(fmt::format("           {}, {} tokens/s per replica", speed(q, *b), format_count(b->tokens_per_s)));
+    line(fmt::format("           memory {} of {} per GPU (weights {}, KV cache {}); binding: {}",
+                     format_gib(b->memory_per_gpu_bytes), format_gib(b->capacity_per_gpu_bytes),
+                     format_gib(b->estimate.memory.weights_bytes), format_gib(b->estimate.memory.kv_cache_bytes),
+                     to_string(b->estimate.binding)));
+  } else {
+    line(fmt::format("           {} ({}) for {} GPU-hours; {}", cost(*b), to_string(b->cost_basis),
+                     format_count(b->gpu_hours), speed(q, *b)));
+    line(fmt::format("           layout {}; memory {} of {} per GPU", b->layout, format_gib(b->memory_per_gpu_bytes),
+                     format_gib(b->capacity_per_gpu_bytes)));
+  }
+  return t;
+}
+
+// The best of each tier, then the Pareto front (its first eight).
+std::string tiers_and_pareto(const Plan& p, const PlanRequest& q) {
+  std::string t = "\nBest per tier\n" + header(q);
   for (const TierChoice& c : p.by_tier) {
-    if (c.found) {
-      t += row(q, to_string(c.tier), p.candidates[c.index]);
-    } else {
-      line(fmt::format("  {:<12} none: {}", to_string(c.tier), c.why_none));
-    }
+    t += c.found ? row(q, to_string(c.tier), p.candidates[c.index])
+                 : fmt::format("  {:<12} none: {}\n", to_string(c.tier), c.why_none);
   }
-  if (!p.pareto.empty()) {
-    line("");
-    line(
-        "Pareto front (cost vs speed: nothing else is both cheaper and faster; at equal cost, the higher precision or "
-        "the faster)");
-    t += header(q);
-    std::size_t shown = 0;
-    for (std::size_t i : p.pareto) {
-      if (++shown > 8) {
-        line(fmt::format("  ... {} more (--json)", p.pareto.size() - 8));
-        break;
-      }
-      t += row(q, shown == 1 ? "cheapest" : "", p.candidates[i]);
+  if (p.pareto.empty()) return t;
+  t += "\nPareto front (cost vs speed: nothing else is both cheaper and faster; at equal cost, the higher precision or "
+       "the faster)\n";
+  t += header(q);
+  std::size_t shown = 0;
+  for (std::size_t i : p.pareto) {
+    if (++shown > 8) {
+      t += fmt::format("  ... {} more (--json)\n", p.pareto.size() - 8);
+      break;
     }
+    t += row(q, shown == 1 ? "cheapest" : "", p.candidates[i]);
   }
+  return t;
+}
+
+// One tier lower, then the findings.
+std::string lower_and_findings(const Plan& p, const PlanRequest& q) {
+  std::string t;
+  auto line = [&t](const std::string& s) { t += s + "\n"; };
   line("");
   if (p.lower.available) {
     const PlanCandidate& c = p.lower.candidate;
@@ -142,17 +132,38 @@ std::string plan_table(const PlanReport& r) {
   } else {
     line("Start one tier lower: " + p.lower.why_none);
   }
-  if (!p.findings.empty()) {
-    line("");
-    line("Findings");
-    for (const Finding& f : p.findings) {
-      const std::string severity = to_string(f.severity);
-      line(fmt::format("  [{}] {}: {}", severity, f.code, f.why));
-      line(fmt::format("  {:>{}}  fix: {}", "", severity.size() + 2, f.fix));
-    }
-  }
+  if (p.findings.empty()) return t;
   line("");
-  line("--explain shows the arithmetic; --json the whole plan; --csv every candidate.");
+  line("Findings");
+  for (const Finding& f : p.findings) {
+    const std::string severity = to_string(f.severity);
+    line(fmt::format("  [{}] {}: {}", severity, f.code, f.why));
+    line(fmt::format("  {:>{}}  fix: {}", "", severity.size() + 2, f.fix));
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string plan_table(const PlanReport& r) {
+  const Plan& p = r.plan;
+  const PlanRequest& q = r.request;
+  std::size_t feasible = 0;
+  for (const auto& c : p.candidates) feasible += c.feasible ? 1 : 0;
+  std::string t =
+      fmt::format("Model      {} ({} params, {} active)\n", q.model_name, format_count(count_params(q.base.arch).total),
+                  format_count(count_params(q.base.arch).active));
+  t += "Workload   " + workload_line(r) + "\n";
+  t += fmt::format("Searched   {} scenarios in {:.3f} s ({} candidates, {} feasible){}{}\n\n", p.candidates_evaluated,
+                   r.elapsed_s, p.candidates.size(), feasible,
+                   q.filters.tier ? std::string(", tier ") + to_string(*q.filters.tier) : std::string(),
+                   p.stopped == SearchStop::budget_spent ? "; stopped at --max-evaluated: the best found so far"
+                   : p.stopped == SearchStop::cancelled  ? "; cancelled: the best found so far"
+                                                         : "");
+  t += best_block(p, q);
+  t += tiers_and_pareto(p, q);
+  t += lower_and_findings(p, q);
+  t += "\n--explain shows the arithmetic; --json the whole plan; --csv every candidate.\n";
   return t;
 }
 

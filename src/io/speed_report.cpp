@@ -44,8 +44,8 @@ ordered_json speed_json(const SpeedReport& r) {
                         {"aggregate_tokens_per_s", sp.aggregate_tokens_per_s.expected},
                         {"ttft_s", sp.ttft_s.expected},
                         {"tpot_s", sp.tpot_s.expected},
-                        {"bound", sp.bound},
-                        {"prefill_bound", sp.prefill_bound},
+                        {"bound", to_string(sp.bound)},
+                        {"prefill_bound", to_string(sp.prefill_bound)},
                         {"arithmetic_intensity_flop_per_byte", sp.arithmetic_intensity},
                         {"machine_balance_flop_per_byte", sp.machine_balance},
                         {"compute_bound_from_concurrency", r.compute_bound_concurrency},
@@ -127,11 +127,11 @@ std::string speed_table(const SpeedReport& r) {
   if (s.speed.concurrency > 1) row3("decode, tokens/s all sequences", sp.aggregate_tokens_per_s, false);
   line("");
   line(fmt::format("Decode is {}-bound: {:.1f} FLOP per byte read vs the card's balance of {:.0f} FLOP/byte{}.",
-                   sp.bound, sp.arithmetic_intensity, sp.machine_balance,
+                   to_string(sp.bound), sp.arithmetic_intensity, sp.machine_balance,
                    r.compute_bound_concurrency > 0
                        ? "; compute binds from about " + count_of(r.compute_bound_concurrency, "concurrent sequence")
                        : ""));
-  if (s.speed.prompt_tokens > 0) line(fmt::format("Prefill is {}-bound.", sp.prefill_bound));
+  if (s.speed.prompt_tokens > 0) line(fmt::format("Prefill is {}-bound.", to_string(sp.prefill_bound)));
   if (sp.communication_s_per_token > 0) {
     line(fmt::format("Interconnect: {} per decode step ({}).", seconds(sp.communication_s_per_token),
                      s.speed.split == Split::tensor ? "two all-reduces per layer" : "activation hops between cards"));

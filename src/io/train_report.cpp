@@ -19,7 +19,7 @@ std::string days(double seconds) {
 std::string rejected_text(const SearchResult& s, const char* sep) {
   std::string why;
   for (std::size_t i = 0; i < s.rejected.size() && i < 4; ++i) {
-    why += fmt::format("{}{}{}{}", i ? "; " : "", s.rejected[i].first, sep, s.rejected[i].second);
+    why += fmt::format("{}{}{}{}", i ? "; " : "", describe(s.rejected[i].reason), sep, s.rejected[i].count);
   }
   return why;
 }
@@ -94,9 +94,7 @@ ordered_json train_json(const TrainReport& r) {
   const TrainEstimate& est = r.estimate;
   ordered_json sc = ordered_json::array();
   for (const auto& s : r.scale) sc.push_back({{"gpus", s.gpus}, {"fits", s.fits}, {"mfu", s.mfu}});
-  ordered_json rej = ordered_json::object();
-  for (const auto& [why, n] : r.search.rejected) rej[why] = n;
-  ordered_json out = {{"schema", "gpuplan-train/2"},
+  ordered_json out = {{"schema", "gpuplan-train/3"},
                       {"found", r.found},
                       {"model", model_json(r.model_id, r.model_name,
                                            params_json(count_params(r.model.base.arch), r.model.trainable_params))},
@@ -117,7 +115,7 @@ ordered_json train_json(const TrainReport& r) {
                        {{"searched", r.searched},
                         {"evaluated", r.search.evaluated},
                         {"stopped", to_string(r.search.stopped)},
-                        {"rejected", rej}}}};
+                        {"rejected", reject_counts_json(r.search.rejected)}}}};
   if (!r.found) {
     out["error"] = {{"code", "infeasible"}, {"message", train_infeasible_message(r)}};
     return out;

@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
+#include <vector>
 
+#include "gpuplan/codes.hpp"
 #include "gpuplan/gpu.hpp"
 #include "gpuplan/model.hpp"
 
@@ -32,5 +34,9 @@ nlohmann::ordered_json model_json(std::string_view id, std::string_view name,
 
 // {"id", "name", "memory_bytes", "count"}; `count` a whole number of GPUs (null when not finite).
 nlohmann::ordered_json gpu_json(const Gpu& gpu, double count);
+
+// [{"code", "message", "count"}, ...] in the order given (commonest first): `code` the stable
+// to_string(RejectReason), `message` the rule in words; plan.rejected and train's search.rejected.
+nlohmann::ordered_json reject_counts_json(const std::vector<RejectCount>& counts);
 
 }  // namespace gpuplan::io

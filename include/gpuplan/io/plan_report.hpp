@@ -1,4 +1,4 @@
-// Views of one plan: JSON (schema gpuplan-plan/2), CSV of the candidates, a table, and --explain.
+// Views of one plan: JSON (schema gpuplan-plan/3), CSV of the candidates, a table, and --explain.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

@@ -1,4 +1,4 @@
-// Views of one `train` result: a text report and a JSON document (gpuplan-train/2).
+// Views of one `train` result: a text report and a JSON document (gpuplan-train/3).
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
