@@ -138,6 +138,10 @@ TEST_F(AnswersFixture, QloraRefusesAnFp8Base) {
   auto t = api::run_train(context(), train);
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().code, ErrorCode::conflict);
+  // Each command names its own option: fit --mode, train --method.
+  EXPECT_NE(f.error().message.find("--mode qlora"), std::string::npos) << f.error().message;
+  EXPECT_NE(t.error().message.find("--method qlora"), std::string::npos) << t.error().message;
+  EXPECT_EQ(t.error().message.find("--mode"), std::string::npos) << t.error().message;
 }
 
 TEST_F(AnswersFixture, TensorParallelMustDivideTheHeads) {

@@ -63,20 +63,22 @@ Result<bool> apply_training_knobs(const FitRequest& q, Workload& w) {
 
 }  // namespace
 
-Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_text) {
+Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_text, std::string_view flag) {
+  const std::string f(flag);
   const Workload& w = r.scenario.workload;
   const Precision& p = r.scenario.precision;
   if ((w.mode == Mode::full_finetune || w.mode == Mode::pretrain || w.mode == Mode::lora) &&
       p.kind != QuantKind::floating) {
-    return make_error(ErrorCode::conflict, "--mode " + mode_text + " trains in a float format; '" + p.name +
-                                               "' is quantised (use --mode qlora for a 4-bit base, or --quant bf16)");
+    return make_error(ErrorCode::conflict, f + " " + mode_text + " trains in a float format; '" + p.name +
+                                               "' is quantised (use " + f +
+                                               " qlora for a 4-bit base, or --quant bf16)");
   }
   // QLoRA's base is an integer-quantised (bitsandbytes / GPTQ) model; FP8 is a float format
   // (bitsandbytes and PEFT have no FP8 base for QLoRA).
   const bool float8 = p.name == "fp8";
   if (w.mode == Mode::qlora && (p.linear_bits > 8.5 || float8)) {
-    return make_error(ErrorCode::conflict, "--mode qlora needs a quantised base (nf4, nf4-dq, int8, gptq-int4); got '" +
-                                               p.name + "' — use --mode lora for a 16-bit base");
+    return make_error(ErrorCode::conflict, f + " qlora needs a quantised base (nf4, nf4-dq, int8, gptq-int4); got '" +
+                                               p.name + "' — use " + f + " lora for a 16-bit base");
   }
   return true;
 }
@@ -115,7 +117,7 @@ Result<bool> resolve_fit_into(const Context& ctx, const FitRequest& q, Resolved&
   w.batch = q.batch.value_or(defaults::kBatch);
   auto knobs = apply_training_knobs(q, w);
   if (!knobs) return knobs.error();
-  auto ok = check_mode_precision(r, in.mode);
+  auto ok = check_mode_precision(r, in.mode, "--mode");
   if (!ok) return ok.error();
   auto engine = apply_engine(ctx, q, q.context_tokens.has_value(), q.batch.has_value(), r);
   if (!engine) return engine.error();

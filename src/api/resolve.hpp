@@ -35,7 +35,8 @@ Result<bool> check_tensor_parallel(const ModelArch& arch, double tp, std::string
 
 Result<Mode> parse_mode(const std::string& text);
 // The mode and the precision agree: float formats for full/LoRA training, an integer base for QLoRA.
-Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_text);
+// `flag` names the option as the command spells it (fit --mode, train --method).
+Result<bool> check_mode_precision(const Resolved& r, const std::string& mode_text, std::string_view flag);
 Result<Recompute> parse_recompute(const std::string& text);
 Result<Optimizer> parse_optimizer(const std::string& text);
 

@@ -246,7 +246,7 @@ Result<TrainResponse> run_train(const Context& ctx, const TrainRequest& q) {
   Workload& w = s.resolved.scenario.workload;
   if (!is_training(w.mode))
     return make_error(ErrorCode::invalid_argument, "--method must be pretrain, full, lora or qlora");
-  auto precision_ok = check_mode_precision(s.resolved, method);
+  auto precision_ok = check_mode_precision(s.resolved, method, "--method");
   if (!precision_ok) return precision_ok.error();
   if (q.optimizer) {
     auto opt = parse_optimizer(*q.optimizer);
