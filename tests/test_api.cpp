@@ -49,6 +49,22 @@ TEST_F(ApiFixture, FieldsParseUnitsAndRefuseBareDurations) {
   EXPECT_FALSE(api::assign_text(q, *api::find_field(fields, "users"), "nan"));
 }
 
+// The request parser bounds its input before nlohmann::json builds anything: a deep nesting is
+// refused (not a stack overflow), a key given twice is an error (not the last one silently).
+TEST_F(ApiFixture, JsonRequestsAreBoundedBeforeParsing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto nested = api::request_from_json_text<api::FitRequest>(deep, api::fit_fields());
+  ASSERT_FALSE(nested);
+  EXPECT_NE(nested.error().message.find("deeper than"), std::string::npos) << nested.error().message;
+  auto twice =
+      api::request_from_json_text<api::FitRequest>(R"({"model": "a", "model": "llama-3.1-8b"})", api::fit_fields());
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("twice"), std::string::npos) << twice.error().message;
+  const std::string big = "{\"model\": \"" + std::string(api::kMaxRequestBytes, 'x') + "\"}";
+  EXPECT_FALSE(api::request_from_json_text<api::FitRequest>(big, api::fit_fields()));
+  EXPECT_FALSE(api::request_from_json_text<api::FitRequest>("{\"model\": ", api::fit_fields()));
+}
+
 TEST_F(ApiFixture, JsonRequestsUseTheSameTable) {
   auto fit = api::request_from_json_text<api::FitRequest>(
       R"({"model": "llama-3.1-8b", "gpu": "rtx-4090", "context": "32k", "batch": 2, "gpu-memory-utilization": 0.8,

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "../io/json_guard.hpp"
+#include "gpuplan/api/json_request.hpp"
 #include "gpuplan/units.hpp"
 
 namespace gpuplan::api {
@@ -127,6 +129,10 @@ Result<std::string> check_field_text(const FieldInfo& info, std::string_view tex
     }
   }
   return std::string(text);
+}
+
+Result<nlohmann::json> parse_request_json(std::string_view text) {
+  return io::detail::parse_json_bounded(text, {kMaxRequestBytes, kMaxRequestDepth, 0, "request"});
 }
 
 const char* units_note() {

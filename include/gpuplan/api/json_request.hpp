@@ -44,13 +44,19 @@ Result<R> request_from_json(const nlohmann::json& doc, const std::vector<Field<R
   return request;
 }
 
+inline constexpr std::size_t kMaxRequestBytes = 1 << 20;
+inline constexpr std::size_t kMaxRequestDepth = 8;  // a request is flat: an object of values
+
+// JSON text of a request, bounded before the parser builds anything: at most kMaxRequestBytes,
+// nesting at most kMaxRequestDepth, no key given twice at the top level.
+Result<nlohmann::json> parse_request_json(std::string_view text);
+
 // Parses JSON text (bounded) into a request.
 template <class R>
 Result<R> request_from_json_text(std::string_view text, const std::vector<Field<R>>& fields) {
-  if (text.size() > 1 << 20) return make_error(ErrorCode::out_of_range, "request larger than 1 MiB");
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return make_error(ErrorCode::parse_error, "the request is not valid JSON");
-  return request_from_json(doc, fields);
+  auto doc = parse_request_json(text);
+  if (!doc) return doc.error();
+  return request_from_json(doc.value(), fields);
 }
 
 }  // namespace gpuplan::api
