@@ -26,15 +26,8 @@ nlohmann::ordered_json fit_json(const FitReport& r) {
   const bool training = is_training(s.workload.mode);
   j["model"] = model_json(r.model.id, r.model.name,
                           params_json(e.params, training ? std::optional<double>(e.trainable_params) : std::nullopt));
-  j["model"].update(ordered_json{{"architecture_assumed", r.architecture_assumed},
-                                 {"mtp_params", as_int(e.params.mtp)},
-                                 {"layers", as_int(a.num_layers)},
-                                 {"hidden_size", as_int(a.hidden_size)},
-                                 {"attention_heads", as_int(a.num_heads)},
-                                 {"kv_heads", as_int(a.num_kv_heads)},
-                                 {"head_dim", as_int(a.head_dim)},
-                                 {"context_length", as_int(a.context_length)},
-                                 {"kv_cache_bytes_per_token", as_int(kv_cache_bytes(a, 1, 1, s.workload.kv_bytes))}});
+  j["model"]["architecture_assumed"] = r.architecture_assumed;
+  j["model"].update(architecture_json(a, e.params, kv_cache_bytes(a, 1, 1, s.workload.kv_bytes)));
   j["precision"] = {{"name", s.precision.name},
                     {"bits_per_weight",
                      e.params.total > 0 ? ordered_json(scenario_weights_bytes(s) * 8.0 / e.params.total) : nullptr},

@@ -85,17 +85,10 @@ ordered_json model_object(const InspectReport& r) {
   if (!r.params) return m;
   const ParamCounts& p = *r.params;
   const ModelArch& a = r.model.arch;
-  m.update(ordered_json{{"mtp_params", whole_or_null(p.mtp)},
-                        {"lm_head_params", whole_or_null(p.lm_head)},
+  m.update(architecture_json(a, p, r.kv_cache_bytes_per_token));
+  m.update(ordered_json{{"lm_head_params", whole_or_null(p.lm_head)},
                         {"routed_expert_params", whole_or_null(p.routed_experts)},
-                        {"vision_params", whole_or_null(p.vision)},
-                        {"layers", whole_or_null(a.num_layers)},
-                        {"hidden_size", whole_or_null(a.hidden_size)},
-                        {"attention_heads", whole_or_null(a.num_heads)},
-                        {"kv_heads", whole_or_null(a.num_kv_heads)},
-                        {"head_dim", whole_or_null(a.head_dim)},
-                        {"context_length", whole_or_null(a.context_length)},
-                        {"kv_cache_bytes_per_token", whole_or_null(r.kv_cache_bytes_per_token)}});
+                        {"vision_params", whole_or_null(p.vision)}});
   return m;
 }
 

@@ -19,6 +19,17 @@ ordered_json number_or_null(double v, bool computed) {
   return v;
 }
 
+ordered_json architecture_json(const ModelArch& a, const ParamCounts& p, double kv_cache_bytes_per_token) {
+  return {{"mtp_params", whole_or_null(p.mtp)},
+          {"layers", whole_or_null(a.num_layers)},
+          {"hidden_size", whole_or_null(a.hidden_size)},
+          {"attention_heads", whole_or_null(a.num_heads)},
+          {"kv_heads", whole_or_null(a.num_kv_heads)},
+          {"head_dim", whole_or_null(a.head_dim)},
+          {"context_length", whole_or_null(a.context_length)},
+          {"kv_cache_bytes_per_token", whole_or_null(kv_cache_bytes_per_token)}};
+}
+
 ordered_json params_json(const ParamCounts& p, std::optional<double> trainable) {
   return {{"total", whole_or_null(p.total)},
           {"active", whole_or_null(p.active)},

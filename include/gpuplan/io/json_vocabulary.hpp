@@ -28,6 +28,10 @@ nlohmann::ordered_json number_or_null(double v, bool computed = true);
 // {"total", "active", "embedding", "trainable"}; `trainable` is null unless given.
 nlohmann::ordered_json params_json(const ParamCounts& p, std::optional<double> trainable = std::nullopt);
 
+// The architecture summary fit and inspect both put under "model": mtp_params, layers,
+// hidden_size, attention_heads, kv_heads, head_dim, context_length, kv_cache_bytes_per_token.
+nlohmann::ordered_json architecture_json(const ModelArch& a, const ParamCounts& p, double kv_cache_bytes_per_token);
+
 // {"id", "name"} plus "params" when given.
 nlohmann::ordered_json model_json(std::string_view id, std::string_view name,
                                   const std::optional<nlohmann::ordered_json>& params = std::nullopt);
