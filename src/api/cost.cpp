@@ -94,12 +94,7 @@ Result<PlanQuery> plan_query(const Context& ctx, const CostRequest& q) {
     if (!r) return r.error();
     p.quants = r.value().scenario.precision.name;
   }
-  // Ranked by the rent; a card nobody rents (an Apple machine, a price book without it) by owning it.
-  p.pay = "rent";
-  if (q.gpu && !q.rent_usd_per_gpu_hour) {
-    auto card = find_card(*ctx.catalog, *q.gpu);
-    if (card && gpu_prices(card.value(), ctx.catalog->prices).rent_usd_per_gpu_hour <= 0) p.pay = "own";
-  }
+  p.pay = "rent";  // ranked by the rent (a card nobody rents: by owning it, see run_cost)
   if (q.gpus) p.max_gpus = *q.gpus;
   return p;
 }
@@ -114,13 +109,17 @@ Result<CostResponse> run_cost(const Context& ctx, const CostRequest& q) {
   if (!request) return request.error();
   PlanRequest& r = request.value();
   r.price_overrides = overrides_of(q);
-  // A consumer card owned at home or in an office pays for power only: no colocation fee and no
-  // data-centre cooling overhead (PUE 1) unless given (--hosting-per-kw-month, --pue).
-  if (q.gpu && !q.hosting_usd_per_kw_month) {
+  if (q.gpu) {
     auto g = find_card(*r.catalog, *q.gpu);
-    if (g && g.value().tier == Tier::consumer) {
+    // A consumer card owned at home or in an office pays for power only: no colocation fee and no
+    // data-centre cooling overhead (PUE 1) unless given (--hosting-per-kw-month, --pue).
+    if (g && g.value().tier == Tier::consumer && !q.hosting_usd_per_kw_month) {
       r.price_overrides.hosting_usd_per_kw_month = 0;
       if (!q.pue) r.price_overrides.pue = defaults::kHomePue;
+    }
+    // A card nobody rents (an Apple machine, a price book without it) is ranked by owning it.
+    if (g && !q.rent_usd_per_gpu_hour && gpu_prices(g.value(), r.catalog->prices).rent_usd_per_gpu_hour <= 0) {
+      r.ownership = Ownership::own;
     }
   }
   r.utilization = q.utilization.value_or(-1);
