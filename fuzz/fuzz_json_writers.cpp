@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,9 +122,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   p.found = (pick & 32) == 0;
   p.best = 0;
   p.pareto = {0};
-  p.by_tier[0] = {gpuplan::Tier::consumer, false, 0, part(11)};
-  p.by_tier[1] = {gpuplan::Tier::workstation, p.found, 0, {}};
-  p.by_tier[2] = {gpuplan::Tier::datacenter, false, 0, part(8)};
+  p.by_tier[0] = {gpuplan::Tier::consumer, false, 0, part(11), rule};
+  p.by_tier[1] = {gpuplan::Tier::workstation, p.found, 0, {}, std::nullopt};
+  p.by_tier[2] = {gpuplan::Tier::datacenter, false, 0, part(8), std::nullopt};
   p.lower.available = (pick & 64) != 0;
   p.lower.candidate = rejected;
   p.lower.how = part(9);

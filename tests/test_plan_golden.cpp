@@ -50,7 +50,8 @@ TEST(PlanGolden, SmallModelOnAConsumerCard) {
   EXPECT_TRUE(p.by_tier[0].found);
   EXPECT_FALSE(p.by_tier[2].found);
   EXPECT_NE(p.by_tier[2].why_none.find("filtered"), std::string::npos);
-  EXPECT_FALSE(p.lower.available);  // already the lowest tier
+  EXPECT_FALSE(p.by_tier[2].why_none_code);  // filtered out: no rule rejected its cards
+  EXPECT_FALSE(p.lower.available);           // already the lowest tier
 }
 
 TEST(PlanGolden, Llama70BServing) {
@@ -117,6 +118,7 @@ TEST(PlanGolden, Llama405BTraining) {
   EXPECT_GT(b.job_usd, 0);
   EXPECT_FALSE(p.by_tier[0].found);  // no consumer node holds 405B training states
   EXPECT_NE(p.by_tier[0].why_none.find("does not fit"), std::string::npos);
+  EXPECT_EQ(p.by_tier[0].why_none_code, RejectReason::layout_does_not_fit);
   // A QLoRA fine-tune of an 8B model: one card, well inside the deadline.
   const PlanRequest small = train_request("llama-3.1-8b", Mode::qlora, 50e6, 2);
   const Plan ps = make_plan(small);
@@ -179,6 +181,16 @@ TEST(PlanCli, JsonHasTheIssueKeys) {
   for (const char* tier : {"consumer", "workstation", "datacenter"}) EXPECT_TRUE(p["by_tier"].contains(tier)) << tier;
   EXPECT_FALSE(p["by_tier"]["consumer"]["found"].get<bool>());
   EXPECT_FALSE(p["by_tier"]["consumer"]["why_none"].get<std::string>().empty());
+  EXPECT_FALSE(p["by_tier"]["consumer"].contains("why_none_code"));  // --tier datacenter filtered it out
+  const auto one = nlohmann::json::parse(run_cli("plan deepseek-v3 --tier consumer --max-gpus 1 --json").out)["plan"];
+  // The consumer tier's reason is a rule: its code parses, and the text starts with the rule in words.
+  const auto code = parse_reject_reason(one["by_tier"]["consumer"]["why_none_code"].get<std::string>());
+  ASSERT_TRUE(code);
+  EXPECT_EQ(one["by_tier"]["consumer"]["why_none"].get<std::string>().rfind(describe(*code), 0), 0u);
+  ASSERT_FALSE(one["rejected"].empty());
+  EXPECT_EQ(one["rejected"][0]["code"], "does_not_fit");  // 671B on one consumer card
+  EXPECT_EQ(one["rejected"][0]["message"], "does not fit");
+  EXPECT_GT(one["rejected"][0]["count"].get<long long>(), 0);
   EXPECT_TRUE(p["pareto"].is_array());
   EXPECT_GE(p["pareto"].size(), 1u);
   EXPECT_GT(p["candidates_evaluated"].get<double>(), 100);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "gpuplan/names.hpp"
 #include "gpuplan/plan.hpp"
@@ -99,13 +100,19 @@ SearchOut search(const PlanRequest& r, SearchStopper& stopper, double spent) {
   return out;
 }
 
+// Why a tier has no choice, in words, and the rule when it is one.
+struct TierWhy {
+  std::string text;
+  std::optional<RejectReason> rule;
+};
+
 // Why a tier has no choice: the catalog has none of its cards, the filters dropped them all, or
 // the commonest rejection of its candidates.
-std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs, Tier tier) {
+TierWhy tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs, Tier tier) {
   const auto& gpus = r.catalog->gpus;
   const auto of_tier = [tier](const Gpu& g) { return g.tier == tier; };
   if (std::none_of(gpus.begin(), gpus.end(), of_tier)) {
-    return std::string("no ") + to_string(tier) + " GPU in the catalog";
+    return {std::string("no ") + to_string(tier) + " GPU in the catalog", std::nullopt};
   }
   const bool searched =
       std::any_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return of_tier(g) && tier_allowed(r, g); });
@@ -117,7 +124,7 @@ std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>
       for (const auto& id : r.filters.gpus) list += (list.empty() ? "" : ",") + id;
       by += (by.empty() ? "" : ", ") + std::string("--gpu ") + list;
     }
-    return "filtered out (" + by + ")";
+    return {"filtered out (" + by + ")", std::nullopt};
   }
   std::map<RejectReason, double> counts;
   std::map<RejectReason, std::string> example;  // the best-ranked candidate each rule rejected
@@ -127,14 +134,15 @@ std::string tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>
     std::string& e = example[*c.rejection];
     if (e.empty()) e = c.gpu->id + " x" + num(c.gpus, 0) + " " + c.precision.name + ": " + c.reason;
   }
-  if (counts.empty()) return std::string("no ") + to_string(tier) + " candidate evaluated";
+  if (counts.empty()) return {std::string("no ") + to_string(tier) + " candidate evaluated", std::nullopt};
   // Prefer the reasons that say what is missing (speed, price, fleet size) over "does not fit".
   const std::vector<RejectCount> ranked = commonest_first(counts);
   const auto telling = std::find_if(ranked.begin(), ranked.end(),
                                     [](const RejectCount& n) { return n.reason != RejectReason::does_not_fit; });
   const RejectCount& best = telling != ranked.end() ? *telling : ranked.front();
-  return std::string(describe(best.reason)) + " (" + num(best.count, 0) + " candidates; e.g. " + example[best.reason] +
-         ")";
+  return {std::string(describe(best.reason)) + " (" + num(best.count, 0) + " candidates; e.g. " + example[best.reason] +
+              ")",
+          best.reason};
 }
 
 // The candidates no other feasible candidate dominates, in ranking order (cheapest first, so the
@@ -218,7 +226,7 @@ OneTierLower one_tier_lower(const PlanRequest& r, const Plan& plan, double& eval
       s = search(lr, stopper, evaluated);
       evaluated += s.evaluated;
       if (!s.candidates.empty() && s.candidates.front().feasible) found = &s.candidates.front();
-      why = tier_why_none(lr, s.candidates, low.tier);
+      why = tier_why_none(lr, s.candidates, low.tier).text;
     }
     if (found == nullptr) {
       if (low.why_none.empty()) low.why_none = why;
@@ -273,7 +281,11 @@ Plan make_plan(const PlanRequest& r) {
         break;
       }
     }
-    if (!choice.found) choice.why_none = tier_why_none(r, plan.candidates, choice.tier);
+    if (!choice.found) {
+      TierWhy why = tier_why_none(r, plan.candidates, choice.tier);
+      choice.why_none = std::move(why.text);
+      choice.why_none_code = why.rule;
+    }
   }
   plan.pareto = pareto_front(plan.candidates);
   plan.lower = one_tier_lower(r, plan, plan.candidates_evaluated, stopper);

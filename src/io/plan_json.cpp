@@ -115,7 +115,9 @@ ordered_json plan_json(const PlanReport& r) {
       c.update(candidate_json(q, p.candidates[t.index]));
       tiers[to_string(t.tier)] = c;
     } else {
-      tiers[to_string(t.tier)] = {{"found", false}, {"why_none", t.why_none}};
+      ordered_json none = {{"found", false}, {"why_none", t.why_none}};
+      if (t.why_none_code) none["why_none_code"] = to_string(*t.why_none_code);
+      tiers[to_string(t.tier)] = none;
     }
   }
   plan["by_tier"] = tiers;
