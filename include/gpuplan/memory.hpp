@@ -23,6 +23,23 @@ double lora_params(const ModelArch& arch, double rank, bool all_linear);
 
 // The parts that do not depend on context or batch (weights, gradients, optimizer, adapters, overhead).
 MemoryBreakdown fixed_memory(const Scenario& s);
+// The context- and batch-dependent terms of a scenario with what does not depend on them worked
+// out once: searches for the largest context or batch call at() many times.
+class SequenceMemory {
+ public:
+  explicit SequenceMemory(const Scenario& s);
+  // Adds the KV cache and the activations at (context, batch) to a fixed breakdown.
+  [[nodiscard]] MemoryBreakdown at(MemoryBreakdown fixed, double context, double batch) const;
+
+ private:
+  const Scenario* s_;
+  double gpus_ = 1;
+  KvTokenLayers kv_layers_;
+  double kv_bytes_per_token_layer_ = 0;  // per attention layer and token, all cards
+  double recurrent_bytes_per_sequence_ = 0;
+  double workspace_width_ = 0;  // widest intermediate activation of a prefill chunk
+};
+
 // Adds the context- and batch-dependent terms (KV cache, activations) to a fixed breakdown.
 MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown fixed, double context, double batch);
 // Both together, at the workload's own context and batch.

@@ -241,6 +241,16 @@ double mla_kv_latent_width(const ModelArch& arch);
 double kv_elements_per_token_per_layer(const ModelArch& arch);
 // Tokens of KV a sequence of `context` tokens holds in total over all layers (sliding layers cap at the
 // window; recurrent layers hold none).
+// The attention layers that cache every token (global) and those that cache a window (sliding).
+struct KvTokenLayers {
+  double global_layers = 0;
+  double sliding_layers = 0;
+  double window_tokens = 0;
+  [[nodiscard]] double at(double context) const {
+    return global_layers * context + sliding_layers * (context < window_tokens ? context : window_tokens);
+  }
+};
+KvTokenLayers kv_token_layer_split(const ModelArch& arch);
 double kv_token_layers(const ModelArch& arch, double context);
 
 // Sum of (rows + cols) over the 2-D weight matrices: the state of factored optimizers (Adafactor).

@@ -28,6 +28,11 @@ Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sou
     return true;
   }
   const std::string& spec = *a.model;
+  if (const Model* entry = sources::catalog_entry(spec, *ctx.catalog)) {  // no LoadedModel to build
+    r.model = *entry;
+    r.model_kind = "catalog";
+    return true;
+  }
   // Catalog names resolve before the file system; ctx.sources.allow_local_paths forbids paths.
   auto loaded = sources::load_model_source(spec, *ctx.catalog, ctx.sources);
   if (!loaded) return loaded.error();
@@ -37,7 +42,7 @@ Result<bool> load_model(const Context& ctx, const ModelArgs& a, Resolved& r, sou
                                                        "it); 'gpuplan inspect' shows what it holds");
   }
   source = std::move(loaded).value();
-  r.model = source.model;
+  r.model = std::move(source.model);
   r.model_kind = source.kind;
   for (const auto& w : source.warnings) add_warning(r, w);
   return true;

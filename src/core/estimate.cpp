@@ -140,14 +140,15 @@ Estimate estimate(const Scenario& s) {
   e.params = count_params(s.arch);
   e.trainable_params = trainable_params(s);
   const MemoryBreakdown fixed = fixed_memory(s);
-  e.memory = with_sequence_memory(s, fixed, s.workload.context, s.workload.batch);
+  const SequenceMemory sequences(s);
+  e.memory = sequences.at(fixed, s.workload.context, s.workload.batch);
   e.capacity_bytes = s.gpu_memory_bytes;
   e.headroom_bytes = e.capacity_bytes - e.memory.total_bytes;
   e.fits = e.memory.total_bytes <= e.capacity_bytes;
   e.binding = largest_term(e.memory);
 
   auto fits_at = [&](double context, double batch) {
-    return with_sequence_memory(s, fixed, context, batch).total_bytes <= e.capacity_bytes;
+    return sequences.at(fixed, context, batch).total_bytes <= e.capacity_bytes;
   };
   const double model_limit = s.arch.context_length > 0 ? s.arch.context_length : kMaxContextWithoutModelLimit;
   e.max_context = largest_fitting(model_limit, [&](double c) { return fits_at(c, s.workload.batch); });

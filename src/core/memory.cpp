@@ -80,10 +80,11 @@ double training_activation_bytes(const Scenario& s, double seq, double batch) {
 // this peak): the fp32 MLP intermediates (2 x width x 4 bytes per token) and, without flash
 // attention, the fp32 score matrix ubatch x kv_tokens x heads. Checked against llama.cpp logs
 // in tests/validation (Llama-2-7B: 296 MiB at n_ctx 4096).
-double inference_workspace_bytes(const Scenario& s, double context, double batch) {
+// `width`: widest_intermediate_width of the model (worked out once by SequenceMemory).
+double inference_workspace_bytes(const Scenario& s, double width, double context, double batch) {
   const ModelArch& a = s.arch;
   const double chunk = std::min(s.workload.ubatch, context * batch);
-  double bytes = chunk * 2.0 * widest_intermediate_width(a) * 4.0;
+  double bytes = chunk * 2.0 * width * 4.0;
   if (!s.workload.flash_attention) bytes += chunk * context * batch * a.num_heads * 4.0;
   return bytes;
 }
@@ -220,8 +221,16 @@ MemoryBreakdown fixed_memory(const Scenario& s) {
   return m;
 }
 
-MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown m, double context, double batch) {
-  const double n = std::max(1.0, s.gpus);
+SequenceMemory::SequenceMemory(const Scenario& s)
+    : s_(&s),
+      gpus_(std::max(1.0, s.gpus)),
+      kv_layers_(kv_token_layer_split(s.arch)),
+      kv_bytes_per_token_layer_(kv_elements_per_token_per_layer(s.arch) * s.workload.kv_bytes),
+      recurrent_bytes_per_sequence_(recurrent_state_bytes(s.arch, 1)),
+      workspace_width_(widest_intermediate_width(s.arch)) {}
+
+MemoryBreakdown SequenceMemory::at(MemoryBreakdown m, double context, double batch) const {
+  const Scenario& s = *s_;
   if (is_training(s.workload.mode)) {
     m.kv_cache_bytes = 0;
     m.activations_bytes = training_activation_bytes(s, context, batch);
@@ -229,12 +238,16 @@ MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown m, doubl
     // The KV-cache term holds the attention layers' KV and the recurrent layers' fixed state (one
     // slot per sequence, f32: see recurrent_state_bytes).
     m.kv_cache_bytes =
-        (kv_cache_bytes(s.arch, context, batch, s.workload.kv_bytes) + recurrent_state_bytes(s.arch, batch)) / n;
-    m.activations_bytes = inference_workspace_bytes(s, context, batch);
+        batch * (kv_layers_.at(context) * kv_bytes_per_token_layer_ + recurrent_bytes_per_sequence_) / gpus_;
+    m.activations_bytes = inference_workspace_bytes(s, workspace_width_, context, batch);
   }
   m.total_bytes = m.weights_bytes + m.kv_cache_bytes + m.activations_bytes + m.gradients_bytes + m.optimizer_bytes +
                   m.adapter_bytes + m.overhead_bytes;
   return m;
+}
+
+MemoryBreakdown with_sequence_memory(const Scenario& s, MemoryBreakdown m, double context, double batch) {
+  return SequenceMemory(s).at(m, context, batch);
 }
 
 double training_activations_bytes(const Scenario& s, double seq, double batch) {

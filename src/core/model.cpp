@@ -304,13 +304,22 @@ double kv_elements_per_token_per_layer(const ModelArch& a) {
   return is_mla(a) ? mla_kv_latent_width(a) : attention_kv_width(a);
 }
 
-double kv_token_layers(const ModelArch& a, double context) {
+KvTokenLayers kv_token_layer_split(const ModelArch& a) {
+  KvTokenLayers k;
   const double layers = num_attention_layers(a);  // recurrent layers hold no KV
-  if (a.sliding_window <= 0) return layers * context;
-  double sliding = layers;
-  if (a.global_every > 0) sliding = layers - std::floor(layers / a.global_every);
-  const double global = layers - sliding;
-  return global * context + sliding * std::min(context, a.sliding_window);
+  if (a.sliding_window <= 0) {
+    k.global_layers = layers;
+    return k;
+  }
+  k.sliding_layers = layers;
+  if (a.global_every > 0) k.sliding_layers = layers - std::floor(layers / a.global_every);
+  k.global_layers = layers - k.sliding_layers;
+  k.window_tokens = a.sliding_window;
+  return k;
+}
+
+double kv_token_layers(const ModelArch& a, double context) {
+  return kv_token_layer_split(a).at(context);
 }
 
 double matrix_dims_sum(const ModelArch& a) {

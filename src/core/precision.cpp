@@ -168,11 +168,21 @@ Result<Precision> find_precision(std::string_view name) {
   for (const auto& a : kAliases) {
     if (key == a.alias) target = std::string(a.name);
   }
+  // Compared as normalise() would write p.name, without building the string on every row.
+  auto same = [&](std::string_view stored) {
+    if (stored.size() != target.size()) return false;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      const char c = stored[i];
+      const char n = (c == '-' || c == '.') ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (n != target[i]) return false;
+    }
+    return true;
+  };
   std::vector<std::string> names;
   for (const auto& p : precisions()) {
-    if (normalise(p.name) == target) return p;
-    names.push_back(p.name);
+    if (same(p.name)) return p;
   }
+  for (const auto& p : precisions()) names.push_back(p.name);
   return make_error(ErrorCode::unknown_name, "unknown precision '" + std::string(name) + "'" +
                                                  suggestion_suffix(name, names) +
                                                  " (run 'gpuplan quants' for the list)");

@@ -362,6 +362,12 @@ LoadedModel from_catalog(const Model& m) {
 
 }  // namespace
 
+const Model* catalog_entry(const std::string& spec, const Catalog& catalog) {
+  if (spec.rfind("hf:", 0) == 0 || explicit_path(spec)) return nullptr;
+  auto m = find_model(catalog, spec);
+  return m ? m.value() : nullptr;
+}
+
 bool is_model_file_spec(const std::string& spec) {
   if (spec.rfind("hf:", 0) == 0 || explicit_path(spec) || has_model_file_extension(spec)) return true;
   std::error_code ec;
@@ -381,8 +387,8 @@ Result<LoadedModel> load_model_source(const std::string& spec, const Catalog& ca
     }
     return load_local(*path);
   }
+  if (const Model* m = catalog_entry(spec, catalog)) return from_catalog(*m);
   auto m = find_model(catalog, spec);
-  if (m) return from_catalog(*m.value());
   std::error_code ec;
   const bool exists = !spec.empty() && fs::exists(spec, ec);
   if ((exists || has_model_file_extension(spec)) && !options.allow_local_paths) return local_paths_forbidden(spec);

@@ -56,6 +56,10 @@ struct LoadedModel {
 // True when the spec names a file, a folder or the Hub rather than a catalog entry.
 bool is_model_file_spec(const std::string& spec);
 
+// The catalog model a spec names, in load_model_source's order (hf: and explicit paths first);
+// nullptr when the spec is not a catalog name. Lets a caller skip building a LoadedModel.
+const Model* catalog_entry(const std::string& spec, const Catalog& catalog);
+
 Result<LoadedModel> load_model_source(const std::string& spec, const Catalog& catalog, const SourceOptions& options);
 
 }  // namespace gpuplan::sources
