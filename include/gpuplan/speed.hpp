@@ -92,6 +92,11 @@ struct SpeedInputs {
 
 Speed estimate_speed(const SpeedInputs& in);
 
+// Attention FLOPs (QK^T and AV, all layers) of one token attending to `context` earlier tokens,
+// and of a causal prompt of `tokens` tokens (the sum over its positions); sliding windows honoured.
+double attention_flops_per_token(const ModelArch& arch, double context);
+double attention_flops_prompt(const ModelArch& arch, double tokens);
+
 // One decode step (all concurrent sequences advance one token at `context` depth), seconds.
 double decode_step_s(const SpeedInputs& in, double context, double concurrency);
 // Prefill of `tokens` prompt tokens starting at depth 0, seconds.

@@ -15,34 +15,6 @@ constexpr double kPeerLatencyS = 3e-6;
 constexpr double kPcieLatencyS = 10e-6;
 constexpr double kDefaultPcieBytesPerS = 32e9;  // PCIe 4.0 x16, one direction
 
-double sliding_layers(const ModelArch& a) {
-  if (a.sliding_window <= 0) return 0;
-  if (a.global_every <= 0) return num_attention_layers(a);
-  return num_attention_layers(a) - std::floor(num_attention_layers(a) / a.global_every);
-}
-
-// Attention FLOPs of one token attending to `context` earlier tokens, all layers (QK^T and AV).
-double attention_flops_per_token(const ModelArch& a, double context) {
-  const double per_kv = 2.0 * a.num_heads * attention_head_dims(a);
-  const double sliding = sliding_layers(a);
-  const double global = num_attention_layers(a) - sliding;  // recurrent layers attend to nothing
-  return per_kv * (global * context + sliding * std::min(context, a.sliding_window));
-}
-
-// Attention FLOPs of a causal prompt of `tokens` tokens: sum over positions of their KV length.
-double attention_flops_prompt(const ModelArch& a, double tokens) {
-  const double per_kv = 2.0 * a.num_heads * attention_head_dims(a);
-  const double sliding = sliding_layers(a);
-  const double global = num_attention_layers(a) - sliding;
-  const double full = tokens * (tokens + 1) / 2;
-  double windowed = full;
-  if (a.sliding_window > 0 && tokens > a.sliding_window) {
-    const double w = a.sliding_window;
-    windowed = w * (w + 1) / 2 + (tokens - w) * w;
-  }
-  return per_kv * (global * full + sliding * windowed);
-}
-
 struct ModelCosts {
   double linear_params = 0;  // parameters in matmuls per token (incl. LM head, excl. embedding gather)
   double head_params = 0;    // the LM head
@@ -115,6 +87,37 @@ Ranged time_range(const Ranged& rate, double work) {
 }
 
 }  // namespace
+
+namespace {
+double sliding_layers(const ModelArch& a) {
+  if (a.sliding_window <= 0) return 0;
+  if (a.global_every <= 0) return num_attention_layers(a);
+  return num_attention_layers(a) - std::floor(num_attention_layers(a) / a.global_every);
+}
+
+}  // namespace
+
+// Attention FLOPs of one token attending to `context` earlier tokens, all layers (QK^T and AV).
+double attention_flops_per_token(const ModelArch& a, double context) {
+  const double per_kv = 2.0 * a.num_heads * attention_head_dims(a);
+  const double sliding = sliding_layers(a);
+  const double global = num_attention_layers(a) - sliding;  // recurrent layers attend to nothing
+  return per_kv * (global * context + sliding * std::min(context, a.sliding_window));
+}
+
+// Attention FLOPs of a causal prompt of `tokens` tokens: sum over positions of their KV length.
+double attention_flops_prompt(const ModelArch& a, double tokens) {
+  const double per_kv = 2.0 * a.num_heads * attention_head_dims(a);
+  const double sliding = sliding_layers(a);
+  const double global = num_attention_layers(a) - sliding;
+  const double full = tokens * (tokens + 1) / 2;
+  double windowed = full;
+  if (a.sliding_window > 0 && tokens > a.sliding_window) {
+    const double w = a.sliding_window;
+    windowed = w * (w + 1) / 2 + (tokens - w) * w;
+  }
+  return per_kv * (global * full + sliding * windowed);
+}
 
 ComputeSpec compute_spec(const Gpu& gpu) {
   ComputeSpec s;

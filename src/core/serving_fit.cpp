@@ -1,0 +1,110 @@
+// Fitting a serving calibration on measured runs: coordinate search in log space on the summed
+// squared log errors of TPOT and TTFT (a few parameters, hundreds of rows: robust and fast).
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "gpuplan/serving.hpp"
+
+namespace gpuplan {
+namespace {
+
+constexpr int kParams = 5;  // gemm_efficiency, bandwidth_efficiency, step_overhead_s, burst_share, layer_overhead_s
+constexpr double kTtftWeight = 0.5;  // TTFT is the noisier measurement (benchmark warm-up, bursts)
+
+ServingCalibration with_params(ServingCalibration c, const std::array<double, kParams>& x) {
+  c.gemm_efficiency = std::clamp(std::exp(x[0]), 0.05, 1.0);
+  c.bandwidth_efficiency = std::clamp(std::exp(x[1]), 0.05, 1.0);
+  c.step_overhead_s = std::clamp(std::exp(x[2]), 1e-5, 0.1);
+  c.burst_share = std::clamp(1.0 / (1.0 + std::exp(-x[3])), 0.0, 1.0);
+  c.layer_overhead_s = std::clamp(std::exp(x[4]), 1e-7, 1e-3);
+  return c;
+}
+
+std::array<double, kParams> params_of(const ServingCalibration& c) {
+  const double b = std::clamp(c.burst_share, 0.01, 0.99);
+  return {std::log(c.gemm_efficiency), std::log(c.bandwidth_efficiency), std::log(std::max(1e-5, c.step_overhead_s)),
+          std::log(b / (1 - b)), std::log(std::max(1e-7, c.layer_overhead_s))};
+}
+
+double squared_log_error(double predicted, double measured) {
+  if (measured <= 0 || predicted <= 0) return 0;
+  const double e = std::log(predicted / measured);
+  return e * e;
+}
+
+double objective(const std::vector<ServingObservation>& rows, const ServingCalibration& c) {
+  double sum = 0;
+  for (const auto& row : rows) {
+    const ServingPrediction p = predict(row, c);
+    sum += squared_log_error(p.tpot_s, row.measured_tpot_s) +
+           kTtftWeight * squared_log_error(p.ttft_s, row.measured_ttft_s);
+  }
+  return sum;
+}
+
+}  // namespace
+
+const char* to_string(ArchFamily f) {
+  switch (f) {
+    case ArchFamily::ampere_datacenter: return "ampere-datacenter";
+    case ArchFamily::ampere_consumer: return "ampere-consumer";
+    case ArchFamily::ada: return "ada";
+    case ArchFamily::hopper: return "hopper";
+    case ArchFamily::blackwell_datacenter: return "blackwell-datacenter";
+    case ArchFamily::blackwell_consumer: return "blackwell-consumer";
+    case ArchFamily::apple: return "apple";
+    case ArchFamily::cdna: return "cdna";
+    case ArchFamily::rdna: return "rdna";
+    case ArchFamily::other: return "other";
+  }
+  return "other";
+}
+
+ArchFamily arch_family(std::string_view a) {
+  auto has = [&](std::string_view s) { return a.find(s) != std::string_view::npos; };
+  if (has("Hopper")) return ArchFamily::hopper;
+  if (has("Blackwell")) return has("GB20") ? ArchFamily::blackwell_consumer : ArchFamily::blackwell_datacenter;
+  if (has("Ada")) return ArchFamily::ada;
+  if (has("Ampere")) return has("GA100") ? ArchFamily::ampere_datacenter : ArchFamily::ampere_consumer;
+  if (has("Apple")) return ArchFamily::apple;
+  if (has("CDNA")) return ArchFamily::cdna;
+  if (has("RDNA")) return ArchFamily::rdna;
+  return ArchFamily::other;
+}
+
+ServingPrediction predict(const ServingObservation& row, const ServingCalibration& c) {
+  ServingInputs in = row.inputs;
+  in.calibration = c;
+  const ServingLoad load = serve_closed_loop(in, row.concurrency, row.prompt_tokens, row.output_tokens);
+  return ServingPrediction{load.ttft_s, load.tpot_s};
+}
+
+ServingCalibration fit_serving_calibration(const std::vector<ServingObservation>& rows, ServingCalibration start) {
+  std::array<double, kParams> x = params_of(start);
+  double best = objective(rows, with_params(start, x));
+  for (double step = 0.8; step > 0.01; step /= 2) {
+    for (int round = 0; round < 4; ++round) {
+      bool improved = false;
+      for (int i = 0; i < kParams; ++i) {
+        for (const double sign : {1.0, -1.0}) {
+          std::array<double, kParams> y = x;
+          y[i] += sign * step;
+          const double f = objective(rows, with_params(start, y));
+          if (f < best) {
+            best = f;
+            x = y;
+            improved = true;
+            break;
+          }
+        }
+      }
+      if (!improved) break;
+    }
+  }
+  ServingCalibration out = with_params(start, x);
+  out.calibrated = !rows.empty();
+  return out;
+}
+
+}  // namespace gpuplan
