@@ -55,10 +55,14 @@ struct ServingCalibration {
   double burst_share = 0.3;
   // Provenance: what the constants rest on.
   bool calibrated = false;
-  std::string fitted_on;                   // "vllm on h100_sxm, b200_sxm: 860 rows (serving_aic_silicon.csv)"
-  std::string measured;                    // when the rows were measured
-  double median_error = 0, p90_error = 0;  // held-out (leave-one-system-out) |predicted/measured - 1|
-  std::string fallback;                    // empty: its own pair; else what it fell back to ("architecture -> any")
+  std::string fitted_on;  // "vllm on hopper"
+  std::string measured;   // when the rows were measured ("2025-10-29 to 2026-04-20")
+  double fit_rows = 0, fit_systems = 0, held_out_rows = 0;
+  std::string held_out_by;  // what a leave-one-out round held out
+  // Held-out |predicted / measured - 1| of TPOT and TTFT: median and 90th percentile.
+  double median_error = 0, p90_error = 0;
+  double ttft_median_error = 0, ttft_p90_error = 0;
+  std::string fallback;  // empty: its own pair; else the chain it stands for ("architecture -> engine")
 };
 
 struct ServingInputs {
@@ -156,6 +160,13 @@ enum class ArchFamily {
 };
 const char* to_string(ArchFamily family);
 ArchFamily arch_family(std::string_view architecture);
+
+// The calibration of an (engine, family) pair, else its engine's (all families), else any
+// engine's, else the built-in constants marked uncalibrated; `fallback` on the result says which
+// step of the chain answered. Ranges widen with the distance: each level's held-out errors are
+// those of its own leave-one-out (system, then family, then engine).
+ServingCalibration find_serving_calibration(const std::vector<ServingCalibration>& calibrations,
+                                            std::string_view engine, ArchFamily family);
 
 // One measured run as a serving question, for fitting and validation.
 struct ServingObservation {

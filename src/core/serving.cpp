@@ -234,9 +234,11 @@ ServingLoad serve_closed_loop(const ServingInputs& in, double concurrency, doubl
   r.total_tokens_per_s = r.requests_per_s * (output + prompt);
   r.output_tokens_per_s_per_gpu = r.output_tokens_per_s / std::max(1.0, in.layout.gpus());
   r.step = step;
-  const double spread = std::max(0.0, in.calibration.p90_error);
-  r.ttft_range_s = Ranged{r.ttft_s / (1 + spread), r.ttft_s, r.ttft_s * (1 + spread)};
-  r.tpot_range_s = Ranged{r.tpot_s / (1 + spread), r.tpot_s, r.tpot_s * (1 + spread)};
+  // Ranges: the calibration's held-out 90th-percentile error either way.
+  const double tpot_spread = std::max(0.0, in.calibration.p90_error);
+  const double ttft_spread = std::max(0.0, in.calibration.ttft_p90_error);
+  r.ttft_range_s = Ranged{r.ttft_s / (1 + ttft_spread), r.ttft_s, r.ttft_s * (1 + ttft_spread)};
+  r.tpot_range_s = Ranged{r.tpot_s / (1 + tpot_spread), r.tpot_s, r.tpot_s * (1 + tpot_spread)};
   return r;
 }
 

@@ -14,6 +14,8 @@ extern const char gpuplan_runtimes_json[];
 extern const unsigned long gpuplan_runtimes_json_size;
 extern const char gpuplan_prices_json[];
 extern const unsigned long gpuplan_prices_json_size;
+extern const char gpuplan_serving_calibration_json[];
+extern const unsigned long gpuplan_serving_calibration_json_size;
 extern const char gpuplan_links_json[];
 extern const unsigned long gpuplan_links_json_size;
 extern const char gpuplan_gpus_json[];
@@ -65,6 +67,9 @@ Result<Catalog> builtin_catalog() {
   if (!links) return make_error(links.error().code, "built-in link catalog: " + links.error().message);
   auto engines = parse_engines_json(std::string_view(gpuplan_engines_json, gpuplan_engines_json_size), c);
   if (!engines) return make_error(engines.error().code, "built-in engine catalog: " + engines.error().message);
+  auto serving = parse_serving_calibration_json(
+      std::string_view(gpuplan_serving_calibration_json, gpuplan_serving_calibration_json_size), c);
+  if (!serving) return make_error(serving.error().code, "built-in serving calibration: " + serving.error().message);
   return c;
 }
 

@@ -28,6 +28,9 @@ Result<bool> parse_links_json(std::string_view text, Catalog& catalog);
 
 // data/engines.json: each serving engine's memory constants.
 Result<bool> parse_engines_json(std::string_view text, Catalog& catalog);
+// data/serving_calibration.json: the serving step model's constants per (engine, GPU family),
+// written by tests/test_serving_validation.cpp.
+Result<bool> parse_serving_calibration_json(std::string_view text, Catalog& catalog);
 
 // The catalogs compiled into the binary from data/.
 Result<Catalog> builtin_catalog();
