@@ -30,7 +30,7 @@ struct Catalog {
   };
   std::vector<NamedLink> links;
   std::vector<EngineSpec> engines;                                 // data/engines.json
-  std::vector<ServingCalibration> serving_calibrations;             // data/serving_calibration.json
+  std::vector<ServingCalibration> serving_calibrations;            // data/serving_calibration.json
   std::vector<std::pair<std::string, double>> cuda_visible_bytes;  // GPU id -> memory CUDA reports (engine logs)
 };
 
