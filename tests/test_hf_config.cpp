@@ -452,6 +452,14 @@ TEST(HfConfig, QuantizationConfigsMapToPrecisions) {
        "gptq-int4"},
       {R"({"quant_method":"compressed-tensors","config_groups":{"group_0":{"weights":{"num_bits":8,"type":"float"}}}})",
        "fp8"},
+      // nvfp4-pack-quantized (llm-compressor): 4-bit floats in groups of 16.
+      {R"({"quant_method":"compressed-tensors","format":"nvfp4-pack-quantized","config_groups":{"group_0":{"weights":{"num_bits":4,"type":"float","group_size":16}}}})",
+       "nvfp4"},
+      // moonshotai/Kimi-K2.5: INT4 group 32 with attention, shared experts and dense MLPs ignored.
+      {R"({"quant_method":"compressed-tensors","format":"pack-quantized","ignore":["lm_head","re:.*self_attn.*","re:.*shared_experts.*"],"config_groups":{"group_0":{"weights":{"num_bits":4,"type":"int","group_size":32}}}})",
+       "int4-experts"},
+      {R"({"quant_method":"modelopt","quant_algo":"NVFP4","group_size":16})", "nvfp4"},
+      {R"({"quant_method":"modelopt","quantization":{"quant_algo":"FP8"}})", "fp8"},
   };
   for (const auto& c : cases) {
     auto r = io::parse_hf_config("{" + base + R"(,"torch_dtype":"float16","quantization_config":)" + c.quant + "}");

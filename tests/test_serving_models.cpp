@@ -79,10 +79,8 @@ TEST(ServingModels, RepoIdsAndShortIdsNameTheSameEntries) {
   };
   for (const Case& k : {Case{"deepseek-ai/DeepSeek-V3.1", "deepseek-v3.1", "fp8"},
                         Case{"moonshotai/Kimi-K2.5", "kimi-k2.5", "int4-experts"},
-                        Case{"MiniMaxAI/MiniMax-M2.5", "minimax-m2.5", "fp8"},
-                        Case{"zhipuai/GLM-5", "glm-5", "bf16"},
-                        Case{"zai-org/GLM-5", "glm-5", "bf16"},
-                        Case{"zai-org/GLM-5-FP8", "glm-5-fp8", "fp8"},
+                        Case{"MiniMaxAI/MiniMax-M2.5", "minimax-m2.5", "fp8"}, Case{"zhipuai/GLM-5", "glm-5", "bf16"},
+                        Case{"zai-org/GLM-5", "glm-5", "bf16"}, Case{"zai-org/GLM-5-FP8", "glm-5-fp8", "fp8"},
                         Case{"Qwen/Qwen3.5-397B-A17B", "qwen3.5-397b-a17b", "bf16"},
                         Case{"Qwen/Qwen3-235B-A22B-FP8", "qwen3-235b-a22b-fp8", "fp8"},
                         Case{"nvidia/DeepSeek-R1-NVFP4", "deepseek-r1-nvfp4", "nvfp4"},
@@ -120,10 +118,14 @@ TEST(ServingModels, AnOrgNameAliasIsACatalogEntryNotAPathOrAHubSpec) {
 }
 
 TEST(ServingModels, VariantsShareTheirBaseArchitecture) {
-  for (const auto& [variant, base] : {std::pair{"deepseek-v3.1", "deepseek-v3"}, {"deepseek-v3.1-nvfp4", "deepseek-v3"},
-                                      {"deepseek-r1-nvfp4", "deepseek-r1"}, {"qwen3-32b-nvfp4", "qwen3-32b"},
-                                      {"qwen3-235b-a22b-fp8", "qwen3-235b-a22b"}, {"glm-5-fp8", "glm-5"},
-                                      {"llama-3.1-8b-fp8", "llama-3.1-8b"}, {"llama-3.3-70b-fp8", "llama-3.3-70b"}}) {
+  for (const auto& [variant, base] : {std::pair{"deepseek-v3.1", "deepseek-v3"},
+                                      {"deepseek-v3.1-nvfp4", "deepseek-v3"},
+                                      {"deepseek-r1-nvfp4", "deepseek-r1"},
+                                      {"qwen3-32b-nvfp4", "qwen3-32b"},
+                                      {"qwen3-235b-a22b-fp8", "qwen3-235b-a22b"},
+                                      {"glm-5-fp8", "glm-5"},
+                                      {"llama-3.1-8b-fp8", "llama-3.1-8b"},
+                                      {"llama-3.3-70b-fp8", "llama-3.3-70b"}}) {
     const Model& v = model(variant);
     const Model& b = model(base);
     EXPECT_EQ(count_params(v.arch).total, count_params(b.arch).total) << variant;
@@ -161,7 +163,8 @@ TEST(ServingModels, VariantOfIsCheckedWhenTheCatalogIsRead) {
   auto unknown = io::parse_models_json(doc(R"({"id": "x", "variant_of": "nope"})"));
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("variant_of"), std::string::npos) << unknown.error().message;
-  auto chained = io::parse_models_json(doc(R"({"id": "v1", "variant_of": "base-m"}, {"id": "v2", "variant_of": "v1"})"));
+  auto chained =
+      io::parse_models_json(doc(R"({"id": "v1", "variant_of": "base-m"}, {"id": "v2", "variant_of": "v1"})"));
   EXPECT_FALSE(chained);
   auto typed = io::parse_models_json(doc(R"({"id": "v1", "variant_of": 3})"));
   EXPECT_FALSE(typed);
@@ -186,10 +189,11 @@ TEST(ServingModels, NewModelsMatchTheirPublishedSizes) {
                         Case{"minimax-m2.5", 230e9, 10e9, 0.02}, Case{"glm-5", 744e9, 40e9, 0.02},
                         Case{"qwen3.5-397b-a17b", 397e9, 17e9, 0.02}, Case{"llama-4-scout", 109e9, 17e9, 0.02}}) {
     const ParamCounts p = count_params(model(k.id).arch);
-    std::printf("%-18s total %8.2f B (published %6.0f B, %+.2f%%), active %6.2f B (published %4.1f B, %+.2f%%), "
-                "MTP %.2f B\n",
-                k.id, p.total / 1e9, k.total / 1e9, 100 * (p.total / k.total - 1), p.active / 1e9, k.active / 1e9,
-                100 * (p.active / k.active - 1), p.mtp / 1e9);
+    std::printf(
+        "%-18s total %8.2f B (published %6.0f B, %+.2f%%), active %6.2f B (published %4.1f B, %+.2f%%), "
+        "MTP %.2f B\n",
+        k.id, p.total / 1e9, k.total / 1e9, 100 * (p.total / k.total - 1), p.active / 1e9, k.active / 1e9,
+        100 * (p.active / k.active - 1), p.mtp / 1e9);
     EXPECT_NEAR(p.total / k.total, 1.0, k.tolerance) << k.id;
     EXPECT_NEAR(p.active / k.active, 1.0, 0.05) << k.id;
   }

@@ -163,8 +163,7 @@ constexpr Alias kAliases[] = {
     {"bnb_nf4", "nf4"},     {"4bit", "nf4_dq"},    {"qlora", "nf4_dq"},   {"q4", "q4_k_m"},    {"q4km", "q4_k_m"},
     {"q4ks", "q4_k_s"},     {"q5km", "q5_k_m"},    {"q5ks", "q5_k_s"},    {"q3km", "q3_k_m"},  {"q3kl", "q3_k_l"},
     {"q3ks", "q3_k_s"},     {"q6", "q6_k"},        {"q8", "q8_0"},        {"q2", "q2_k"},      {"8bit", "int8"},
-    {"mxfp4_moe", "mxfp4"}, {"gguf_f16", "f16"}, {"nv_fp4", "nvfp4"},
-    {"int4_moe", "int4_experts"}};
+    {"mxfp4_moe", "mxfp4"}, {"gguf_f16", "f16"},   {"nv_fp4", "nvfp4"}};
 
 }  // namespace
 

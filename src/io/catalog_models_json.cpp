@@ -157,8 +157,10 @@ Result<json> expand_variants(const json& list) {
       if (id != list[k].end() && *id == *base_id && !list[k].contains("variant_of")) base = &list[k];
     }
     if (base == nullptr) {
-      return make_error(ErrorCode::parse_error, where + "must name an earlier entry of the same file that is not "
-                                                        "itself a variant ('" + base_id->get<std::string>() + "')");
+      return make_error(ErrorCode::parse_error, where +
+                                                    "must name an earlier entry of the same file that is not "
+                                                    "itself a variant ('" +
+                                                    base_id->get<std::string>() + "')");
     }
     json merged = entry;
     merged.erase("variant_of");
