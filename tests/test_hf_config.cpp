@@ -133,7 +133,50 @@ json config_for(const std::string& family, const ModelArch& a) {
          {"tie_word_embeddings", a.tie_word_embeddings}};
     return c;
   }
+  if (family == "kimi_k25") {  // KimiK25Config: a DeepseekV3 text_config and MoonViT-3D as Kimi K2.5 ships it
+    json text = config_for("deepseek_v3", a);
+    return {{"model_type", "kimi_k25"},
+            {"text_config", text},
+            {"vision_config",
+             {{"vt_hidden_size", 1152},
+              {"vt_intermediate_size", 4304},
+              {"vt_num_hidden_layers", 27},
+              {"vt_num_attention_heads", 16},
+              {"patch_size", 14},
+              {"init_pos_emb_height", 64},
+              {"init_pos_emb_width", 64},
+              {"mm_hidden_size", 1152},
+              {"merge_kernel_size", {2, 2}},
+              {"text_hidden_size", a.hidden_size}}}};
+  }
+  if (family == "qwen3_5_moe" || family == "llama4") {  // multimodal wrappers, text tower only
+    json text = config_for(family == "llama4" ? "llama4_text" : "qwen3_next", a);
+    text["model_type"] = family + "_text";
+    return {{"model_type", family}, {"text_config", text}};
+  }
   common(c);
+  if (family == "llama4_text") {
+    c["intermediate_size"] = a.moe_intermediate_size;
+    c["intermediate_size_mlp"] = a.intermediate_size;
+    c["num_local_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["interleave_moe_layer_step"] = a.moe_every > 0 ? a.moe_every : 1;
+    c["attention_chunk_size"] = a.sliding_window;
+    c["no_rope_layer_interval"] = a.global_every;
+    return c;
+  }
+  if (family == "minimax_m2") {
+    c["intermediate_size"] = a.moe_intermediate_size;
+    c["num_local_experts"] = a.num_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["use_qk_norm"] = a.qk_norm != QkNorm::none;
+    c["qk_norm_type"] = a.qk_norm == QkNorm::full ? "per_layer" : "per_head";
+    c["use_routing_bias"] = a.score_correction_bias;
+    c["use_mtp"] = a.mtp_layers > 0;
+    c["num_mtp_modules"] = a.mtp_layers;
+    c["shared_intermediate_size"] = 0;
+    return c;
+  }
   if (family == "jamba") {
     c.erase("head_dim");
     c["attn_layer_period"] = a.attention_every;
@@ -184,7 +227,7 @@ json config_for(const std::string& family, const ModelArch& a) {
     c["moe_intermediate_size"] = a.moe_intermediate_size;
     if (family == "qwen2_moe") c["shared_expert_intermediate_size"] = a.shared_expert_intermediate_size;
     c["mlp_only_layers"] = json::array();
-  } else if (family == "deepseek_v2" || family == "deepseek_v3") {
+  } else if (family == "deepseek_v2" || family == "deepseek_v3" || family == "glm_moe_dsa") {
     c["q_lora_rank"] = a.q_lora_rank > 0 ? json(a.q_lora_rank) : json(nullptr);
     c["kv_lora_rank"] = a.kv_lora_rank;
     c["qk_nope_head_dim"] = a.qk_nope_head_dim;
@@ -452,6 +495,14 @@ TEST(HfConfig, QuantizationConfigsMapToPrecisions) {
        "gptq-int4"},
       {R"({"quant_method":"compressed-tensors","config_groups":{"group_0":{"weights":{"num_bits":8,"type":"float"}}}})",
        "fp8"},
+      // nvfp4-pack-quantized (llm-compressor): 4-bit floats in groups of 16.
+      {R"({"quant_method":"compressed-tensors","format":"nvfp4-pack-quantized","config_groups":{"group_0":{"weights":{"num_bits":4,"type":"float","group_size":16}}}})",
+       "nvfp4"},
+      // moonshotai/Kimi-K2.5: INT4 group 32 with attention, shared experts and dense MLPs ignored.
+      {R"({"quant_method":"compressed-tensors","format":"pack-quantized","ignore":["lm_head","re:.*self_attn.*","re:.*shared_experts.*"],"config_groups":{"group_0":{"weights":{"num_bits":4,"type":"int","group_size":32}}}})",
+       "int4-experts"},
+      {R"({"quant_method":"modelopt","quant_algo":"NVFP4","group_size":16})", "nvfp4"},
+      {R"({"quant_method":"modelopt","quantization":{"quant_algo":"FP8"}})", "fp8"},
   };
   for (const auto& c : cases) {
     auto r = io::parse_hf_config("{" + base + R"(,"torch_dtype":"float16","quantization_config":)" + c.quant + "}");
@@ -538,4 +589,30 @@ TEST(HfConfig, HybridFamiliesItCannotModelSaySo) {
     for (const auto& w : r.value().warnings) said = said || w.find("recurrent") != std::string::npos;
     EXPECT_TRUE(said) << type;
   }
+}
+
+TEST(HfConfig, KimiK25ConfigReadsAsTheCatalogEntry) {
+  // moonshotai/Kimi-K2.5 config.json, trimmed to the keys that decide the size (values as shipped).
+  auto r = io::parse_hf_config(R"({"architectures": ["KimiK25ForConditionalGeneration"], "model_type": "kimi_k25",
+    "quantization_config": {"quant_method": "compressed-tensors", "format": "pack-quantized",
+      "ignore": ["lm_head", "re:.*self_attn.*", "re:.*shared_experts.*", "re:.*mlp\\.(gate|up|gate_up|down)_proj.*"],
+      "config_groups": {"group_0": {"targets": ["Linear"], "weights": {"group_size": 32, "num_bits": 4,
+        "strategy": "group", "symmetric": true, "type": "int"}}}},
+    "text_config": {"model_type": "deepseek_v3", "dtype": "bfloat16", "first_k_dense_replace": 1, "hidden_size": 7168,
+      "intermediate_size": 18432, "kv_lora_rank": 512, "max_position_embeddings": 262144,
+      "moe_intermediate_size": 2048, "n_routed_experts": 384, "n_shared_experts": 1, "num_attention_heads": 64,
+      "num_experts_per_tok": 8, "num_hidden_layers": 61, "num_key_value_heads": 64, "num_nextn_predict_layers": 0,
+      "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "topk_method": "noaux_tc",
+      "v_head_dim": 128, "vocab_size": 163840, "tie_word_embeddings": false},
+    "vision_config": {"init_pos_emb_height": 64, "init_pos_emb_width": 64, "merge_kernel_size": [2, 2],
+      "mm_hidden_size": 1152, "patch_size": 14, "text_hidden_size": 7168, "vt_hidden_size": 1152,
+      "vt_intermediate_size": 4304, "vt_num_attention_heads": 16, "vt_num_hidden_layers": 27}})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().model_type, "deepseek_v3");
+  EXPECT_EQ(r.value().precision, "int4-experts");
+  EXPECT_EQ(r.value().arch.vision_params, 471143920);  // the checkpoint's vision_tower + mm_projector tensors
+  EXPECT_TRUE(r.value().warnings.empty()) << r.value().warnings.front();
+  const Model& kimi = gpuplan::testing::model("kimi-k2.5");
+  expect_same_arch(r.value().arch, kimi.arch, "kimi-k2.5");
+  EXPECT_EQ(count_params(r.value().arch).total, kimi.published_params);
 }

@@ -26,6 +26,36 @@ TEST(Precision, GroupScalesCostBits) {
   EXPECT_NEAR(find_precision("mxfp4").value().linear_bits, 4.25, 1e-9);
 }
 
+TEST(Precision, Nvfp4AndInt4ExpertsBitsPerWeight) {
+  // NVFP4: 16 E2M1 values (4 bits each) share one FP8 E4M3 scale, plus one FP32 per tensor:
+  // 4 + 8/16 = 4.5 bits. compressed-tensors INT4 group 32 with a bf16 scale: 4 + 16/32 = 4.5 bits.
+  const Precision nv = find_precision("nvfp4").value();
+  EXPECT_DOUBLE_EQ(nv.linear_bits, 4.5);
+  EXPECT_EQ(nv.kind, QuantKind::grouped);
+  EXPECT_EQ(nv.embed_bits, 16);
+  EXPECT_EQ(find_precision("NVFP4").value().name, "nvfp4");
+  EXPECT_EQ(find_precision("nv-fp4").value().name, "nvfp4");
+  const Precision i4 = find_precision("int4-experts").value();
+  EXPECT_DOUBLE_EQ(i4.linear_bits, 4.5);
+  EXPECT_EQ(i4.kind, QuantKind::experts);
+  // A dense model in NVFP4: every linear at 4.5 bits, embeddings and head bf16, norms 16 bit.
+  ModelArch a;
+  a.hidden_size = 4096;
+  a.num_layers = 32;
+  a.num_heads = 32;
+  a.num_kv_heads = 8;
+  a.head_dim = 128;
+  a.intermediate_size = 14336;
+  a.vocab_size = 128256;
+  const ParamCounts c = count_params(a);
+  const double embeddings = 2 * a.vocab_size * a.hidden_size;
+  const double norms = (2 * a.num_layers + 1) * a.hidden_size;
+  const double linear = c.total - embeddings - norms;
+  EXPECT_NEAR(weights_bytes(a, nv), linear * 4.5 / 8 + (embeddings + norms) * 2, 1);
+  // int4-experts leaves a dense model's linears in bf16 (only routed experts are INT4).
+  EXPECT_NEAR(weights_bytes(a, i4), c.total * 2, 1);
+}
+
 TEST(Precision, AliasesAndNearMatches) {
   EXPECT_EQ(find_precision("FP16").value().name, "fp16");
   EXPECT_EQ(find_precision("Q4_K_M").value().name, "q4_k_m");

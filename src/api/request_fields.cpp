@@ -37,13 +37,14 @@ void add_model_fields(std::vector<Field<R>>& f) {
   add<R>(f, {"gpus", "--gpus", kWhole, 1, 100000, "Number of GPUs sharing the model (default 1)", ""}, &R::gpus);
   add<R>(f, {"gpu_memory", "--gpu-memory", kBytes, 1, 1e15, "Override usable memory per GPU, e.g. 20GiB or 22GB", ""},
          &R::gpu_memory_bytes);
-  add<R>(f,
-         {"quant", "--quant,--precision,-q", kText, 0, 0,
-          "Weights precision: bf16, fp16, fp8, int8, gptq-int4, awq-int4, nf4, nf4-dq, mxfp4, or a GGUF type (q8_0, "
-          "q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, iq4_xs, ...). Default: the checkpoint's own format (bf16 for catalog "
-          "models without one; nf4-dq for qlora)",
-          ""},
-         &R::quant);
+  add<R>(
+      f,
+      {"quant", "--quant,--precision,-q", kText, 0, 0,
+       "Weights precision: bf16, fp16, fp8, int8, gptq-int4, awq-int4, nf4, nf4-dq, mxfp4, nvfp4, int4-experts, or a "
+       "GGUF type (q8_0, q6_k, q5_k_m, q4_k_m, q3_k_m, q2_k, iq4_xs, ...). Default: the checkpoint's own format "
+       "(bf16 for catalog models without one; nf4-dq for qlora)",
+       ""},
+      &R::quant);
   add<R>(f,
          {"kv_dtype", "--kv-dtype,--cache-type,--kv-cache-dtype", kText, 0, 0,
           "KV-cache type: f16 (default), bf16, fp8, q8_0, q4_0, f32", ""},

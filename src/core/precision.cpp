@@ -107,6 +107,16 @@ std::vector<Precision> make_precisions() {
                       4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0), "small loss; QLoRA base format"));
   v.push_back(grouped("mxfp4", "MXFP4 routed experts (32 values share an 8-bit scale), rest bf16", 4.25,
                       "native format of gpt-oss experts", QuantKind::experts));
+  // NVFP4 (NVIDIA, Blackwell; TensorRT Model Optimizer): E2M1 values in blocks of 16 sharing an FP8
+  // E4M3 scale, plus one FP32 scale per tensor (negligible): 4 + 8/16 = 4.5 bits. ModelOpt quantises
+  // the linear layers of the blocks; embeddings and LM head stay bf16.
+  v.push_back(grouped("nvfp4", "NVFP4 linear weights (16 E2M1 values share an FP8 E4M3 scale + FP32 per tensor)",
+                      4.0 + 8.0 / 16.0, "small loss (NVIDIA: ~1% on benchmarks); needs Blackwell for FP4 math"));
+  // compressed-tensors pack-quantized INT4, group 32, symmetric, one bf16 scale per group: 4 + 16/32
+  // = 4.5 bits (Kimi K2 Thinking / K2.5 quantisation-aware training; attention, shared experts and
+  // dense MLPs are in its ignore list and stay bf16).
+  v.push_back(grouped("int4-experts", "INT4 routed experts, group 32 with a bf16 scale (compressed-tensors), rest bf16",
+                      4.0 + 16.0 / 32.0, "native format of Kimi K2.5 experts (QAT)", QuantKind::experts));
   v.push_back(gguf("f16", "F16", "no loss"));
   v.push_back(gguf("q8_0", "Q8_0", "near-lossless (perplexity +0.01%)"));
   v.push_back(gguf("q6_k", "Q6_K", "near-lossless (perplexity +0.1%)"));
@@ -153,7 +163,7 @@ constexpr Alias kAliases[] = {
     {"bnb_nf4", "nf4"},     {"4bit", "nf4_dq"},    {"qlora", "nf4_dq"},   {"q4", "q4_k_m"},    {"q4km", "q4_k_m"},
     {"q4ks", "q4_k_s"},     {"q5km", "q5_k_m"},    {"q5ks", "q5_k_s"},    {"q3km", "q3_k_m"},  {"q3kl", "q3_k_l"},
     {"q3ks", "q3_k_s"},     {"q6", "q6_k"},        {"q8", "q8_0"},        {"q2", "q2_k"},      {"8bit", "int8"},
-    {"mxfp4_moe", "mxfp4"}, {"gguf_f16", "f16"}};
+    {"mxfp4_moe", "mxfp4"}, {"gguf_f16", "f16"},   {"nv_fp4", "nvfp4"}};
 
 }  // namespace
 

@@ -133,12 +133,54 @@ Result<Model> parse_model(const json& j, std::size_t index) {
   return m;
 }
 
+// The keys a variant takes from the entry it names: what the architecture decides. The checkpoint's
+// own keys (id, name, hf_repo, aliases, source, as_of, weights_dtype) are the variant's.
+constexpr const char* kInheritedKeys[] = {"family", "license", "context_length", "arch", "published_params"};
+
+// "variant_of": "<id>" names an earlier entry of the same document whose architecture this
+// checkpoint shares (NVIDIA's NVFP4 and FP8 quantisations of a released model): its inherited keys
+// are copied unless the variant gives them. Variants of variants are refused (one level suffices).
+Result<json> expand_variants(const json& list) {
+  json out = json::array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json& entry = list[i];
+    const auto base_id = entry.is_object() ? entry.find("variant_of") : entry.end();
+    if (!entry.is_object() || base_id == entry.end()) {
+      out.push_back(entry);
+      continue;
+    }
+    const std::string where = "models[" + std::to_string(i) + "]: field 'variant_of' ";
+    if (!base_id->is_string()) return make_error(ErrorCode::parse_error, where + "must be a string");
+    const json* base = nullptr;
+    for (std::size_t k = 0; k < i && base == nullptr; ++k) {
+      const auto id = list[k].is_object() ? list[k].find("id") : list[k].end();
+      if (id != list[k].end() && *id == *base_id && !list[k].contains("variant_of")) base = &list[k];
+    }
+    if (base == nullptr) {
+      return make_error(ErrorCode::parse_error, where +
+                                                    "must name an earlier entry of the same file that is not "
+                                                    "itself a variant ('" +
+                                                    base_id->get<std::string>() + "')");
+    }
+    json merged = entry;
+    merged.erase("variant_of");
+    for (const char* key : kInheritedKeys) {
+      if (!merged.contains(key) && base->contains(key)) merged[key] = (*base)[key];
+    }
+    out.push_back(std::move(merged));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<Model>> parse_models_json(std::string_view text) {
-  return read_catalog<std::vector<Model>>(
-      text, "gpuplan-models/", "models", "model catalog",
-      [&](const json& doc) -> Result<std::vector<Model>> { return parse_list<Model>(doc["models"], parse_model); });
+  return read_catalog<std::vector<Model>>(text, "gpuplan-models/", "models", "model catalog",
+                                          [&](const json& doc) -> Result<std::vector<Model>> {
+                                            auto list = expand_variants(doc["models"]);
+                                            if (!list) return list.error();
+                                            return parse_list<Model>(list.value(), parse_model);
+                                          });
 }
 
 Result<bool> merge_models_json(Catalog& catalog, std::string_view text) {

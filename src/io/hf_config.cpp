@@ -22,6 +22,8 @@ const std::vector<Family>& families() {
     std::vector<Family> v = transformer_families();
     const auto& r = recurrent_families();
     v.insert(v.end(), r.begin(), r.end());
+    const auto& m = moe_families();
+    v.insert(v.end(), m.begin(), m.end());
     return v;
   }();
   return all;
@@ -35,6 +37,9 @@ std::string text_family_of(const std::string& outer) {
   if (outer == "paligemma") return "gemma";
   if (outer == "llava" || outer == "llava_next" || outer == "mllama") return "llama";
   if (outer == "qwen2_vl" || outer == "qwen2_5_vl") return "qwen2";
+  if (outer == "kimi_k25") return "deepseek_v3";  // moonshotai/Kimi-K2.5: text_config is DeepseekV3
+  if (outer == "qwen3_5_moe") return "qwen3_5_moe_text";
+  if (outer == "llama4") return "llama4_text";
   return {};
 }
 
@@ -97,6 +102,28 @@ double siglip_params(Cfg& v, double text_hidden, bool gemma3_projector) {
   if (gemma3_projector) p += h * text_hidden + h;  // mm_input_projection + mm_soft_emb_norm
   return p;
 }
+// MoonViT-3D (Kimi K2.5's vision_config) + its patchmerger projector, tensor by tensor as the
+// checkpoint stores them: per block wqkv, wo, fc0, fc1 with biases and two LayerNorms; a patch
+// conv, a learned (height x width) position table and a final LayerNorm; the projector LayerNorm
+// over mm_hidden_size and two linears on the merged patches (mm_hidden_size x the merge kernel).
+double moonvit_params(Cfg& v, double text_hidden) {
+  const double h = v.count_or({"vt_hidden_size"}, 1152);
+  const double inter = v.count_or({"vt_intermediate_size"}, 4304);
+  const double layers = v.count_or({"vt_num_hidden_layers"}, 27);
+  const double patch = v.count_or({"patch_size"}, 14);
+  const double pos = v.count_or({"init_pos_emb_height"}, 64) * v.count_or({"init_pos_emb_width"}, 64);
+  const double mm = v.count_or({"mm_hidden_size"}, h);
+  double merge = 4;  // merge_kernel_size [2, 2]
+  if (const auto k = v.raw().find("merge_kernel_size"); k != v.raw().end() && k->is_array() && k->size() == 2 &&
+                                                        (*k)[0].is_number_unsigned() && (*k)[1].is_number_unsigned()) {
+    merge = std::min((*k)[0].get<double>() * (*k)[1].get<double>(), 1024.0);
+  }
+  const double block = (3 * h * h + 3 * h) + (h * h + h) + (inter * h + inter) + (h * inter + h) + 4 * h;
+  const double tower = layers * block + (3 * patch * patch * h + h) + pos * h + 2 * h;
+  const double in = mm * merge;
+  const double projector = 2 * mm + (in * in + in) + (text_hidden * in + text_hidden);
+  return tower + projector;
+}
 std::string precision_of_dtype(const std::string& dtype) {
   if (dtype == "float32") return "fp32";
   if (dtype == "float16") return "fp16";
@@ -110,8 +137,8 @@ const std::vector<std::string>& hf_model_types() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
     for (const auto& f : families()) v.emplace_back(f.model_type);
-    for (const char* outer :
-         {"gemma3", "mistral3", "paligemma", "llava", "llava_next", "mllama", "qwen2_vl", "qwen2_5_vl"}) {
+    for (const char* outer : {"gemma3", "mistral3", "paligemma", "llava", "llava_next", "mllama", "qwen2_vl",
+                              "qwen2_5_vl", "kimi_k25", "qwen3_5_moe", "llama4"}) {
       v.emplace_back(outer);
     }
     return v;
@@ -173,6 +200,8 @@ Result<ParsedConfig> parse_hf_config(std::string_view text) {
       const std::string vtype = str(*vc, "model_type");
       if (vtype == "siglip_vision_model" && outer_type == "gemma3") {
         a.vision_params = siglip_params(v, a.hidden_size, true);
+      } else if (outer_type == "kimi_k25") {
+        a.vision_params = moonvit_params(v, a.hidden_size);
       } else {
         out.warnings.push_back("vision tower" + (vtype.empty() ? std::string() : " (" + vtype + ")") +
                                " is not counted: only the language model is");

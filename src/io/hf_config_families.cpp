@@ -425,6 +425,8 @@ const std::vector<Family>& transformer_families() {
       {"phimoe", phimoe},
       {"deepseek_v2", [](Cfg& c, ModelArch& a) { deepseek(c, a, false); }},
       {"deepseek_v3", [](Cfg& c, ModelArch& a) { deepseek(c, a, true); }},
+      // zai-org/GLM-5: DeepSeek-V3's MLA + MoE layout (its DSA indexer is not counted).
+      {"glm_moe_dsa", [](Cfg& c, ModelArch& a) { deepseek(c, a, true); }},
       {"gpt_oss", gpt_oss},
       {"falcon", falcon},
       {"gpt2", [](Cfg& c, ModelArch& a) { gpt2(c, a, false); }},

@@ -1,5 +1,5 @@
-// quantization_config of config.json: GPTQ, AWQ, AutoRound, bitsandbytes, FP8, MXFP4 and
-// compressed-tensors, mapped to a gpuplan precision where there is one.
+// quantization_config of config.json: GPTQ, AWQ, AutoRound, bitsandbytes, FP8, MXFP4, NVIDIA
+// ModelOpt (NVFP4, FP8) and compressed-tensors, mapped to a gpuplan precision where there is one.
 #include <cctype>
 #include <string>
 
@@ -11,6 +11,17 @@ namespace {
 std::string lower(std::string s) {
   for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return s;
+}
+
+// compressed-tensors quantising the routed experts only: the ignore list names the attention
+// ("re:.*self_attn.*", Kimi K2 Thinking / K2.5), so attention and shared experts stay 16-bit.
+bool ignores_attention(const json& q) {
+  const auto ignore = q.find("ignore");
+  if (ignore == q.end() || !ignore->is_array() || ignore->size() > 4096) return false;
+  for (const auto& v : *ignore) {
+    if (v.is_string() && v.get_ref<const std::string&>().find("self_attn") != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -69,10 +80,27 @@ void read_quantization(const json& root, ParsedConfig& out) {
         qc.group_size = wc.count_or({"group_size"}, 0);
         const std::string type = wc.str("type");
         qc.detail = std::to_string(static_cast<int>(qc.bits)) + "-bit " + type;
-        if (qc.bits == 4 && type == "int") qc.precision = "gptq-int4";
+        if (qc.bits == 4 && type == "int") qc.precision = ignores_attention(*it) ? "int4-experts" : "gptq-int4";
+        if (qc.bits == 4 && type == "float" && qc.group_size == 16) qc.precision = "nvfp4";  // nvfp4-pack-quantized
         if (qc.bits == 8) qc.precision = type == "float" ? "fp8" : "int8";
         break;
       }
+    }
+  } else if (qc.method == "modelopt") {
+    // NVIDIA TensorRT Model Optimizer exports: quant_algo NVFP4 / FP8 (hf_quant_config.json's
+    // "quantization" object, copied into config.json's quantization_config).
+    const auto nested = it->find("quantization");
+    std::vector<std::string> s2;
+    Cfg algo_cfg(nested != it->end() && nested->is_object() ? *nested : *it, s2);
+    const std::string algo = lower(algo_cfg.str("quant_algo"));
+    qc.detail = algo;
+    if (algo == "nvfp4") {
+      qc.bits = 4;
+      qc.group_size = 16;
+      qc.precision = "nvfp4";
+    } else if (algo == "fp8") {
+      qc.bits = 8;
+      qc.precision = "fp8";
     }
   }
   if (!qc.method.empty() && qc.precision.empty()) {

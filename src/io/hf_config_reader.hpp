@@ -111,9 +111,11 @@ struct Family {
 void qwen_moe_layers(Cfg& c, ModelArch& a);
 
 // Transformer families (dense and MoE, hf_config_families.cpp), then recurrent and hybrid ones
-// (hf_config_recurrent.cpp), in the order hf_model_types() lists them.
+// (hf_config_recurrent.cpp), then MiniMax-M2 and Llama 4 (hf_config_moe.cpp), in the order
+// hf_model_types() lists them.
 const std::vector<Family>& transformer_families();
 const std::vector<Family>& recurrent_families();
+const std::vector<Family>& moe_families();
 
 // quantization_config -> ParsedConfig::quantization (and a warning when gpuplan has no precision for it).
 void read_quantization(const json& root, ParsedConfig& out);

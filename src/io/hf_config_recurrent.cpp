@@ -155,7 +155,9 @@ void qwen3_next(Cfg& c, ModelArch& a) {
 
 const std::vector<Family>& recurrent_families() {
   static const std::vector<Family> all = {
-      {"mamba", mamba}, {"falcon_mamba", mamba}, {"mamba2", mamba2}, {"jamba", jamba}, {"qwen3_next", qwen3_next},
+      {"mamba", mamba},           {"falcon_mamba", mamba},          {"mamba2", mamba2}, {"jamba", jamba},
+      {"qwen3_next", qwen3_next}, {"qwen3_5_moe_text", qwen3_next},  // Qwen3.5-MoE's text tower reuses Qwen3-Next's
+                                                                     // blocks
   };
   return all;
 }
