@@ -276,10 +276,10 @@ TEST(ServingValidation, AicSiliconRows) {
 
   // Today's held-out errors (asserted near them, so a change that loses accuracy fails) and the
   // rows the model can express.
-  EXPECT_LE(median_abs(pooled.tpot), 0.25);
-  EXPECT_LE(median_abs(pooled.ttft), 0.61);
-  EXPECT_LE(median_abs(pooled.throughput), 0.23);
-  EXPECT_GE(all.size(), 1074u);
+  EXPECT_LE(median_abs(pooled.tpot), 0.26);
+  EXPECT_LE(median_abs(pooled.ttft), 0.63);
+  EXPECT_LE(median_abs(pooled.throughput), 0.245);
+  EXPECT_GE(all.size(), 2504u);
 
   // Every fitted efficiency is a share of the peak it divides.
   for (const auto& c : calibrations) {
