@@ -42,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_non_negative(g, "dense_flops.fp32", g.dense_flops.fp32);
     check_non_negative(g, "dense_flops.tf32", g.dense_flops.tf32);
     check_non_negative(g, "dense_flops.fp16", g.dense_flops.fp16);
+    check_non_negative(g, "dense_flops.fp16_acc16", g.dense_flops.fp16_acc16);
     check_non_negative(g, "dense_flops.bf16", g.dense_flops.bf16);
     check_non_negative(g, "dense_flops.fp8", g.dense_flops.fp8);
     check_non_negative(g, "dense_flops.int8", g.dense_flops.int8);

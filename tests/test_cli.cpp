@@ -8,6 +8,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -49,6 +50,17 @@ TEST(Cli, IssueExamplesRun) {
     EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
     EXPECT_FALSE(prints_non_number(r.out)) << args;
   }
+}
+
+// gpus --json carries both FP16 accumulates: GeForce halves FP32 accumulate, H100 does not.
+TEST(Cli, GpusJsonHasFp16WithFp16Accumulate) {
+  const CliRun r = run("gpus --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::map<std::string, nlohmann::json> flops;
+  for (const auto& g : nlohmann::json::parse(r.out)["gpus"]) flops[g["id"]] = g["dense_flops"];
+  EXPECT_NEAR(flops["rtx-4090"]["fp16_acc16"].get<double>(), 330.3e12, 1e9);
+  EXPECT_NEAR(flops["rtx-4090"]["fp16"].get<double>(), 165.2e12, 1e9);
+  EXPECT_DOUBLE_EQ(flops["h100-sxm"]["fp16_acc16"].get<double>(), flops["h100-sxm"]["fp16"].get<double>());
 }
 
 TEST(Cli, FitJsonHasTheStableSchema) {

@@ -111,6 +111,7 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
                        {{"fp32", g.dense_flops.fp32},
                         {"tf32", g.dense_flops.tf32},
                         {"fp16", g.dense_flops.fp16},
+                        {"fp16_acc16", g.dense_flops.fp16_acc16},
                         {"bf16", g.dense_flops.bf16},
                         {"fp8", g.dense_flops.fp8},
                         {"int8", g.dense_flops.int8},

@@ -36,8 +36,14 @@ class ProvenanceTable {
 enum class Tier { consumer, workstation, datacenter };
 const char* to_string(Tier tier);
 
-struct DenseFlops {  // FLOP/s (or OP/s for integers), dense, no sparsity; 0 = not supported
-  double fp32 = 0, tf32 = 0, fp16 = 0, bf16 = 0, fp8 = 0, int8 = 0, int4 = 0, fp4 = 0;
+// Peak tensor (matrix) throughput per dtype, FLOP/s (or OP/s for integers), dense, no sparsity;
+// 0 = not supported. fp16, bf16, fp8 and fp4 are with FP32 accumulate (the rate cuBLAS/cuBLASLt
+// GEMMs with an FP32 compute type, PyTorch's default, run at). fp16_acc16 is FP16 inputs with FP16
+// accumulate (CUBLAS_COMPUTE_16F): twice fp16 on GeForce RTX 20/30/40/50 cards, equal to fp16 on
+// datacenter and workstation cards. int8 accumulates in INT32 (llama.cpp's mmq kernels). fp4 on
+// Blackwell is NVFP4/MXFP4.
+struct DenseFlops {
+  double fp32 = 0, tf32 = 0, fp16 = 0, fp16_acc16 = 0, bf16 = 0, fp8 = 0, int8 = 0, int4 = 0, fp4 = 0;
 };
 
 struct Gpu {

@@ -138,7 +138,7 @@ double gemm_path_flops(const DenseFlops& f, GemmPath path) {
   const double half = f.bf16 > 0 ? f.bf16 : f.fp16;
   switch (path) {
     case GemmPath::bf16: return half > 0 ? half : f.fp32;
-    case GemmPath::fp16_acc16: return f.fp16 > 0 ? f.fp16 : half;
+    case GemmPath::fp16_acc16: return f.fp16_acc16 > 0 ? f.fp16_acc16 : (f.fp16 > 0 ? f.fp16 : half);
     case GemmPath::fp8: return f.fp8 > 0 ? f.fp8 : half;
     case GemmPath::fp4: return f.fp4 > 0 ? f.fp4 : (f.fp8 > 0 ? f.fp8 : half);
     case GemmPath::int8: return f.int8 > 0 ? f.int8 : half;

@@ -49,6 +49,9 @@ Result<Gpu> parse_gpu(const json& j, std::size_t index) {
     g.dense_flops.fp32 = tf("fp32");
     g.dense_flops.tf32 = tf("tf32");
     g.dense_flops.fp16 = tf("fp16");
+    // FP16 with FP16 accumulate; absent = the FP32-accumulate rate (datacenter and workstation cards).
+    g.dense_flops.fp16_acc16 = tf("fp16_acc16");
+    if (g.dense_flops.fp16_acc16 <= 0) g.dense_flops.fp16_acc16 = g.dense_flops.fp16;
     g.dense_flops.bf16 = tf("bf16");
     g.dense_flops.fp8 = tf("fp8");
     g.dense_flops.int8 = tf("int8");
