@@ -21,10 +21,10 @@ constexpr double kCardReserveBytes = 3.0 * (1ull << 30);  // activations, CUDA g
 struct ModelTotals {
   double dense_params = 0;  // per token through non-expert matmuls (attention, dense MLPs, shared experts, head)
   double dense_bytes = 0;   // their weights
-  double expert_params_active = 0;  // routed-expert parameters one token passes through
-  double expert_bytes = 0;          // all routed experts
+  double expert_params_active = 0;       // routed-expert parameters one token passes through
+  double expert_bytes = 0;               // all routed experts
+  double resident_non_expert_bytes = 0;  // every stored weight but the routed experts (held per replica)
   double moe_layers = 0;
-  double kv_bytes_per_token = 0;  // at depth 1, all layers (see kv_cache_bytes)
 };
 
 ModelTotals model_totals(const ServingInputs& in) {
@@ -38,6 +38,7 @@ ModelTotals model_totals(const ServingInputs& in) {
   t.expert_params_active = routed_active;
   const WeightBytes b = weight_bytes_breakdown(a, *in.precision);
   t.expert_bytes = b.routed_experts;
+  t.resident_non_expert_bytes = b.total - b.routed_experts;
   t.dense_bytes = b.total - b.vision - b.routed_experts - (a.tie_word_embeddings ? 0 : b.token_embedding);
   if (is_moe(a)) {
     for (double l = 0; l < a.num_layers; ++l) t.moe_layers += is_moe_layer(a, l) ? 1 : 0;
@@ -157,8 +158,7 @@ double serving_kv_pool_tokens(const ServingInputs& in, double gpu_memory_bytes, 
   const ModelTotals m = model_totals(in);
   const ServingLayout& l = in.layout;
   const double gpus = std::max(1.0, l.gpus());
-  const WeightBytes b = weight_bytes_breakdown(*in.arch, *in.precision);
-  const double weights = (b.total - b.routed_experts) * std::max(1.0, l.data_parallel) + m.expert_bytes;
+  const double weights = m.resident_non_expert_bytes * std::max(1.0, l.data_parallel) + m.expert_bytes;
   const double pool = gpus * (gpu_memory_bytes * utilization - kCardReserveBytes) - weights;
   const double per_token = kv_cache_bytes(*in.arch, 1, 1, in.kv_bytes) * kv_replication(in);
   return pool > 0 && per_token > 0 ? pool / per_token : 0.0;
