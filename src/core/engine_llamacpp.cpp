@@ -156,7 +156,20 @@ double gpu_compute_bytes(const ModelArch& a, const LlamaPlan& p, const LlamaSpli
   return sp.ngl > 0 ? llama_compute_buffer_bytes(a, p, static_cast<int>(i) == sp.out_dev) : 0.0;
 }
 
-// Whether every GPU holds its buffers: O(devices), for searches over n_ctx and n_seq.
+// What the fullest GPU holds: O(devices), for searches over n_ctx and n_seq (at most the capacity
+// exactly when llama_split_fits holds).
+double llama_split_need(const Scenario& s, const LlamaPlan& p, const LlamaSplit& sp) {
+  const double context = sp.ngl > 0 ? s.engine_spec.context_bytes : 0.0;
+  double fullest = 0;
+  for (std::size_t i = 0; i < sp.gpus.size(); ++i) {
+    const double total =
+        sp.gpus[i].weights + share_kv_bytes(s.arch, p, sp.gpus[i]) + gpu_compute_bytes(s.arch, p, sp, i) + context;
+    fullest = i == 0 ? total : std::max(fullest, total);
+  }
+  return fullest;
+}
+
+// Whether every GPU holds its buffers: O(devices), for the search over n_gpu_layers.
 bool llama_split_fits(const Scenario& s, const LlamaPlan& p, const LlamaSplit& sp) {
   const double context = sp.ngl > 0 ? s.engine_spec.context_bytes : 0.0;
   for (std::size_t i = 0; i < sp.gpus.size(); ++i) {
@@ -353,10 +366,12 @@ LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_uppe
   LayerWeightBytes scaled;
   const LayerWeightBytes& lw = scenario_layer_weights(s, scaled);
   const LlamaSplit sp = llama_split(s, lw, std::max(1.0, s.engine.tp), n_gpu_layers);
-  out.max_ctx =
-      largest_fitting(ctx_upper, [&](double c) { return llama_split_fits(s, make_llama_plan(s, c, n_seq), sp); });
-  out.max_seqs = largest_fitting(
-      seq_upper, [&](double b) { return llama_split_fits(s, make_llama_plan(s, ctx_per_seq * b, b), sp); });
+  // The card's capacity does not depend on the context or the sequences.
+  const double capacity = make_llama_plan(s, 1, 1).capacity_bytes;
+  out.max_ctx = largest_within(ctx_upper, capacity,
+                               [&](double c) { return llama_split_need(s, make_llama_plan(s, c, n_seq), sp); });
+  out.max_seqs = largest_within(
+      seq_upper, capacity, [&](double b) { return llama_split_need(s, make_llama_plan(s, ctx_per_seq * b, b), sp); });
   return out;
 }
 
