@@ -86,3 +86,77 @@ TEST(Properties, LowerPrecisionNeverNeedsMoreWeights) {
     }
   }
 }
+
+TEST(Properties, LargestWithinMatchesBisection) {
+  // The interpolating search gives the bisection's answer for every non-decreasing need: linear,
+  // convex, concave, stepped, flat, with whole and fractional upper bounds.
+  std::mt19937_64 rng(20261203);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int probes_linear = 0;
+  int probes_bisect = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const double upper = i % 3 == 0 ? std::floor(1 + unit(rng) * 2e6) : 1 + unit(rng) * 5000;
+    const double base = unit(rng) * 100;
+    const double slope = unit(rng) * 10;
+    const double step = std::floor(1 + unit(rng) * 300);
+    const int shape = i % 5;
+    auto need = [&](double x) {
+      switch (shape) {
+        case 0: return base + slope * x;
+        case 1: return base + slope * x * x / 1000;
+        case 2: return base + slope * std::sqrt(x);
+        case 3: return base + slope * std::ceil(x / step) * step;
+        default: return base;
+      }
+    };
+    const double limit = need(1 + unit(rng) * upper * 1.2) - (i % 7 == 0 ? 1e-9 : 0.0);
+    int within = 0;
+    int bisect = 0;
+    const double fast = largest_within(upper, limit, [&](double x) {
+      ++within;
+      return need(x);
+    });
+    const double plain = largest_fitting(upper, [&](double x) {
+      ++bisect;
+      return need(x) <= limit;
+    });
+    ASSERT_EQ(fast, plain) << "shape " << shape << " upper " << upper << " limit " << limit;
+    if (shape == 0) {
+      probes_linear += within;
+      probes_bisect += bisect;
+    }
+  }
+  // A linear need lands next to the boundary: far fewer probes than the bisection's log2(upper).
+  EXPECT_LT(probes_linear * 2, probes_bisect);
+}
+
+TEST(Properties, EstimateLimitsMatchPlainBisection) {
+  // estimate()'s largest context and batch equal a plain bisection over the same memory terms.
+  const Catalog& c = gpuplan::testing::catalog();
+  std::mt19937_64 rng(20261204);
+  const auto& all = precisions();
+  for (int i = 0; i < 500; ++i) {
+    Scenario s;
+    s.arch = c.models[rng() % c.models.size()].arch;
+    s.workload.mode = i % 4 == 0 ? Mode::full_finetune : Mode::inference;
+    s.precision = s.workload.mode == Mode::inference ? all[rng() % all.size()] : find_precision("bf16").value();
+    s.workload.context = static_cast<double>(1 + rng() % 100000);
+    s.workload.batch = static_cast<double>(1 + rng() % 32);
+    s.workload.flash_attention = rng() % 2;
+    s.gpus = static_cast<double>(1 + rng() % 4);
+    s.gpu_memory_bytes = usable_memory_bytes(c.gpus[rng() % c.gpus.size()]);
+    const Estimate e = estimate(s);
+    auto total_at = [&](double context, double batch) {
+      Scenario t = s;
+      t.workload.context = context;
+      t.workload.batch = batch;
+      return estimate_memory(t).total_bytes;
+    };
+    const double limit = s.arch.context_length > 0 ? s.arch.context_length : 16.0 * 1024 * 1024;
+    EXPECT_EQ(e.max_context,
+              largest_fitting(limit, [&](double x) { return total_at(x, s.workload.batch) <= s.gpu_memory_bytes; }));
+    EXPECT_EQ(e.max_batch, largest_fitting(1 << 20, [&](double b) {
+                return total_at(s.workload.context, b) <= s.gpu_memory_bytes;
+              }));
+  }
+}

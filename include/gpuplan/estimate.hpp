@@ -42,8 +42,47 @@ double largest_fitting(double upper, Fits fits) {
   double hi = upper;
   if (fits(hi)) return hi;
   while (hi - lo > 1) {
-    const double mid = std::floor((lo + hi) / 2);
+    double mid = std::floor((lo + hi) / 2);
+    if (mid <= lo) mid = lo + 1;  // a fractional upper bound within 2 of lo: the one whole value left
     if (fits(mid))
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+// largest_fitting(upper, [&](double x) { return need(x) <= limit; }) for a non-decreasing need,
+// found in fewer probes: a few steps interpolate need linearly between the bracket's ends (a
+// near-linear need lands next to the boundary at once), then bisection closes the bracket. Each
+// probe keeps fits(lo) and not fits(hi) as the bisection does, so the answer is the same.
+template <typename Need>
+double largest_within(double upper, double limit, Need need) {
+  if (upper < 1) return 0;
+  double need_lo = need(1.0);
+  if (!(need_lo <= limit)) return 0;
+  double need_hi = need(upper);
+  if (need_hi <= limit) return upper;
+  double lo = 1;
+  double hi = upper;
+  for (int step = 0; step < 4 && hi - lo > 1; ++step) {
+    double guess = std::floor(lo + (limit - need_lo) / (need_hi - need_lo) * (hi - lo));
+    if (!(guess > lo)) guess = lo + 1;             // also when the interpolation is not a number
+    if (!(guess < hi)) guess = std::ceil(hi) - 1;  // the largest whole value below hi
+    if (!(guess > lo)) break;
+    const double n = need(guess);
+    if (n <= limit) {
+      lo = guess;
+      need_lo = n;
+    } else {
+      hi = guess;
+      need_hi = n;
+    }
+  }
+  while (hi - lo > 1) {
+    double mid = std::floor((lo + hi) / 2);
+    if (mid <= lo) mid = lo + 1;  // a fractional upper bound within 2 of lo: the one whole value left
+    if (need(mid) <= limit)
       lo = mid;
     else
       hi = mid;

@@ -51,15 +51,14 @@ Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runti
   if (key == "llamacpp" || key == "llama-cpp" || key == "ollama" || key == "lmstudio" || key == "llama.cpp") {
     key = key == "ollama" ? "ollama" : "llama.cpp";
   }
+  const std::string vendor_key = canonical_name(vendor);
   const RuntimeModel* first = nullptr;
-  std::vector<std::string> names;
   for (std::size_t i = 0; i < catalog.runtimes.size(); ++i) {
     const RuntimeModel& r = catalog.runtimes[i];
-    names.push_back(r.runtime);
-    if (canonical_name(r.runtime) != key) continue;
+    if (!canonical_equals(key, r.runtime)) continue;
     if (first == nullptr) first = &r;
     const std::string& vendors = i < catalog.runtime_vendors.size() ? catalog.runtime_vendors[i] : std::string();
-    if (vendors.empty() || vendors.find(canonical_name(vendor)) != std::string::npos) return r;
+    if (vendors.empty() || vendors.find(vendor_key) != std::string::npos) return r;
   }
   if (first != nullptr) {
     RuntimeModel borrowed = *first;
@@ -68,6 +67,8 @@ Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runti
                            " hardware; borrowing the factors of " + first->id + " (" + first->calibration + ")";
     return borrowed;
   }
+  std::vector<std::string> names;
+  for (const RuntimeModel& r : catalog.runtimes) names.push_back(r.runtime);
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return make_error(ErrorCode::unknown_name,
@@ -76,14 +77,14 @@ Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runti
 
 Result<const EngineSpec*> find_engine(const Catalog& catalog, std::string_view name) {
   const std::string key = canonical_name(name);
-  std::vector<std::string> names;
   for (const auto& e : catalog.engines) {
-    names.push_back(e.id);
-    if (canonical_name(e.id) == key) return &e;
+    if (canonical_equals(key, e.id)) return &e;
     for (const auto& alias : e.aliases) {
-      if (canonical_name(alias) == key) return &e;
+      if (canonical_equals(key, alias)) return &e;
     }
   }
+  std::vector<std::string> names;
+  for (const auto& e : catalog.engines) names.push_back(e.id);
   return make_error(ErrorCode::unknown_name, "unknown runtime '" + std::string(name) + "'" +
                                                  suggestion_suffix(name, names) +
                                                  " (known: vllm, vllm-v0, sglang, "

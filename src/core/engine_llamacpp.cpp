@@ -58,8 +58,64 @@ struct LlamaSplit {
   double n_layer = 0;
 };
 
+// Counts layer i by its KV kind on device share d.
+void count_kind(const ModelArch& a, bool mixed_kinds, double il, LlamaShare& d) {
+  if (!mixed_kinds) {
+    d.full += 1;
+  } else if (is_recurrent_layer(a, il)) {
+    d.rec += 1;
+  } else if (is_sliding_layer(a, il)) {
+    d.swa += 1;
+  } else {
+    d.full += 1;
+  }
+}
+
+// Row split: each offloaded layer's matrices split by rows over all devices; KV stays with the
+// main device.
+template <typename DeviceOf>
+void split_rows(const ModelArch& a, const LayerWeightBytes& lw, DeviceOf device_of, LlamaSplit& sp) {
+  const bool mixed_kinds = is_recurrent(a) || a.sliding_window > 0;  // else every layer is full attention
+  const auto n_dev = static_cast<double>(sp.gpus.size());
+  for (std::size_t i = 0; i < lw.layers.size(); ++i) {
+    const double il = static_cast<double>(i);
+    const int dev = device_of(il);
+    LlamaShare& d = dev < 0 ? sp.host : sp.gpus[static_cast<std::size_t>(dev)];
+    if (dev >= 0) {
+      for (auto& g : sp.gpus) g.weights += lw.layers[i] / n_dev;
+    } else {
+      d.weights += lw.layers[i];
+    }
+    d.layers += 1;
+    count_kind(a, mixed_kinds, il, d);
+  }
+}
+
+// Layer split: device_of never decreases with the layer, so each device holds one run of layers.
+// Each run is summed in layer order into a local, the same additions as one layer at a time.
+template <typename DeviceOf>
+void split_runs(const ModelArch& a, const LayerWeightBytes& lw, DeviceOf device_of, LlamaSplit& sp) {
+  const bool mixed_kinds = is_recurrent(a) || a.sliding_window > 0;  // else every layer is full attention
+  const std::size_t n = lw.layers.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const int dev = device_of(static_cast<double>(i));
+    LlamaShare& d = dev < 0 ? sp.host : sp.gpus[static_cast<std::size_t>(dev)];
+    double weights = d.weights;
+    std::size_t end = i;
+    for (; end < n && device_of(static_cast<double>(end)) == dev; ++end) weights += lw.layers[end];
+    d.weights = weights;
+    d.layers += static_cast<double>(end - i);
+    if (mixed_kinds) {
+      for (std::size_t k = i; k < end; ++k) count_kind(a, true, static_cast<double>(k), d);
+    } else {
+      d.full += static_cast<double>(end - i);
+    }
+    i = end;
+  }
+}
+
 LlamaSplit llama_split(const Scenario& s, const LayerWeightBytes& lw, double devices, double ngl) {
-  const ModelArch& a = s.arch;
   LlamaSplit sp;
   sp.n_layer = static_cast<double>(lw.layers.size());
   sp.ngl = std::clamp(ngl, 0.0, sp.n_layer + 1);
@@ -72,31 +128,15 @@ LlamaSplit llama_split(const Scenario& s, const LayerWeightBytes& lw, double dev
   // default split by free memory gives for identical devices.
   auto device_of = [&](double il) -> int {
     if (il < i_gpu_start || (il - i_gpu_start) >= act_gpu_layers) return -1;
-    if (row) return 0;
+    if (row || n_dev == 1) return 0;
     const double frac = (il - i_gpu_start) / act_gpu_layers;
     return std::min(static_cast<int>(n_dev) - 1, static_cast<int>(std::floor(frac * static_cast<double>(n_dev))));
   };
   sp.host.weights = lw.token_embedding;
-  const bool mixed_kinds = is_recurrent(a) || a.sliding_window > 0;  // else every layer is full attention
-  for (std::size_t i = 0; i < lw.layers.size(); ++i) {
-    const double il = static_cast<double>(i);
-    const int dev = device_of(il);
-    LlamaShare& d = dev < 0 ? sp.host : sp.gpus[static_cast<std::size_t>(dev)];
-    if (dev >= 0 && row) {  // matrices split by rows over all devices; KV stays with the main device
-      for (auto& g : sp.gpus) g.weights += lw.layers[i] / static_cast<double>(n_dev);
-    } else {
-      d.weights += lw.layers[i];
-    }
-    d.layers += 1;
-    if (!mixed_kinds) {
-      d.full += 1;
-    } else if (is_recurrent_layer(a, il)) {
-      d.rec += 1;
-    } else if (is_sliding_layer(a, il)) {
-      d.swa += 1;
-    } else {
-      d.full += 1;
-    }
+  if (row) {
+    split_rows(s.arch, lw, device_of, sp);
+  } else {
+    split_runs(s.arch, lw, device_of, sp);
   }
   sp.out_dev = device_of(sp.n_layer);
   (sp.out_dev < 0 ? sp.host : sp.gpus[static_cast<std::size_t>(sp.out_dev)]).weights += lw.output;
@@ -116,7 +156,20 @@ double gpu_compute_bytes(const ModelArch& a, const LlamaPlan& p, const LlamaSpli
   return sp.ngl > 0 ? llama_compute_buffer_bytes(a, p, static_cast<int>(i) == sp.out_dev) : 0.0;
 }
 
-// Whether every GPU holds its buffers: O(devices), for searches over n_ctx and n_seq.
+// What the fullest GPU holds: O(devices), for searches over n_ctx and n_seq (at most the capacity
+// exactly when llama_split_fits holds).
+double llama_split_need(const Scenario& s, const LlamaPlan& p, const LlamaSplit& sp) {
+  const double context = sp.ngl > 0 ? s.engine_spec.context_bytes : 0.0;
+  double fullest = 0;
+  for (std::size_t i = 0; i < sp.gpus.size(); ++i) {
+    const double total =
+        sp.gpus[i].weights + share_kv_bytes(s.arch, p, sp.gpus[i]) + gpu_compute_bytes(s.arch, p, sp, i) + context;
+    fullest = i == 0 ? total : std::max(fullest, total);
+  }
+  return fullest;
+}
+
+// Whether every GPU holds its buffers: O(devices), for the search over n_gpu_layers.
 bool llama_split_fits(const Scenario& s, const LlamaPlan& p, const LlamaSplit& sp) {
   const double context = sp.ngl > 0 ? s.engine_spec.context_bytes : 0.0;
   for (std::size_t i = 0; i < sp.gpus.size(); ++i) {
@@ -216,9 +269,13 @@ LayerWeightBytes file_scaled(LayerWeightBytes lw, const WeightBytes& measured) {
   return lw;
 }
 
-LayerWeightBytes scenario_layer_weights(const Scenario& s) {
-  if (s.layer_weights) return file_scaled(*s.layer_weights, s.measured_weights);
-  return file_scaled(layer_weight_bytes(s.arch, s.precision), s.measured_weights);
+// The scenario's layer bytes: its priced table itself when no file total rescales it, else a
+// scaled copy kept in `scaled`.
+const LayerWeightBytes& scenario_layer_weights(const Scenario& s, LayerWeightBytes& scaled) {
+  if (s.layer_weights && s.measured_weights.total - s.measured_weights.vision <= 0) return *s.layer_weights;
+  scaled =
+      file_scaled(s.layer_weights ? *s.layer_weights : layer_weight_bytes(s.arch, s.precision), s.measured_weights);
+  return scaled;
 }
 
 // The plan's numbers for n_ctx tokens (in total, before padding) over n_seq sequences.
@@ -249,7 +306,8 @@ EngineMemory llamacpp_memory(const Scenario& s) {
   if (ctx <= 0) ctx = a.context_length > 0 ? a.context_length : 4096;
   if (spec.context_per_sequence && set.max_model_len > 0) ctx = set.max_model_len * n_seq;  // num_ctx per sequence
   const LlamaPlan p = make_llama_plan(s, ctx, n_seq);
-  const LayerWeightBytes lw = scenario_layer_weights(s);
+  LayerWeightBytes scaled;
+  const LayerWeightBytes& lw = scenario_layer_weights(s, scaled);
   const double n_layer = static_cast<double>(lw.layers.size());
 
   // The largest n_gpu_layers whose buffers fit on every GPU (monotone: fewer layers, less VRAM).
@@ -305,12 +363,15 @@ LlamaLimits llama_limits(const Scenario& s, double n_gpu_layers, double ctx_uppe
                          double seq_upper) {
   LlamaLimits out;
   if (s.engine_spec.family != EngineFamily::llamacpp) return out;
-  const LayerWeightBytes lw = scenario_layer_weights(s);
+  LayerWeightBytes scaled;
+  const LayerWeightBytes& lw = scenario_layer_weights(s, scaled);
   const LlamaSplit sp = llama_split(s, lw, std::max(1.0, s.engine.tp), n_gpu_layers);
-  out.max_ctx =
-      largest_fitting(ctx_upper, [&](double c) { return llama_split_fits(s, make_llama_plan(s, c, n_seq), sp); });
-  out.max_seqs = largest_fitting(
-      seq_upper, [&](double b) { return llama_split_fits(s, make_llama_plan(s, ctx_per_seq * b, b), sp); });
+  // The card's capacity does not depend on the context or the sequences.
+  const double capacity = make_llama_plan(s, 1, 1).capacity_bytes;
+  out.max_ctx = largest_within(ctx_upper, capacity,
+                               [&](double c) { return llama_split_need(s, make_llama_plan(s, c, n_seq), sp); });
+  out.max_seqs = largest_within(
+      seq_upper, capacity, [&](double b) { return llama_split_need(s, make_llama_plan(s, ctx_per_seq * b, b), sp); });
   return out;
 }
 

@@ -147,13 +147,11 @@ Estimate estimate(const Scenario& s) {
   e.fits = e.memory.total_bytes <= e.capacity_bytes;
   e.binding = largest_term(e.memory);
 
-  auto fits_at = [&](double context, double batch) {
-    return sequences.at(fixed, context, batch).total_bytes <= e.capacity_bytes;
-  };
+  auto need_at = [&](double context, double batch) { return sequences.at(fixed, context, batch).total_bytes; };
   const double model_limit = s.arch.context_length > 0 ? s.arch.context_length : kMaxContextWithoutModelLimit;
-  e.max_context = largest_fitting(model_limit, [&](double c) { return fits_at(c, s.workload.batch); });
+  e.max_context = largest_within(model_limit, e.capacity_bytes, [&](double c) { return need_at(c, s.workload.batch); });
   e.max_context_is_model_limit = e.max_context >= model_limit;
-  e.max_batch = largest_fitting(kMaxBatch, [&](double b) { return fits_at(s.workload.context, b); });
+  e.max_batch = largest_within(kMaxBatch, e.capacity_bytes, [&](double b) { return need_at(s.workload.context, b); });
 
   // Cards needed with an even split of everything but the per-card overhead and workspace.
   const double shared = e.memory.total_bytes - e.memory.overhead_bytes - e.memory.activations_bytes;

@@ -13,7 +13,7 @@ std::string canonical_name(std::string_view name) {
     if (c == '_' || c == ' ' || c == '-') {
       if (!s.empty() && s.back() != '-') s += '-';
     } else {
-      s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      s += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII, as canonical_equals
     }
   }
   while (!s.empty() && s.back() == '-') s.pop_back();

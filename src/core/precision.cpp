@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 
 #include "gpuplan/names.hpp"
 
@@ -22,9 +23,35 @@ const std::vector<GgmlType>& ggml_types() {
   return types;
 }
 
+namespace {
+
+// A name of at most 7 characters and its length as one integer (every ggml type name fits), so the
+// exact-name lookup compares integers; 0 for longer names.
+constexpr std::uint64_t packed_name(std::string_view name) {
+  if (name.size() > 7) return 0;
+  std::uint64_t key = static_cast<std::uint64_t>(name.size()) << 56;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    key |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[i])) << (8 * i);
+  return key;
+}
+
+}  // namespace
+
 const GgmlType* find_ggml_type(std::string_view name) {
-  for (const auto& t : ggml_types()) {
-    if (t.name == name) return &t;  // fast path: canonical upper-case names
+  const std::vector<GgmlType>& types = ggml_types();
+  static const std::vector<std::uint64_t> keys = [&types] {
+    std::vector<std::uint64_t> k;
+    for (const auto& t : types) k.push_back(packed_name(t.name));
+    return k;
+  }();
+  if (const std::uint64_t key = packed_name(name); key != 0) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &types[i];  // fast path: canonical upper-case names
+    }
+  } else {
+    for (const auto& t : types) {
+      if (t.name == name) return &t;
+    }
   }
   for (const auto& t : ggml_types()) {
     if (t.name.size() != name.size()) continue;
