@@ -172,8 +172,6 @@ json config_for(const std::string& family, const ModelArch& a) {
     c["use_qk_norm"] = a.qk_norm != QkNorm::none;
     c["qk_norm_type"] = a.qk_norm == QkNorm::full ? "per_layer" : "per_head";
     c["use_routing_bias"] = a.score_correction_bias;
-    c["use_mtp"] = a.mtp_layers > 0;
-    c["num_mtp_modules"] = a.mtp_layers;
     c["shared_intermediate_size"] = 0;
     return c;
   }
