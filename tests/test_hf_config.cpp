@@ -60,6 +60,8 @@ std::map<std::string, double> fields(const ModelArch& a) {
           {"vision_params", a.vision_params},
           {"context_length", a.context_length},
           {"attn_output_gate", a.attn_output_gate},
+          {"index_heads", a.index_heads},
+          {"index_head_dim", a.index_head_dim},
           {"moe_every", a.moe_every},
           {"moe_offset", a.moe_offset},
           {"recurrent", static_cast<double>(a.recurrent)},
@@ -172,8 +174,6 @@ json config_for(const std::string& family, const ModelArch& a) {
     c["use_qk_norm"] = a.qk_norm != QkNorm::none;
     c["qk_norm_type"] = a.qk_norm == QkNorm::full ? "per_layer" : "per_head";
     c["use_routing_bias"] = a.score_correction_bias;
-    c["use_mtp"] = a.mtp_layers > 0;
-    c["num_mtp_modules"] = a.mtp_layers;
     c["shared_intermediate_size"] = 0;
     return c;
   }
@@ -240,6 +240,11 @@ json config_for(const std::string& family, const ModelArch& a) {
     c["first_k_dense_replace"] = a.first_dense_layers;
     c["topk_method"] = a.score_correction_bias ? "noaux_tc" : "greedy";
     c["num_nextn_predict_layers"] = a.mtp_layers;
+    if (a.index_head_dim > 0) {
+      c["index_topk"] = 2048;
+      c["index_n_heads"] = a.index_heads;
+      c["index_head_dim"] = a.index_head_dim;
+    }
     c.erase("head_dim");
   } else if (family == "gpt_oss") {
     c["num_local_experts"] = a.num_experts;

@@ -175,32 +175,45 @@ TEST(ServingModels, NewModelsMatchTheirPublishedSizes) {
   //  - DeepSeek-V3.1: 671B total, 37B activated (model card, Model Downloads table).
   //  - Kimi K2.5: 1T total, 32B activated (card); the checkpoint's own tensor shapes give 1,026.88 B
   //    (data/models.json published_params); K2 tech report: 32.6B active.
-  //  - MiniMax-M2.5: 230B total, 10B active (MiniMax's deployment guides for the M2 series).
-  //  - GLM-5: 744B total, 40B active (model card of zai-org/GLM-5-FP8).
+  //  - MiniMax-M2.5: 230B total, 10B active (MiniMax's deployment guides for the M2 series); its
+  //    active count leaves out the embedding and the LM head (1.23 B), as the 9.8B quoted for M2.7 does.
+  //  - GLM-5: 744B total, 40B active (model card of zai-org/GLM-5-FP8); the card does not say whether
+  //    40B counts the embeddings: without them gpuplan's count is 39.9 B, with them 41.8 B.
   //  - Qwen3.5-397B-A17B: 397B total, 17B activated (model card).
   //  - Llama 4 Scout: 109B total, 17B active (Meta's card; the vision tower is not counted here).
-  // Active counts here include the input embedding and the LM head, as the cards do.
+  // Active counts here include the input embedding and the LM head, as the cards do, unless said.
   struct Case {
     const char* id;
     double total, active;
-    double tolerance;                       // relative
-    bool active_without_embedding = false;  // the published "activated" figure leaves the embedding out
+    double tolerance;  // relative
+    bool active_without_embeddings = false;
   };
   for (const Case& k : {Case{"deepseek-v3.1", 671e9, 37e9, 0.01}, Case{"kimi-k2.5", 1026.88e9, 32.6e9, 0.01},
-                        Case{"minimax-m2.5", 230e9, 10e9, 0.02, true}, Case{"glm-5", 744e9, 40e9, 0.02},
+                        Case{"minimax-m2.5", 230e9, 10e9, 0.02, true}, Case{"glm-5", 744e9, 40e9, 0.02, true},
                         Case{"qwen3.5-397b-a17b", 397e9, 17e9, 0.02}, Case{"llama-4-scout", 109e9, 17e9, 0.02}}) {
-    const ParamCounts p = count_params(model(k.id).arch);
+    ParamCounts p = count_params(model(k.id).arch);
+    if (k.active_without_embeddings) p.active -= p.embedding + p.lm_head;
     std::printf(
         "%-18s total %8.2f B (published %6.0f B, %+.2f%%), active %6.2f B (published %4.1f B, %+.2f%%), "
         "MTP %.2f B\n",
         k.id, p.total / 1e9, k.total / 1e9, 100 * (p.total / k.total - 1), p.active / 1e9, k.active / 1e9,
         100 * (p.active / k.active - 1), p.mtp / 1e9);
     EXPECT_NEAR(p.total / k.total, 1.0, k.tolerance) << k.id;
-    // MiniMax-M2.5's "10B activated" leaves the input embedding table out (a gather, not a
-    // matmul): 11.0B with its 1.2B embedding.
-    const double active = k.active_without_embedding ? p.active - p.embedding : p.active;
-    EXPECT_NEAR(active / k.active, 1.0, 0.05) << k.id;
+    EXPECT_NEAR(p.active / k.active, 1.0, 0.05) << k.id;
   }
+}
+
+TEST(ServingModels, Glm5WithItsMtpLayerMatchesTheHubCount) {
+  // The Hub's safetensors parameter count of zai-org/GLM-5-FP8 is 753.9B: the 744B main model, the
+  // MTP layer (a full MoE layer with its own indexer) and the DSA indexers of all 78 layers.
+  const ParamCounts p = count_params(model("glm-5").arch);
+  std::printf("GLM-5: main %.2f B + MTP %.2f B = %.2f B (Hub 753.9 B)\n", p.total / 1e9, p.mtp / 1e9,
+              (p.total + p.mtp) / 1e9);
+  EXPECT_NEAR((p.total + p.mtp) / 1e9, 753.9, 753.9 * 0.002);
+  // The indexer: per layer wq_b (q_lora 2048 -> 32 x 128), wk (6144 -> 128), weights_proj (6144 -> 32), k_norm.
+  ModelArch no_indexer = model("glm-5").arch;
+  no_indexer.index_heads = no_indexer.index_head_dim = 0;
+  EXPECT_EQ(p.total - count_params(no_indexer).total, 78 * (2048.0 * 32 * 128 + 6144.0 * 128 + 6144.0 * 32 + 2 * 128));
 }
 
 TEST(ServingModels, KimiK25WeightsMatchItsCheckpointBytes) {
@@ -214,13 +227,13 @@ TEST(ServingModels, KimiK25WeightsMatchItsCheckpointBytes) {
 TEST(ServingModels, KvCachePerTokenFollowsTheConfigs) {
   // By hand from config.json, bf16 (2 bytes per element), one token:
   //  - MLA caches kv_lora_rank + qk_rope_head_dim = 512 + 64 per layer: DeepSeek-V3.1 and Kimi K2.5
-  //    x 61 layers, GLM-5 x 78 (its DSA indexer keys are not counted, see data/models.json).
+  //    x 61 layers; GLM-5 x 78, plus its DSA indexer key (index_head_dim 128) on every layer.
   //  - MiniMax-M2.5: K and V of 8 KV heads x 128 on all 62 layers.
   //  - Qwen3.5-397B-A17B: K and V of 2 KV heads x 256 on the 15 gated-attention layers (every 4th).
   //  - Llama 4 Scout: 8 KV heads x 128 on 48 layers (the chunked layers stop growing at 8192 tokens).
   EXPECT_EQ(kv_bytes_per_token("deepseek-v3.1"), 576.0 * 61 * 2);
   EXPECT_EQ(kv_bytes_per_token("kimi-k2.5"), 576.0 * 61 * 2);
-  EXPECT_EQ(kv_bytes_per_token("glm-5"), 576.0 * 78 * 2);
+  EXPECT_EQ(kv_bytes_per_token("glm-5"), (576.0 + 128) * 78 * 2);  // + the DSA indexer key of 128
   EXPECT_EQ(kv_bytes_per_token("minimax-m2.5"), 2.0 * 8 * 128 * 62 * 2);
   EXPECT_EQ(kv_bytes_per_token("qwen3.5-397b-a17b"), 2.0 * 2 * 256 * 15 * 2);
   EXPECT_EQ(kv_bytes_per_token("llama-4-scout"), 2.0 * 8 * 128 * 48 * 2);

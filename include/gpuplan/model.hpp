@@ -55,6 +55,12 @@ struct ModelArch {
   double qk_nope_head_dim = 0;
   double qk_rope_head_dim = 0;
   double v_head_dim = 0;
+  // DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): a lightning indexer beside MLA in every layer,
+  // index_heads x index_head_dim queries from the q latent (wq_b), one key of index_head_dim per
+  // token (wk, LayerNorm k_norm) and a per-head weight (weights_proj). Its key is cached per token
+  // next to the MLA latent. 0 = no indexer.
+  double index_heads = 0;
+  double index_head_dim = 0;
   double mtp_layers = 0;          // multi-token-prediction modules shipped with the checkpoint
   double vision_params = 0;       // vision tower + projector shipped in the checkpoint
   double context_length = 0;      // max_position_embeddings
@@ -237,7 +243,9 @@ double mla_kv_latent_width(const ModelArch& arch);
 
 // Elements of KV cache per token for one layer: K and V (attention_kv_width, 2 x kv_heads x
 // head_dim), or for MLA the latent mla_kv_latent_width (Kwon et al. 2023; DeepSeek-V2 paper,
-// section 2.1).
+// section 2.1), plus the DSA indexer key (index_head_dim) where there is one. The indexer key is
+// counted at the KV-cache type; vLLM and SGLang keep it in FP8 with one float32 scale (132 bytes at
+// index_head_dim 128), so at a 16-bit KV cache this is 124 bytes per token per layer high.
 double kv_elements_per_token_per_layer(const ModelArch& arch);
 // Tokens of KV a sequence of `context` tokens holds in total over all layers (sliding layers cap at the
 // window; recurrent layers hold none).

@@ -152,6 +152,13 @@ void add_attention(const ModelArch& a, LayerTensors& t) {
     t.add(TensorRole::vector, a.kv_lora_rank, a.kv_lora_rank);    // kv_a_layernorm
     t.add(TensorRole::attn_kv_b, a.kv_lora_rank * attention_kv_projection_width(a), a.kv_lora_rank);
     t.add(TensorRole::attn_o, o_width * h, o_width);
+    if (a.index_head_dim > 0 && a.index_heads > 0) {  // DSA lightning indexer (DeepSeek-V3.2 Indexer)
+      const double q_in = a.q_lora_rank > 0 ? a.q_lora_rank : h;
+      t.add(TensorRole::attn_q, q_in * a.index_heads * a.index_head_dim, q_in);  // wq_b
+      t.add(TensorRole::attn_k, h * a.index_head_dim, h);                        // wk
+      t.add(TensorRole::attn_q, h * a.index_heads, h);                           // weights_proj
+      t.add(TensorRole::vector, 2 * a.index_head_dim, 1);                        // k_norm (LayerNorm)
+    }
     return;
   }
   const double kv_width = attention_kv_projection_width(a) / 2;  // k_proj and v_proj, half each
@@ -301,7 +308,7 @@ double mla_kv_latent_width(const ModelArch& a) {
 }
 
 double kv_elements_per_token_per_layer(const ModelArch& a) {
-  return is_mla(a) ? mla_kv_latent_width(a) : attention_kv_width(a);
+  return is_mla(a) ? mla_kv_latent_width(a) + a.index_head_dim : attention_kv_width(a);
 }
 
 KvTokenLayers kv_token_layer_split(const ModelArch& a) {
@@ -397,6 +404,8 @@ std::string validate_arch(const ModelArch& a) {
                            a.qk_rope_head_dim,
                            a.v_head_dim,
                            a.mtp_layers,
+                           a.index_heads,
+                           a.index_head_dim,
                            a.vision_params,
                            a.context_length,
                            a.moe_every,

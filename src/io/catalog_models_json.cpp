@@ -75,6 +75,8 @@ ModelArch parse_arch(Reader& r, const json& a) {
   m.qk_nope_head_dim = r.number(a, "qk_nope_head_dim", 0, false, 1e5);
   m.qk_rope_head_dim = r.number(a, "qk_rope_head_dim", 0, false, 1e5);
   m.v_head_dim = r.number(a, "v_head_dim", 0, false, 1e5);
+  m.index_heads = r.number(a, "index_heads", 0, false, 1e5);
+  m.index_head_dim = r.number(a, "index_head_dim", 0, false, 1e5);
   m.mtp_layers = r.number(a, "mtp_layers", 0, false, 1e3);
   m.vision_params = r.number(a, "vision_params", 0, false, 1e12);
   // Hybrid MoE pattern and recurrent (state-space) layers; see ModelArch.

@@ -206,6 +206,10 @@ void deepseek(Cfg& c, ModelArch& a, bool v3) {
     a.score_correction_bias = c.str("topk_method") == "noaux_tc" || (v3 && c.str("topk_method").empty());
   }
   a.mtp_layers = c.count_or({"num_nextn_predict_layers"}, 0);
+  if (c.has("index_topk")) {  // DeepSeek Sparse Attention (GLM-5's glm_moe_dsa; DeepSeek-V3.2)
+    a.index_heads = c.count_or({"index_n_heads"}, 64);
+    a.index_head_dim = c.count_or({"index_head_dim"}, 128);
+  }
 }
 
 void gpt_oss(Cfg& c, ModelArch& a) {

@@ -1,7 +1,7 @@
 // config.json readers of the 2025-26 MoE families that need their own keys: MiniMax-M2 and
 // Llama 4 (text tower). The MLA ones (Kimi K2.5, GLM-5) read as DeepSeek-V3 and Qwen3.5-MoE as
 // Qwen3-Next (hf_config_families.cpp, hf_config_recurrent.cpp).
-#include <algorithm>
+#include <string>
 
 #include "hf_config_reader.hpp"
 
@@ -23,7 +23,12 @@ void minimax_m2(Cfg& c, ModelArch& a) {
     a.shared_expert_intermediate_size = c.count_or({"shared_intermediate_size"}, 0);
     a.num_shared_experts = 1;
   }
-  a.mtp_layers = c.flag({"use_mtp"}, false) ? c.count_or({"num_mtp_modules"}, 0) : 0;
+  // num_mtp_modules (3 in M2.5) of mtp_transformer_layers each: their layout is not in the config
+  // (gpuplan's MTP count is DeepSeek's, a full MoE layer each), so they are left out and said so.
+  if (c.flag({"use_mtp"}, false) && c.count_or({"num_mtp_modules"}, 0) > 0) {
+    c.warn("the " + std::to_string(static_cast<long long>(c.count_or({"num_mtp_modules"}, 0))) +
+           " multi-token-prediction modules are not counted");
+  }
 }
 
 // Llama4TextConfig: routed experts (num_local_experts of intermediate_size, top num_experts_per_tok)
