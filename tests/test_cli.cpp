@@ -57,7 +57,8 @@ TEST(Cli, GpusJsonHasFp16WithFp16Accumulate) {
   const CliRun r = run("gpus --json");
   ASSERT_EQ(r.status, 0) << r.err;
   std::map<std::string, nlohmann::json> flops;
-  for (const auto& g : nlohmann::json::parse(r.out)["gpus"]) flops[g["id"]] = g["dense_flops"];
+  const auto j = nlohmann::json::parse(r.out);
+  for (const auto& g : j["gpus"]) flops[g["id"].get<std::string>()] = g["dense_flops"];
   EXPECT_NEAR(flops["rtx-4090"]["fp16_acc16"].get<double>(), 330.3e12, 1e9);
   EXPECT_NEAR(flops["rtx-4090"]["fp16"].get<double>(), 165.2e12, 1e9);
   EXPECT_DOUBLE_EQ(flops["h100-sxm"]["fp16_acc16"].get<double>(), flops["h100-sxm"]["fp16"].get<double>());
