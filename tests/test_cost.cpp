@@ -166,25 +166,3 @@ TEST(Cost, ApiPriceFallsBackToTheNearestOfferedModel) {
   EXPECT_FALSE(c.prices.power_usd_per_kwh.source.empty());
   EXPECT_FALSE(c.prices.pue.as_of.empty());
 }
-
-TEST(Cost, ReplicaSizingUsesTheSpeedModel) {
-  Scenario s = gpuplan::testing::scenario("llama-3.1-70b", "bf16", "h100-sxm", 1800, 1);
-  const Gpu& g = gpuplan::testing::gpu("h100-sxm");
-  s.hardware = compute_spec(g);
-  s.runtime = find_runtime(gpuplan::testing::catalog(), "vllm", "nvidia").value();
-  s.speed.prompt_tokens = 1500;
-  s.speed.output_tokens = 300;
-  const ReplicaCapacity r = size_replica(s, 64, 0, 64);
-  EXPECT_EQ(r.gpus, 2);  // 141 GB of bf16 weights: two 80 GiB cards
-  EXPECT_GT(r.concurrency, 1);
-  EXPECT_LE(r.concurrency, 64);
-  EXPECT_TRUE(r.meets_latency);
-  const ReplicaCapacity capped = size_replica(s, 64, 1.3 * r.tpot_s / 2, 64);  // a tight TPOT target
-  std::printf("70B bf16 on H100: %g GPUs x %g slots (TPOT %.1f ms); with a %.1f ms target: %g GPUs x %g slots\n",
-              r.gpus, r.concurrency, 1e3 * r.tpot_s, 1e3 * 1.3 * r.tpot_s / 2, capped.gpus, capped.concurrency);
-  EXPECT_TRUE(capped.meets_latency);
-  EXPECT_LE(capped.tpot_s, 1.3 * r.tpot_s / 2 + 1e-12);
-  const ReplicaCapacity impossible = size_replica(s, 64, 1e-4, 8);  // 0.1 ms per token: out of reach
-  EXPECT_FALSE(impossible.meets_latency);
-  EXPECT_EQ(impossible.gpus, 2);
-}

@@ -215,6 +215,7 @@ TEST(PlanFindings, MemoryOverprovisioned) {
 TEST(PlanFindings, OwnedBelowBreakEvenAndRentedIdle) {
   PlanRequest q = serve_request("llama-3.1-8b");
   q.filters.gpus = {"h100-sxm"};
+  q.filters.precisions = {"bf16"};  // one candidate for both ownerships: the busy volume below is its capacity
   q.serve.users = 4;
   q.serve.tokens_per_month = 5e6;  // a trickle
   q.ownership = Ownership::own;

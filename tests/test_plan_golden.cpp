@@ -100,7 +100,9 @@ TEST(PlanGolden, MoEServesFasterThanADenseModelOfItsSize) {
   ASSERT_GT(dense.tpot_s, 0);
   std::printf("a100-80gb awq-int4: qwen3-30b-a3b TPOT %.1f ms vs qwen3-32b %.1f ms\n", moe.tpot_s * 1e3,
               dense.tpot_s * 1e3);
-  EXPECT_LT(moe.tpot_s, 0.5 * dense.tpot_s);
+  // vLLM's per-step and per-layer host overhead (calibrated, a few ms a step) is common to both; the
+  // weights each token reads are a tenth.
+  EXPECT_LT(moe.tpot_s, 0.6 * dense.tpot_s);
 }
 
 TEST(PlanGolden, Llama405BTraining) {

@@ -41,6 +41,14 @@ enum class Bound { memory, compute };
 const char* to_string(Bound bound);  // "memory", "compute"
 std::optional<Bound> parse_bound(std::string_view text);
 
+// How a runtime's speed is estimated (RuntimeModel::speed_model, data/runtimes.json "speed_model"):
+// the single-stream roofline of speed.hpp (llama.cpp, training stacks), or the continuous-batching
+// step model under load of serving.hpp (vLLM, SGLang, TensorRT-LLM, transformers), calibrated per
+// (engine, GPU family) in data/serving_calibration.json.
+enum class SpeedModel { roofline, serving };
+const char* to_string(SpeedModel model);  // "roofline", "serving"
+std::optional<SpeedModel> parse_speed_model(std::string_view text);
+
 // The rule that rejected a plan candidate (PlanCandidate::rejection) or a training layout
 // (TrainEstimate::rejected). to_string is the JSON code ("does_not_fit"); describe is the rule in
 // words as the text reports count it ("does not fit"); a candidate's own message adds its figures.

@@ -103,12 +103,4 @@ std::vector<SweepPoint> sweep_utilization(const ServingDemand& demand, const Rep
 std::vector<SweepPoint> sweep_volume(const ServingDemand& demand, const ReplicaCapacity& replica, const Prices& prices,
                                      double lo, double hi, int points);
 
-// Sizes one replica for a scenario (model, precision, GPU, runtime set): the fewest cards
-// (1, 2, 4, 8, then multiples of 8) that hold the model at prompt + output context, then the
-// largest concurrency up to `peak` that fits and meets `tpot_target_s` (0 = none). When the
-// target cannot be met even at concurrency 1, more cards are tried (tensor-parallel runtimes
-// get faster); if none up to `max_gpus` meets it, the smallest fitting size is returned with
-// meets_latency = false. Returns gpus = 0 when no size up to `max_gpus` fits.
-ReplicaCapacity size_replica(Scenario scenario, double peak_concurrency, double tpot_target_s, double max_gpus);
-
 }  // namespace gpuplan

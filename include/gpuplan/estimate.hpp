@@ -26,6 +26,10 @@ struct Estimate {
   double min_gpus = 0;                       // cards of this kind needed with an ideal even split
   bool has_speed = false;
   Speed speed;  // when the scenario asks for speed (inference)
+  // The closed loop under load, when the runtime's speed model is the serving step model (speed
+  // then carries its TTFT, TPOT and throughput).
+  bool has_load = false;
+  ServingLoad load;
   bool has_engine = false;
   // The engine starts, but its KV pool holds fewer sequences of the context than the batch asked.
   bool batch_exceeds_concurrency = false;
@@ -33,6 +37,21 @@ struct Estimate {
 };
 
 Estimate estimate(const Scenario& scenario);
+
+// The speed of a scenario at its concurrency: the runtime's speed model (the roofline of
+// speed.hpp, or the serving closed loop with a KV pool of `kv_pool_tokens`; < 0 unlimited).
+struct ScenarioSpeed {
+  Speed speed;
+  bool has_load = false;
+  ServingLoad load;
+};
+ScenarioSpeed scenario_speed(const Scenario& scenario, double kv_pool_tokens, double host_layer_share = 0);
+// The tokens the KV pool of an estimated scenario holds: the engine's pool (times the attention
+// data-parallel ranks, each holding its own sequences), else the generic memory model's largest
+// batch at the scenario's context.
+double kv_pool_tokens(const Scenario& scenario, const Estimate& estimate);
+// The serving step model's inputs for a scenario (its layout, calibration, step budget).
+ServingInputs serving_inputs(const Scenario& scenario, double kv_pool_tokens);
 
 // Largest value in [1, upper] for which fits(value) holds, or 0; fits must be monotone.
 template <typename Fits>

@@ -6,6 +6,7 @@
 #include "gpuplan/engine.hpp"
 #include "gpuplan/model.hpp"
 #include "gpuplan/precision.hpp"
+#include "gpuplan/serving.hpp"
 #include "gpuplan/speed.hpp"
 
 namespace gpuplan {
@@ -61,6 +62,13 @@ struct Scenario {
   ComputeSpec hardware;
   RuntimeModel runtime;
   SpeedWorkload speed;
+  // Serving under load (runtimes with SpeedModel::serving): the engines' parallel layout beyond
+  // tensor parallelism (--pipeline-parallel-size, --data-parallel-size, --expert-parallel-size; the
+  // rest of the gpus are tensor-parallel ranks) and the calibration of the (engine, GPU family) pair.
+  double pipeline_parallel = 1;
+  double data_parallel = 1;
+  double expert_parallel = 1;
+  ServingCalibration serving_calibration;
 };
 
 // Bytes of all weights: measured when the scenario carries them, else from the precision arithmetic.

@@ -33,6 +33,7 @@ struct RuntimeModel {
   double attention_efficiency = 0;     // training: fused attention core, achieved / dense peak; 0 = as GEMMs
   // Training: predicted / measured throughput of MoE runs (min, median, max; 0 = none on file).
   double moe_ratio_low = 0, moe_ratio_median = 0, moe_ratio_high = 0;
+  SpeedModel speed_model = SpeedModel::roofline;
 };
 
 // The hardware side of a speed estimate, copied out of a Gpu (no strings on the hot path).

@@ -122,6 +122,18 @@ std::optional<Bound> parse_bound(std::string_view text) {
   return parse_by_count<Bound>(text);
 }
 
+const char* to_string(SpeedModel model) {
+  switch (model) {
+    case SpeedModel::roofline: return "roofline";
+    case SpeedModel::serving: return "serving";
+  }
+  return "";
+}
+
+std::optional<SpeedModel> parse_speed_model(std::string_view text) {
+  return parse_by_count<SpeedModel>(text);
+}
+
 const char* to_string(RejectReason reason) {
   switch (reason) {
     case RejectReason::unknown_runtime: return "unknown_runtime";

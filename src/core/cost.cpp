@@ -138,47 +138,4 @@ std::vector<SweepPoint> sweep_volume(const ServingDemand& d, const ReplicaCapaci
   return out;
 }
 
-ReplicaCapacity size_replica(Scenario s, double peak, double tpot_target_s, double max_gpus) {
-  ReplicaCapacity r;
-  r.gpus = 0;
-  s.with_speed = true;
-  auto at = [&s](double gpus, double concurrency) {
-    Scenario t = s;
-    t.gpus = gpus;
-    t.speed.split = gpus > 1 ? s.runtime.default_split : Split::layer;
-    t.workload.batch = concurrency;
-    t.speed.concurrency = concurrency;
-    return t;
-  };
-  auto fits = [](const Scenario& t) { return estimate_memory(t).total_bytes <= t.gpu_memory_bytes; };
-  auto fast_enough = [tpot_target_s](const Scenario& t) {
-    return tpot_target_s <= 0 || estimate_speed(speed_inputs(t)).tpot_s.expected <= tpot_target_s;
-  };
-  double smallest = 0;
-  for (double n = 1; n <= max_gpus; n = n < 8 ? n * 2 : n + 8) {
-    const Scenario one = at(n, 1);
-    if (!fits(one)) continue;
-    if (smallest == 0) smallest = n;
-    if (fast_enough(one)) {
-      r.gpus = n;
-      break;
-    }
-  }
-  if (smallest == 0) return r;
-  if (r.gpus == 0) {  // the latency target is out of reach: report the smallest size that holds the model
-    r.gpus = smallest;
-    r.meets_latency = false;
-  }
-  auto meets = [&](double c) {
-    const Scenario t = at(r.gpus, c);
-    return fits(t) && (!r.meets_latency || fast_enough(t));
-  };
-  r.concurrency = std::max(1.0, largest_fitting(std::max(1.0, peak), meets));
-  const Speed sp = estimate_speed(speed_inputs(at(r.gpus, r.concurrency)));
-  r.tpot_s = sp.tpot_s.expected;
-  r.ttft_s = sp.ttft_s.expected;
-  r.request_s = r.ttft_s + s.speed.output_tokens * r.tpot_s;
-  return r;
-}
-
 }  // namespace gpuplan

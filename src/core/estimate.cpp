@@ -47,6 +47,14 @@ SpeedInputs speed_inputs(const Scenario& s) {
 
 namespace {
 
+void set_speed(const Scenario& s, Estimate& e, double host_share) {
+  ScenarioSpeed sp = scenario_speed(s, kv_pool_tokens(s, e), host_share);
+  e.speed = sp.speed;
+  e.has_speed = true;
+  e.has_load = sp.has_load;
+  e.load = sp.load;
+}
+
 // The engine's plan as the common breakdown (per GPU, rank 0 or the fullest card).
 MemoryBreakdown engine_breakdown(const EngineMemory& em) {
   MemoryBreakdown m;
@@ -107,12 +115,7 @@ Estimate engine_estimate(const Scenario& s) {
     e.max_batch = limits.max_seqs;
     e.min_gpus = e.fits ? std::max(1.0, s.gpus) : 0;
   }
-  if (s.with_speed) {
-    SpeedInputs in = speed_inputs(s);
-    in.workload.host_layer_share = host_layer_share(s, e.engine);
-    e.speed = estimate_speed(in);
-    e.has_speed = true;
-  }
+  if (s.with_speed) set_speed(s, e, host_layer_share(s, e.engine));
   return e;
 }
 
@@ -158,10 +161,7 @@ Estimate estimate(const Scenario& s) {
   const double per_card = e.capacity_bytes - e.memory.overhead_bytes - e.memory.activations_bytes;
   const double n = std::max(1.0, s.gpus);
   e.min_gpus = per_card > 0 ? std::max(1.0, std::ceil(shared * n / per_card - 1e-9)) : 0;
-  if (s.with_speed && !is_training(s.workload.mode)) {
-    e.speed = estimate_speed(speed_inputs(s));
-    e.has_speed = true;
-  }
+  if (s.with_speed && !is_training(s.workload.mode)) set_speed(s, e, 0);
   return e;
 }
 

@@ -111,6 +111,8 @@ Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, con
   s.speed.output_tokens = r.serve.output_tokens;
   s.speed.gpus = gpus;
   s.speed.split = split;
+  s.serving_calibration =
+      find_serving_calibration(r.catalog->serving_calibrations, rt.runtime, arch_family(gpu.architecture));
   // Memory as the serving engine allocates it (the same engine plan as `fit --runtime`): vLLM's
   // fraction of the card and its KV pool, llama.cpp's buffers with every layer on the GPUs.
   if (auto engine = find_engine(*r.catalog, rt.runtime)) {
@@ -155,6 +157,7 @@ struct ServingEval {
   PlanCandidate& c;
   Scenario& s;
   double& count;
+  double kv_pool_tokens = -1;  // what one replica's KV pool holds (requests_held)
 
   // 1. At launch: one request at the longest context must fit (vLLM refuses to start otherwise).
   CandidateRule fits_at_launch() {
@@ -178,35 +181,46 @@ struct ServingEval {
     const Estimate at_users = estimate(s);
     count += 1;
     c.max_concurrency_memory = std::max(1.0, at_users.max_batch);
+    kv_pool_tokens = gpuplan::kv_pool_tokens(s, at_users);
   }
 
-  double tpot_at(double batch) {
+  Speed speed_at(double batch) {
     set_batch(s, batch);
     count += 1;
-    return estimate_speed(speed_inputs(s)).tpot_s.expected;
+    return scenario_speed(s, kv_pool_tokens).speed;
   }
 
-  // 3. Latency: the most requests per replica that still meet the TPOT target (`capacity`).
+  // Under the serving model TTFT grows with the requests in flight (their prefills share the
+  // steps); the roofline's TTFT is one prompt alone.
+  bool meets_latency(const Speed& sp) const {
+    return (w.tpot_target_s <= 0 || sp.tpot_s.expected <= w.tpot_target_s) &&
+           (w.ttft_target_s <= 0 || sp.ttft_s.expected <= w.ttft_target_s);
+  }
+
+  // 3. Latency: the most requests per replica that still meet the TPOT and TTFT targets (`capacity`).
   CandidateRule meets_tpot(double& capacity) {
-    if (w.tpot_target_s > 0) {
-      const double one = tpot_at(1);
-      if (one > w.tpot_target_s) {
-        c.tpot_s = one;
+    if (w.tpot_target_s > 0 || w.ttft_target_s > 0) {
+      const Speed one = speed_at(1);
+      if (w.tpot_target_s > 0 && one.tpot_s.expected > w.tpot_target_s) {
+        c.tpot_s = one.tpot_s.expected;
         return because(RejectReason::too_slow,
-                       "too slow: TPOT " + ms(one) + " at one request, target " + ms(w.tpot_target_s));
+                       "too slow: TPOT " + ms(c.tpot_s) + " at one request, target " + ms(w.tpot_target_s));
+      }
+      if (w.ttft_target_s > 0 && one.ttft_s.expected > w.ttft_target_s) {
+        c.ttft_s = one.ttft_s.expected;
+        return because(RejectReason::too_slow, "too slow: TTFT " + num(c.ttft_s, 2) + " s for one " +
+                                                   format_tokens(w.prompt_tokens) + "-token prompt, target " +
+                                                   num(w.ttft_target_s, 2) + " s");
       }
     }
-    capacity = std::max(1.0, largest_fitting(c.max_concurrency_memory, [&](double b) {
-                          return w.tpot_target_s <= 0 || tpot_at(b) <= w.tpot_target_s;
-                        }));
+    capacity =
+        std::max(1.0, largest_fitting(c.max_concurrency_memory, [&](double b) { return meets_latency(speed_at(b)); }));
     return {};
   }
 
   // 4. The replica at its capacity: what one copy serves, which sizes the fleet and its cost.
   void replica_at(double capacity) {
-    set_batch(s, capacity);
-    const Speed at_capacity = estimate_speed(speed_inputs(s));
-    count += 1;
+    const Speed at_capacity = speed_at(capacity);
     c.replica.gpus = c.gpus;
     c.replica.concurrency = capacity;
     c.replica.tpot_s = at_capacity.tpot_s.expected;

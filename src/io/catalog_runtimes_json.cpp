@@ -43,6 +43,12 @@ Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog) {
           } else if (!split.empty() && split != "layer" && r.error.empty()) {
             r.fail("default_split", "must be layer or tensor, not '" + split + "'");
           }
+          const std::string speed_model = r.string(j, "speed_model");
+          if (auto parsed = parse_speed_model(speed_model)) {
+            m.speed_model = *parsed;
+          } else if (!speed_model.empty() && r.error.empty()) {
+            r.fail("speed_model", "must be roofline or serving, not '" + speed_model + "'");
+          }
           std::string vendors;
           for (const auto& v : r.strings(j, "vendors")) vendors += v + ",";
           if (r.error.empty() && (m.bandwidth_efficiency <= 0 || m.compute_efficiency_float <= 0 ||

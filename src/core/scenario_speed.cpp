@@ -1,0 +1,88 @@
+// The speed of a scenario by its runtime's speed model: the single-stream roofline (speed.cpp) or
+// the serving closed loop (serving.cpp) with the scenario's layout, calibration and KV pool. Every
+// command that prints a speed (speed, fit, cost, plan) comes through here.
+#include <algorithm>
+#include <cmath>
+
+#include "gpuplan/estimate.hpp"
+
+namespace gpuplan {
+namespace {
+
+// The engine's per-step token budget: the flag, else the engine's default (vLLM V0: 0 =
+// max(max_model_len, 2048)), else the step model's.
+double step_token_budget(const Scenario& s) {
+  if (s.engine.max_num_batched_tokens > 0) return s.engine.max_num_batched_tokens;
+  if (s.engine_spec.family != EngineFamily::paged) return ServingInputs{}.max_batched_tokens;
+  if (s.engine_spec.max_num_batched_tokens > 0) return s.engine_spec.max_num_batched_tokens;
+  return std::max(s.engine.max_model_len, 2048.0);
+}
+
+Ranged rate_of(double amount, const Ranged& time_s) {
+  auto rate = [amount](double t) { return t > 0 ? amount / t : 0.0; };
+  return Ranged{rate(time_s.high), rate(time_s.expected), rate(time_s.low)};
+}
+
+// Scales `r` so its expected value is `expected`, keeping its relative spread.
+Ranged rescaled(const Ranged& r, double expected) {
+  if (r.expected <= 0) return Ranged{expected, expected, expected};
+  const double k = expected / r.expected;
+  return Ranged{r.low * k, expected, r.high * k};
+}
+
+}  // namespace
+
+ServingInputs serving_inputs(const Scenario& s, double kv_pool_tokens) {
+  ServingInputs in;
+  in.arch = &s.arch;
+  in.precision = &s.precision;
+  in.gemm_path = serving_gemm_path(s.precision, s.hardware.dense_flops);
+  in.kv_bytes = s.workload.kv_bytes;
+  in.hardware = s.hardware;
+  const double gpus = std::max(1.0, s.gpus);
+  const double dp = std::max(1.0, s.data_parallel);
+  double pp = std::max(1.0, s.pipeline_parallel);
+  if (s.speed.split == Split::layer && pp == 1) pp = std::max(1.0, std::floor(gpus / dp));
+  in.layout.data_parallel = dp;
+  in.layout.pipeline_parallel = pp;
+  in.layout.tensor_parallel = std::max(1.0, std::floor(gpus / (dp * pp)));
+  in.layout.expert_parallel = std::max(1.0, s.expert_parallel);
+  in.calibration = s.serving_calibration;
+  in.max_batched_tokens = step_token_budget(s);
+  in.kv_pool_tokens = kv_pool_tokens;
+  return in;
+}
+
+double kv_pool_tokens(const Scenario& s, const Estimate& e) {
+  if (e.has_engine && s.engine_spec.family == EngineFamily::paged) {
+    return std::max(0.0, e.engine.kv_cache_tokens) * std::max(1.0, s.data_parallel);
+  }
+  if (e.has_engine) return -1;  // llama.cpp: slots of n_ctx, not a shared pool
+  return e.max_batch >= 1 ? e.max_batch * std::max(1.0, s.workload.context) : 0.0;
+}
+
+ScenarioSpeed scenario_speed(const Scenario& s, double kv_pool_tokens, double host_layer_share) {
+  ScenarioSpeed out;
+  SpeedInputs roofline = speed_inputs(s);
+  roofline.workload.host_layer_share = host_layer_share;
+  out.speed = estimate_speed(roofline);
+  if (s.runtime.speed_model != SpeedModel::serving) return out;
+  const ServingInputs in = serving_inputs(s, kv_pool_tokens);
+  const double concurrency = std::max(1.0, s.speed.concurrency);
+  out.load = serve_closed_loop(in, concurrency, s.speed.prompt_tokens, s.speed.output_tokens);
+  out.has_load = true;
+  if (!out.load.fits) return out;
+  // The figures under load replace the single-stream ones; prefill speed is one prompt alone.
+  Speed& sp = out.speed;
+  const double prompt = std::max(1.0, s.speed.prompt_tokens);
+  const double alone_s = serving_step(in, StepWork{prompt, prompt, 0, 0}).total_s;
+  sp.ttft_s = out.load.ttft_range_s;
+  sp.tpot_s = out.load.tpot_range_s;
+  sp.prefill_tokens_per_s = rescaled(rate_of(prompt, out.load.ttft_range_s), alone_s > 0 ? prompt / alone_s : 0);
+  sp.decode_tokens_per_s = rate_of(1.0, out.load.tpot_range_s);
+  sp.aggregate_tokens_per_s = rescaled(rate_of(1.0, out.load.tpot_range_s), out.load.output_tokens_per_s);
+  sp.communication_s_per_token = out.load.step.communication_s;
+  return out;
+}
+
+}  // namespace gpuplan
