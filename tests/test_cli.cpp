@@ -143,8 +143,11 @@ TEST(CliSpeed, IssueExamplesAndJsonFields) {
     EXPECT_LE(j["speed"]["ranges"][k]["low"].get<double>(), j["speed"]["ranges"][k]["high"].get<double>()) << k;
   }
   EXPECT_TRUE(j["speed"]["bound"] == "memory" || j["speed"]["bound"] == "compute");
-  EXPECT_FALSE(j["speed"]["calibration"]["calibrated"].get<bool>());  // no vLLM data to calibrate on
-  EXPECT_TRUE(j["memory"]["total_bytes"].is_number_integer());        // the common estimate is there too
+  // vLLM is the serving step model, calibrated on vLLM rows measured on Hopper.
+  EXPECT_TRUE(j["speed"]["calibration"]["calibrated"].get<bool>());
+  EXPECT_EQ(j["speed"]["serving"]["calibration"]["engine"], "vllm");
+  EXPECT_EQ(j["speed"]["serving"]["calibration"]["gpu_family"], "hopper");
+  EXPECT_TRUE(j["memory"]["total_bytes"].is_number_integer());  // the common estimate is there too
   EXPECT_GT(j["speed"]["aggregate_tokens_per_s"].get<double>(), j["speed"]["decode_tokens_per_s"].get<double>());
 }
 

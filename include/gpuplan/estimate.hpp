@@ -38,20 +38,27 @@ struct Estimate {
 
 Estimate estimate(const Scenario& scenario);
 
+// What an estimated scenario gives the serving closed loop: the tokens its KV pool holds (the
+// engine's pool, times the attention data-parallel ranks, each holding its own sequences; else the
+// generic memory model's largest batch at the scenario's context; < 0 unlimited) and the engine's
+// per-step token budget (its max_num_batched_tokens as the engine plan resolved it; 0 = the flag or
+// the step model's default).
+struct ServingPool {
+  double kv_pool_tokens = -1;
+  double max_batched_tokens = 0;
+};
+ServingPool serving_pool(const Scenario& scenario, const Estimate& estimate);
+
 // The speed of a scenario at its concurrency: the runtime's speed model (the roofline of
-// speed.hpp, or the serving closed loop with a KV pool of `kv_pool_tokens`; < 0 unlimited).
+// speed.hpp, or the serving closed loop with `pool`).
 struct ScenarioSpeed {
   Speed speed;
   bool has_load = false;
   ServingLoad load;
 };
-ScenarioSpeed scenario_speed(const Scenario& scenario, double kv_pool_tokens, double host_layer_share = 0);
-// The tokens the KV pool of an estimated scenario holds: the engine's pool (times the attention
-// data-parallel ranks, each holding its own sequences), else the generic memory model's largest
-// batch at the scenario's context.
-double kv_pool_tokens(const Scenario& scenario, const Estimate& estimate);
-// The serving step model's inputs for a scenario (its layout, calibration, step budget).
-ServingInputs serving_inputs(const Scenario& scenario, double kv_pool_tokens);
+ScenarioSpeed scenario_speed(const Scenario& scenario, const ServingPool& pool, double host_layer_share = 0);
+// The serving step model's inputs for a scenario (its layout, calibration, step budget, pool).
+ServingInputs serving_inputs(const Scenario& scenario, const ServingPool& pool);
 
 // Largest value in [1, upper] for which fits(value) holds, or 0; fits must be monotone.
 template <typename Fits>

@@ -71,10 +71,51 @@ Result<bool> apply_kv_types(const EngineArgs& a, const Workload& w, EngineSettin
 bool has_engine_options(const EngineArgs& a) {
   return a.memory_fraction || a.block_size || a.max_num_seqs || a.max_num_batched_tokens || a.n_gpu_layers ||
          a.n_batch || a.parallel || a.split_mode || a.enforce_eager || a.cache_type_k || a.cache_type_v ||
-         a.tensor_parallel_size || a.flash_attn;
+         a.tensor_parallel_size || a.flash_attn || a.pipeline_parallel_size || a.data_parallel_size ||
+         a.expert_parallel_size || a.enable_expert_parallel;
 }
 
-Result<bool> apply_engine(const Context& ctx, const EngineArgs& a, bool context_given, bool batch_given, Resolved& r) {
+Result<bool> apply_serving_layout(const ModelArgs& m, const EngineArgs& a, Scenario& s) {
+  const double pp = a.pipeline_parallel_size.value_or(1);
+  const double dp = a.data_parallel_size.value_or(1);
+  double tp = a.tensor_parallel_size.value_or(0);
+  if (tp <= 0) {
+    tp = std::floor(std::max(1.0, s.gpus) / (pp * dp));
+    if (tp < 1 || tp * pp * dp != std::max(1.0, s.gpus)) {
+      return make_error(ErrorCode::conflict, "--gpus " + format_count(s.gpus) + " is not a multiple of " +
+                                                 "--pipeline-parallel-size x --data-parallel-size (" +
+                                                 format_count(pp * dp) + ")");
+    }
+  } else if (m.gpus && *m.gpus != tp * pp * dp) {
+    return make_error(ErrorCode::conflict, "--gpus " + format_count(*m.gpus) + " but tensor x pipeline x data " +
+                                               "parallel = " + format_count(tp * pp * dp) + "; give one or the other");
+  }
+  s.gpus = tp * pp * dp;
+  s.pipeline_parallel = pp;
+  s.data_parallel = dp;
+  s.expert_parallel = a.expert_parallel_size.value_or(a.enable_expert_parallel ? tp * dp : 1);
+  if (a.expert_parallel_size && a.enable_expert_parallel && *a.expert_parallel_size != tp * dp) {
+    return make_error(ErrorCode::conflict, "--enable-expert-parallel spreads the experts over tensor x data " +
+                                               std::string("parallel ranks (") + format_count(tp * dp) +
+                                               "), not --expert-parallel-size " +
+                                               format_count(*a.expert_parallel_size));
+  }
+  const bool experts_asked = a.enable_expert_parallel || a.expert_parallel_size.value_or(1) > 1;
+  if (experts_asked && s.arch.num_experts <= 1) {
+    return make_error(ErrorCode::conflict, std::string("expert parallelism needs routed experts; this model") +
+                                               " is a dense model (drop --expert-parallel-size / "
+                                               "--enable-expert-parallel)");
+  }
+  if (s.expert_parallel > s.gpus || std::fmod(s.gpus, s.expert_parallel) != 0) {
+    return make_error(ErrorCode::conflict, "--expert-parallel-size " + format_count(s.expert_parallel) +
+                                               " must divide the replica's " + format_count(s.gpus) + " GPUs");
+  }
+  // vLLM, SGLang, TensorRT-LLM shard the heads over the tensor-parallel ranks.
+  return check_tensor_parallel(s.arch, tp, "use a --gpus (--tensor-parallel-size) that divides the heads");
+}
+
+Result<bool> apply_engine(const Context& ctx, const ModelArgs& m, const EngineArgs& a, bool context_given,
+                          bool batch_given, Resolved& r) {
   if (!a.runtime) {
     if (has_engine_options(a)) {
       return make_error(ErrorCode::conflict,
@@ -93,8 +134,23 @@ Result<bool> apply_engine(const Context& ctx, const EngineArgs& a, bool context_
   s.unified_memory = r.gpu.unified_memory;
   EngineSettings& e = s.engine;
   if (a.memory_fraction) e.memory_fraction = *a.memory_fraction;
-  if (a.tensor_parallel_size) s.gpus = *a.tensor_parallel_size;
-  e.tp = std::max(1.0, s.gpus);
+  // Engine memory: the weights over tensor x pipeline ranks; with expert parallelism over every
+  // rank of the replica (the experts are; attention weights, replicated per data-parallel rank,
+  // are a few percent of an MoE's weights and are not added).
+  const bool layout_flags =
+      a.pipeline_parallel_size || a.data_parallel_size || a.expert_parallel_size || a.enable_expert_parallel;
+  if (s.engine_spec.family == EngineFamily::paged) {
+    auto layout = apply_serving_layout(m, a, s);
+    if (!layout) return layout.error();
+  } else if (layout_flags) {
+    return make_error(ErrorCode::conflict,
+                      "--pipeline/data/expert-parallel-size are vLLM, SGLang and TensorRT-LLM "
+                      "layouts; " +
+                          s.engine_spec.name + " splits by --split-mode");
+  } else if (a.tensor_parallel_size) {
+    s.gpus = *a.tensor_parallel_size;
+  }
+  e.tp = s.expert_parallel > 1 ? std::max(1.0, s.gpus) : std::max(1.0, s.gpus / std::max(1.0, s.data_parallel));
   if (s.gpu_memory_bytes == usable_memory_bytes(r.gpu)) {  // the total CUDA reports, where an engine log gives it
     for (const auto& [gpu, bytes] : ctx.catalog->cuda_visible_bytes) {
       if (gpu == r.gpu.id) e.visible_bytes = bytes;
@@ -122,10 +178,6 @@ Result<bool> apply_engine(const Context& ctx, const EngineArgs& a, bool context_
   if (!s.workload.flash_attention) e.flash_attention = 0;
   auto split = apply_split_mode(a, e);
   if (!split) return split.error();
-  if (s.engine_spec.family == EngineFamily::paged) {  // vLLM, SGLang, TensorRT-LLM shard heads over the ranks
-    auto tp = check_tensor_parallel(s.arch, e.tp, "use a --gpus (--tensor-parallel-size) that divides the heads");
-    if (!tp) return tp.error();
-  }
   auto kv = apply_kv_types(a, s.workload, e);
   if (!kv) return kv.error();
   if (s.engine_spec.family == EngineFamily::paged && r.gpu.unified_memory) {

@@ -80,6 +80,7 @@ std::string field_key(std::string_view name) {
 Result<double> parse_field_number(const FieldInfo& info, std::string_view text) {
   const std::string name = display_name(info);
   if (text.size() > 64) return make_error(ErrorCode::parse_error, name + ": value too long");
+  if (info.takes_max && text == "max") return kFieldMax;
   Result<double> v = 0.0;
   switch (info.kind) {
     case FieldKind::tokens: v = text == "0" ? Result<double>(0.0) : parse_tokens(text, name); break;

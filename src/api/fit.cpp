@@ -119,7 +119,7 @@ Result<bool> resolve_fit_into(const Context& ctx, const FitRequest& q, Resolved&
   if (!knobs) return knobs.error();
   auto ok = check_mode_precision(r, in.mode, "--mode");
   if (!ok) return ok.error();
-  auto engine = apply_engine(ctx, q, q.context_tokens.has_value(), q.batch.has_value(), r);
+  auto engine = apply_engine(ctx, q, q, q.context_tokens.has_value(), q.batch.has_value(), r);
   if (!engine) return engine.error();
   return true;
 }

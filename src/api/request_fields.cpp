@@ -84,6 +84,22 @@ void add_engine_fields(std::vector<Field<R>>& f) {
          {"tensor_parallel_size", "--tensor-parallel-size", kWhole, 1, 1024, "Ranks sharing weights and KV (= --gpus)",
           kEngine},
          &R::tensor_parallel_size);
+  add<R>(f,
+         {"pipeline_parallel_size", "--pipeline-parallel-size,--pp-size", kWhole, 1, 1024,
+          "Pipeline stages (layers split over ranks)", kEngine},
+         &R::pipeline_parallel_size);
+  add<R>(f,
+         {"data_parallel_size", "--data-parallel-size,--dp-size", kWhole, 1, 1024,
+          "Attention data-parallel ranks in one replica (each attends to its own sequences)", kEngine},
+         &R::data_parallel_size);
+  add<R>(f,
+         {"expert_parallel_size", "--expert-parallel-size,--ep-size", kWhole, 1, 1024,
+          "MoE: ranks the routed experts are spread over (SGLang --ep-size, TensorRT-LLM --ep_size)", kEngine},
+         &R::expert_parallel_size);
+  add<R>(f,
+         {"enable_expert_parallel", "--enable-expert-parallel", kFlag, 0, 0,
+          "vLLM: spread the routed experts over tensor x data parallel ranks", kEngine},
+         &R::enable_expert_parallel);
   add<R>(f, {"enforce_eager", "--enforce-eager", kFlag, 0, 0, "vLLM: no CUDA graphs", kEngine}, &R::enforce_eager);
   add<R>(f,
          {"n_gpu_layers", "--n-gpu-layers,--gpu-layers", kText, 0, 0,
@@ -218,7 +234,11 @@ std::vector<Field<SpeedRequest>> make_speed_fields() {
          &R::prompt_tokens);
   add<R>(f, {"output", "--output,-n", kTokens, 1, 1e8, "Output tokens generated per sequence (default 128)", ""},
          &R::output_tokens);
-  add<R>(f, {"concurrency", "--concurrency,--batch,-b", kWhole, 1, 1e6, "Sequences decoded together (default 1)", ""},
+  add<R>(f,
+         {"concurrency", "--concurrency,--batch,-b", kWhole, 1, 1e6,
+          "Requests in flight (closed loop, as vllm bench serve --max-concurrency), or max: as many as the KV "
+          "pool holds (default 1)",
+          "", true},
          &R::concurrency);
   add<R>(
       f,

@@ -25,10 +25,13 @@ Result<bool> resolve_model(const Context& ctx, const ModelArgs& args, const Mode
 Result<bool> resolve_fit_into(const Context& ctx, const FitRequest& request, Resolved& out);
 // The engine of --runtime and its options onto the scenario (no-op without --runtime).
 // `context_given` / `batch_given`: the request named them (vLLM's max_model_len, llama.cpp's n_seq).
-Result<bool> apply_engine(const Context& ctx, const EngineArgs& args, bool context_given, bool batch_given,
-                          Resolved& r);
+Result<bool> apply_engine(const Context& ctx, const ModelArgs& model, const EngineArgs& args, bool context_given,
+                          bool batch_given, Resolved& r);
 // True when any engine option besides --runtime is set.
 bool has_engine_options(const EngineArgs& args);
+// The parallel layout flags into the scenario: gpus = tensor x pipeline x data parallel (from
+// --tensor-parallel-size or --gpus), expert parallel checked against the model's experts.
+Result<bool> apply_serving_layout(const ModelArgs& model, const EngineArgs& args, Scenario& s);
 
 // Tensor parallelism over `tp` ranks divides the attention and KV heads; else a conflict naming `fix`.
 Result<bool> check_tensor_parallel(const ModelArch& arch, double tp, std::string_view fix);

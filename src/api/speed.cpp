@@ -24,7 +24,8 @@ Result<Split> parse_split(const std::string& text) {
 Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   const double prompt = q.prompt_tokens.value_or(defaults::kSpeedPromptTokens);
   const double output = q.output_tokens.value_or(defaults::kSpeedOutputTokens);
-  const double concurrency = q.concurrency.value_or(defaults::kSpeedConcurrency);
+  const bool at_max = q.concurrency == kFieldMax;  // --concurrency max: as many as the KV pool holds
+  const double concurrency = at_max ? 1.0 : q.concurrency.value_or(defaults::kSpeedConcurrency);
   // Memory is checked at the longest context the run reaches: prompt + output, for every sequence.
   ModelInputs in;
   in.context_tokens = prompt + output;
@@ -38,9 +39,11 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   auto runtime = find_runtime(*ctx.catalog, runtime_name, r.gpu.vendor);
   if (!runtime) return runtime.error();
   s.runtime = runtime.value();
+  s.serving_calibration =
+      find_serving_calibration(ctx.catalog->serving_calibrations, s.runtime.runtime, arch_family(r.gpu.architecture));
   if (q.runtime && find_engine(*ctx.catalog, *q.runtime)) {
     // A named engine: memory (and the verdict) in its own terms, at prompt + output per sequence.
-    auto applied = apply_engine(ctx, q, true, true, r);
+    auto applied = apply_engine(ctx, q, q, true, true, r);
     if (!applied) return applied.error();
   } else if (has_engine_options(q)) {
     return make_error(ErrorCode::conflict,
@@ -62,8 +65,17 @@ Result<SpeedResponse> run_speed(const Context& ctx, const SpeedRequest& q) {
   }
   s.speed.split = split;
   if (split == Split::tensor) {
-    auto tp = check_tensor_parallel(s.arch, s.gpus, "use --split layer or a divisor of the heads");
-    if (!tp) return tp.error();
+    const double tp = s.gpus / (s.pipeline_parallel * s.data_parallel);
+    auto checked = check_tensor_parallel(s.arch, tp, "use --split layer or a divisor of the heads");
+    if (!checked) return checked.error();
+  }
+  if (at_max) {  // the pool's sequences at prompt + output each: the engine's (or the generic) memory plan
+    s.with_speed = false;
+    const Estimate pool = estimate(s);
+    s.with_speed = true;
+    const double most = std::max(1.0, pool.max_batch);  // none fits: one, and the verdict says so
+    s.workload.batch = s.speed.concurrency = most;
+    if (s.engine_spec.family == EngineFamily::llamacpp) s.engine.n_seq = most;
   }
   // Layers llama.cpp leaves in system RAM are read at the host's bandwidth (Apple: the unified memory's).
   s.speed.host_bandwidth_bytes_per_s =

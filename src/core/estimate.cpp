@@ -48,7 +48,7 @@ SpeedInputs speed_inputs(const Scenario& s) {
 namespace {
 
 void set_speed(const Scenario& s, Estimate& e, double host_share) {
-  ScenarioSpeed sp = scenario_speed(s, kv_pool_tokens(s, e), host_share);
+  ScenarioSpeed sp = scenario_speed(s, serving_pool(s, e), host_share);
   e.speed = sp.speed;
   e.has_speed = true;
   e.has_load = sp.has_load;

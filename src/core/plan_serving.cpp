@@ -157,7 +157,7 @@ struct ServingEval {
   PlanCandidate& c;
   Scenario& s;
   double& count;
-  double kv_pool_tokens = -1;  // what one replica's KV pool holds (requests_held)
+  ServingPool pool;  // what one replica's KV pool holds (requests_held)
 
   // 1. At launch: one request at the longest context must fit (vLLM refuses to start otherwise).
   CandidateRule fits_at_launch() {
@@ -181,13 +181,13 @@ struct ServingEval {
     const Estimate at_users = estimate(s);
     count += 1;
     c.max_concurrency_memory = std::max(1.0, at_users.max_batch);
-    kv_pool_tokens = gpuplan::kv_pool_tokens(s, at_users);
+    pool = serving_pool(s, at_users);
   }
 
   Speed speed_at(double batch) {
     set_batch(s, batch);
     count += 1;
-    return scenario_speed(s, kv_pool_tokens).speed;
+    return scenario_speed(s, pool).speed;
   }
 
   // Under the serving model TTFT grows with the requests in flight (their prefills share the

@@ -11,7 +11,8 @@ namespace {
 
 // The engine's per-step token budget: the flag, else the engine's default (vLLM V0: 0 =
 // max(max_model_len, 2048)), else the step model's.
-double step_token_budget(const Scenario& s) {
+double step_token_budget(const Scenario& s, const ServingPool& pool) {
+  if (pool.max_batched_tokens > 0) return pool.max_batched_tokens;
   if (s.engine.max_num_batched_tokens > 0) return s.engine.max_num_batched_tokens;
   if (s.engine_spec.family != EngineFamily::paged) return ServingInputs{}.max_batched_tokens;
   if (s.engine_spec.max_num_batched_tokens > 0) return s.engine_spec.max_num_batched_tokens;
@@ -32,7 +33,7 @@ Ranged rescaled(const Ranged& r, double expected) {
 
 }  // namespace
 
-ServingInputs serving_inputs(const Scenario& s, double kv_pool_tokens) {
+ServingInputs serving_inputs(const Scenario& s, const ServingPool& pool) {
   ServingInputs in;
   in.arch = &s.arch;
   in.precision = &s.precision;
@@ -48,26 +49,29 @@ ServingInputs serving_inputs(const Scenario& s, double kv_pool_tokens) {
   in.layout.tensor_parallel = std::max(1.0, std::floor(gpus / (dp * pp)));
   in.layout.expert_parallel = std::max(1.0, s.expert_parallel);
   in.calibration = s.serving_calibration;
-  in.max_batched_tokens = step_token_budget(s);
-  in.kv_pool_tokens = kv_pool_tokens;
+  in.max_batched_tokens = step_token_budget(s, pool);
+  in.kv_pool_tokens = pool.kv_pool_tokens;
   return in;
 }
 
-double kv_pool_tokens(const Scenario& s, const Estimate& e) {
+ServingPool serving_pool(const Scenario& s, const Estimate& e) {
+  ServingPool pool;
   if (e.has_engine && s.engine_spec.family == EngineFamily::paged) {
-    return std::max(0.0, e.engine.kv_cache_tokens) * std::max(1.0, s.data_parallel);
-  }
-  if (e.has_engine) return -1;  // llama.cpp: slots of n_ctx, not a shared pool
-  return e.max_batch >= 1 ? e.max_batch * std::max(1.0, s.workload.context) : 0.0;
+    pool.kv_pool_tokens = std::max(0.0, e.engine.kv_cache_tokens) * std::max(1.0, s.data_parallel);
+    pool.max_batched_tokens = e.engine.max_num_batched_tokens;
+  } else if (!e.has_engine) {
+    pool.kv_pool_tokens = e.max_batch >= 1 ? e.max_batch * std::max(1.0, s.workload.context) : 0.0;
+  }  // llama.cpp: slots of n_ctx, not a shared pool (its speed is the roofline's)
+  return pool;
 }
 
-ScenarioSpeed scenario_speed(const Scenario& s, double kv_pool_tokens, double host_layer_share) {
+ScenarioSpeed scenario_speed(const Scenario& s, const ServingPool& pool, double host_layer_share) {
   ScenarioSpeed out;
   SpeedInputs roofline = speed_inputs(s);
   roofline.workload.host_layer_share = host_layer_share;
   out.speed = estimate_speed(roofline);
   if (s.runtime.speed_model != SpeedModel::serving) return out;
-  const ServingInputs in = serving_inputs(s, kv_pool_tokens);
+  const ServingInputs in = serving_inputs(s, pool);
   const double concurrency = std::max(1.0, s.speed.concurrency);
   out.load = serve_closed_loop(in, concurrency, s.speed.prompt_tokens, s.speed.output_tokens);
   out.has_load = true;

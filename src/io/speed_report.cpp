@@ -65,10 +65,13 @@ ordered_json speed_json(const SpeedReport& r) {
                      {"aggregate_tokens_per_s", ranged(sp.aggregate_tokens_per_s)},
                      {"ttft_s", ranged(sp.ttft_s)},
                      {"tpot_s", ranged(sp.tpot_s)}};
+  const bool serving = e.has_load;
   speed["calibration"] = {{"runtime", s.runtime.runtime},
                           {"model", s.runtime.id},
-                          {"calibrated", s.runtime.calibrated},
+                          {"speed_model", to_string(s.runtime.speed_model)},
+                          {"calibrated", serving ? s.serving_calibration.calibrated : s.runtime.calibrated},
                           {"source", s.runtime.calibration}};
+  if (serving) speed["serving"] = serving_load_json(s, e);
   ordered_json curve = ordered_json::array();
   for (const auto& p : r.curve) {
     curve.push_back({{"context", p.context},
@@ -119,8 +122,8 @@ std::string speed_table(const SpeedReport& r) {
     line(fmt::format("{:<30} {:>10} {:>10} {:>10}", name, f(v.low), f(v.expected), f(v.high)));
   };
   if (s.speed.prompt_tokens > 0) {
-    row3("time to first token", sp.ttft_s, true);
-    row3("prefill, tokens/s", sp.prefill_tokens_per_s, false);
+    row3(e.has_load ? "time to first token, under load" : "time to first token", sp.ttft_s, true);
+    row3(e.has_load ? "prefill, tokens/s, one prompt" : "prefill, tokens/s", sp.prefill_tokens_per_s, false);
   }
   row3("time per output token", sp.tpot_s, true);
   row3("decode, tokens/s per sequence", sp.decode_tokens_per_s, false);
@@ -132,13 +135,17 @@ std::string speed_table(const SpeedReport& r) {
                        ? "; compute binds from about " + count_of(r.compute_bound_concurrency, "concurrent sequence")
                        : ""));
   if (s.speed.prompt_tokens > 0) line(fmt::format("Prefill is {}-bound.", to_string(sp.prefill_bound)));
-  if (sp.communication_s_per_token > 0) {
+  if (sp.communication_s_per_token > 0 && !e.has_load) {  // under load: in the step's parts
     line(fmt::format("Interconnect: {} per decode step ({}).", seconds(sp.communication_s_per_token),
                      s.speed.split == Split::tensor ? "two all-reduces per layer" : "activation hops between cards"));
   }
-  line(fmt::format("Calibration: {}{}", s.runtime.calibrated ? "" : "NOT CALIBRATED — ", s.runtime.calibration));
-  line(s.runtime.calibrated ? "Range: 10th-90th percentile of measured/predicted over the calibration rows."
-                            : "Range: a wide default (0.5x-1.5x) because this runtime has no calibration data here.");
+  if (e.has_load) {
+    out += serving_load_table(s, e);
+  } else {
+    line(fmt::format("Calibration: {}{}", s.runtime.calibrated ? "" : "NOT CALIBRATED — ", s.runtime.calibration));
+    line(s.runtime.calibrated ? "Range: 10th-90th percentile of measured/predicted over the calibration rows."
+                              : "Range: a wide default (0.5x-1.5x) because this runtime has no calibration data here.");
+  }
   if (!r.curve.empty()) {
     line("");
     line(fmt::format("{:>10} {:>12} {:>16} {:>16}", "context", "per token", "decode tok/s", "prefill tok/s"));

@@ -38,8 +38,12 @@ struct FieldInfo {
   double min;  // numeric kinds: smallest accepted (after the unit)
   double max;  // largest accepted
   const char* help;
-  const char* group;  // CLI help group; "" = the command's own options
+  const char* group;       // CLI help group; "" = the command's own options
+  bool takes_max = false;  // also accepts "max" (stored as kFieldMax): as many as the hardware holds
 };
+
+// The value a field that takes "max" stores for it (`--concurrency max`).
+inline constexpr double kFieldMax = -1;
 
 inline constexpr std::size_t kMaxFieldTextBytes = 4096;
 

@@ -36,6 +36,12 @@ struct EngineArgs {
   Number max_num_seqs;
   Number max_num_batched_tokens;
   Number tensor_parallel_size;
+  // Parallel layouts by the engines' flag names (the serving step model runs them; see
+  // apply_serving_layout): GPUs = tensor x pipeline x data parallel.
+  Number pipeline_parallel_size;
+  Number data_parallel_size;  // attention data parallel (DeepSeek-style) inside one replica
+  Number expert_parallel_size;
+  bool enable_expert_parallel = false;  // vLLM: experts over tensor x data parallel ranks
   bool enforce_eager = false;
   Text n_gpu_layers;  // a count or "all"
   Number n_batch;

@@ -17,4 +17,9 @@ struct SpeedReport {
 nlohmann::ordered_json speed_json(const SpeedReport& r);  // gpuplan-speed/2
 std::string speed_table(const SpeedReport& r);
 
+// The serving closed loop of an estimate with has_load (speed's "serving" object and its lines).
+nlohmann::ordered_json serving_load_json(const Scenario& s, const Estimate& e);
+nlohmann::ordered_json serving_calibration_json(const ServingCalibration& c);
+std::string serving_load_table(const Scenario& s, const Estimate& e);
+
 }  // namespace gpuplan::io
