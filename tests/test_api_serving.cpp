@@ -198,3 +198,48 @@ TEST(ApiServing, UncalibratedPairsSaySoWithAWideRange) {
   EXPECT_EQ(j["engine"], "any");
   EXPECT_TRUE(j["fallback"].is_string());
 }
+
+TEST(ApiServing, PlanAndCostTakeTheMoeLayouts) {
+  const api::Context ctx = gpuplan::testing::offline_context();
+  api::PlanQuery plan;
+  plan.model = "deepseek-r1";
+  plan.gpus = "b200";
+  plan.runtime = "sglang";
+  plan.users = 256;
+  plan.prompt_tokens = 1000;
+  plan.output_tokens = 1000;
+  plan.enable_expert_parallel = true;
+  plan.enable_dp_attention = true;
+  auto p = api::run_plan(ctx, plan);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p.value().plan.found);
+  const PlanCandidate& best = *p.value().plan.top();
+  EXPECT_NE(best.layout.find("attention data parallel"), std::string::npos) << best.layout;
+  const Scenario s = candidate_scenario(p.value().request, best);
+  EXPECT_EQ(s.expert_parallel, best.gpus);
+  EXPECT_EQ(s.data_parallel, best.gpus);
+  // speed asked the same: the same TPOT.
+  api::SpeedRequest q;
+  q.model = "deepseek-r1";
+  q.gpu = "b200";
+  q.gpus = best.gpus;
+  q.quant = best.precision.name;
+  q.runtime = "sglang";
+  q.prompt_tokens = 1000;
+  q.output_tokens = 1000;
+  q.concurrency = best.batch;
+  q.data_parallel_size = best.gpus;
+  q.expert_parallel_size = best.gpus;
+  auto sp = api::run_speed(ctx, q);
+  ASSERT_TRUE(sp) << sp.error().message;
+  EXPECT_NEAR(sp.value().estimate.speed.tpot_s.expected, best.tpot_s, 1e-9);
+  // A dense model has no experts to spread: refused, in plan and in cost.
+  api::CostRequest cost;
+  cost.model = "llama-3.1-8b";
+  cost.gpu = "h100-sxm";
+  cost.tokens_per_month = 3e9;
+  cost.enable_expert_parallel = true;
+  auto c = api::run_cost(ctx, cost);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::conflict);
+}

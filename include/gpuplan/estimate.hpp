@@ -49,6 +49,11 @@ struct ServingPool {
 };
 ServingPool serving_pool(const Scenario& scenario, const Estimate& estimate);
 
+// The ranks an engine's memory plan spreads the weights over: tensor x pipeline ranks; with expert
+// parallelism every rank of the replica (the experts are; attention weights, replicated per
+// data-parallel rank, are a few percent of an MoE's weights and are not added).
+double engine_weight_ranks(const Scenario& scenario);
+
 // The speed of a scenario at its concurrency: the runtime's speed model (the roofline of
 // speed.hpp, or the serving closed loop with `pool`).
 struct ScenarioSpeed {

@@ -55,6 +55,9 @@ struct PlanFilters {
   std::vector<std::string> gpus;  // catalog ids; empty = every GPU
   std::vector<std::string> precisions;  // canonical names; empty = the default set of the plan kind
   std::string runtime;                  // serving runtime; "" = llama.cpp for GGUF types, vLLM otherwise
+  // Serving MoE layouts over each replica's GPUs (serving step model; see Scenario).
+  bool expert_parallel = false;
+  bool attention_data_parallel = false;
 };
 
 // Prices given by the user instead of the catalog's; < 0 = not given.

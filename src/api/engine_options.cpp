@@ -150,7 +150,7 @@ Result<bool> apply_engine(const Context& ctx, const ModelArgs& m, const EngineAr
   } else if (a.tensor_parallel_size) {
     s.gpus = *a.tensor_parallel_size;
   }
-  e.tp = s.expert_parallel > 1 ? std::max(1.0, s.gpus) : std::max(1.0, s.gpus / std::max(1.0, s.data_parallel));
+  e.tp = engine_weight_ranks(s);
   if (s.gpu_memory_bytes == usable_memory_bytes(r.gpu)) {  // the total CUDA reports, where an engine log gives it
     for (const auto& [gpu, bytes] : ctx.catalog->cuda_visible_bytes) {
       if (gpu == r.gpu.id) e.visible_bytes = bytes;

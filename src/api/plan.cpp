@@ -204,6 +204,12 @@ Result<PlanRequest> resolve_plan(const Context& ctx, const PlanQuery& q, Resolve
   auto serve = resolve_serve(q, p.base.arch);
   if (!serve) return serve.error();
   p.serve = serve.value();
+  if ((q.enable_expert_parallel || q.enable_dp_attention) && p.base.arch.num_experts <= 1) {
+    return make_error(ErrorCode::conflict,
+                      "--enable-expert-parallel and --enable-dp-attention are MoE layouts; this model is dense");
+  }
+  p.filters.expert_parallel = q.enable_expert_parallel;
+  p.filters.attention_data_parallel = q.enable_dp_attention;
   if (p.base.arch.context_length > 0 && p.serve.context > p.base.arch.context_length) {
     add_warning(resolved, "warning: context " + format_tokens(p.serve.context) + " is longer than the model's " +
                               format_tokens(p.base.arch.context_length));

@@ -145,6 +145,14 @@ void add_serve_fields(std::vector<Field<R>>& f) {
          {"tokens_per_month", "--tokens-per-month", kCount, 1, 1e18,
           "Input + output tokens per month, e.g. 3B (default: derived from the users)", ""},
          &R::tokens_per_month);
+  add<R>(f,
+         {"enable_expert_parallel", "--enable-expert-parallel", kFlag, 0, 0,
+          "MoE: every replica spreads the routed experts over its GPUs (vLLM's flag)", ""},
+         &R::enable_expert_parallel);
+  add<R>(f,
+         {"enable_dp_attention", "--enable-dp-attention", kFlag, 0, 0,
+          "MoE: every replica's GPUs attend to their own sequences (SGLang's flag; attention data parallel)", ""},
+         &R::enable_dp_attention);
 }
 
 template <class R>

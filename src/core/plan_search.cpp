@@ -80,6 +80,9 @@ SearchOut search(const PlanRequest& r, SearchStopper& stopper, double spent) {
         for (std::size_t i = 0; i < precisions.size(); ++i) {
           for (Split split : {Split::layer, Split::tensor}) {
             if (n == 1 && split == Split::tensor) continue;
+            // The MoE layouts (experts / attention over every rank) are the engines' tensor-parallel ones.
+            const bool moe_layout = r.filters.expert_parallel || r.filters.attention_data_parallel;
+            if (n > 1 && moe_layout && split == Split::layer) continue;
             if (stopper.stop(spent + out.evaluated)) return;
             // Keep what was estimated; rules that rejected before any estimate are only counted.
             out.candidates.push_back(evaluate_serving(r, g, n, precisions[i], split, &out.evaluated, &weights[i]));

@@ -111,6 +111,8 @@ Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, con
   s.speed.output_tokens = r.serve.output_tokens;
   s.speed.gpus = gpus;
   s.speed.split = split;
+  s.expert_parallel = r.filters.expert_parallel ? gpus : 1;
+  s.data_parallel = r.filters.attention_data_parallel ? gpus : 1;
   s.serving_calibration =
       find_serving_calibration(r.catalog->serving_calibrations, rt.runtime, arch_family(gpu.architecture));
   // Memory as the serving engine allocates it (the same engine plan as `fit --runtime`): vLLM's
@@ -119,7 +121,7 @@ Scenario serving_scenario(const PlanRequest& r, const Gpu& gpu, double gpus, con
     s.engine_spec = *engine.value();
     s.engine_spec.auto_layers = false;  // the speed model assumes every layer on the GPUs
     s.engine = EngineSettings{};
-    s.engine.tp = gpus;
+    s.engine.tp = engine_weight_ranks(s);
     s.engine.search_layers = false;
     s.engine.type_k_bytes = s.engine.type_v_bytes = s.workload.kv_bytes;
     s.engine.type_k = s.engine.type_v = s.workload.kv_dtype;
@@ -290,6 +292,8 @@ PlanCandidate serving_candidate(const PlanRequest& r, const Gpu& gpu, double gpu
   c.precision = p;
   c.split = split;
   c.layout = layout_text(gpus, split);
+  if (gpus > 1 && r.filters.attention_data_parallel) c.layout += ", attention data parallel";
+  if (gpus > 1 && r.filters.expert_parallel) c.layout += ", experts over " + num(gpus, 0);
   c.prices = gpu_prices(gpu, r.catalog->prices);
   c.capacity_per_gpu_bytes = usable_memory_bytes(gpu);
   return c;

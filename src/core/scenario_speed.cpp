@@ -54,6 +54,11 @@ ServingInputs serving_inputs(const Scenario& s, const ServingPool& pool) {
   return in;
 }
 
+double engine_weight_ranks(const Scenario& s) {
+  const double gpus = std::max(1.0, s.gpus);
+  return s.expert_parallel > 1 ? gpus : std::max(1.0, gpus / std::max(1.0, s.data_parallel));
+}
+
 ServingPool serving_pool(const Scenario& s, const Estimate& e) {
   ServingPool pool;
   if (e.has_engine && s.engine_spec.family == EngineFamily::paged) {

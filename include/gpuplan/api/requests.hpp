@@ -84,6 +84,9 @@ struct ServeArgs {
   Number ttft_s;
   Number tpot_s;
   Number tokens_per_month;
+  // The serving engines' MoE layouts, applied to every candidate replica of N GPUs.
+  bool enable_expert_parallel = false;  // routed experts over the N ranks (vLLM --enable-expert-parallel)
+  bool enable_dp_attention = false;     // attention data parallel over the N ranks (SGLang --enable-dp-attention)
 };
 
 struct PriceArgs {
