@@ -9,7 +9,8 @@
 namespace gpuplan::cli {
 
 std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("speed", "How fast? Prefill and decode speed from a calibrated roofline");
+  auto* cmd = app.add_subcommand(
+      "speed", "How fast? TTFT, TPOT and throughput: llama.cpp's roofline, or vLLM/SGLang/TensorRT-LLM under load");
   auto b = bind_fields(cmd, api::speed_fields());
   cmd->footer(
       "Examples:\n"
@@ -18,6 +19,11 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
       "  gpuplan speed llama-3-8b --gpu m2-ultra --quant q4_k_m --runtime llama.cpp --prompt 512 --output 128\n"
       "  gpuplan speed llama-3.1-70b --gpu rtx-4090 --quant q4_k_m --runtime llama.cpp -ngl 40\n"
       "  gpuplan speed qwen3-30b-a3b --gpu rtx-4090 --quant q4_k_m --curve 8 --json\n"
+      "  gpuplan speed llama-3.1-8b --gpu h100-sxm --runtime vllm --concurrency max --prompt 1024 --output 256\n"
+      "  gpuplan speed deepseek-r1 --gpu b200 --gpus 8 --runtime sglang --data-parallel-size 8 "
+      "--enable-expert-parallel --concurrency 256\n"
+      "vLLM, SGLang, TensorRT-LLM: --concurrency requests in flight, closed loop (vllm bench serve "
+      "--max-concurrency); TPOT excludes the first token.\n"
       "Speeds carry a low-high range from the calibration residuals; uncalibrated runtimes say so.");
   cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, &global]() -> int {
