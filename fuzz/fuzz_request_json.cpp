@@ -1,7 +1,7 @@
 // Fuzz target: request_from_json_text, the one parser of the HTTP API and Python, for every
 // request's field table (fit, speed, cost, plan, train, inspect, idle). Invariants: it returns a
 // request or an error, never throws or crashes; every number it accepted is finite and not
-// negative; every text it accepted is within the field's bound (kMaxFieldTextBytes).
+// negative (but the "max" keyword of the fields that take it); every text it accepted is within the field's bound (kMaxFieldTextBytes).
 // A violation calls abort(), which libFuzzer (and fuzz/replay_main.cpp) report as a crash.
 #include <cmath>
 #include <cstddef>
@@ -33,7 +33,10 @@ void check(std::string_view text, const std::vector<gpuplan::api::Field<R>>& fie
   for (const auto& f : fields) {
     if (const auto* num = std::get_if<std::optional<double> R::*>(&f.member)) {
       const auto& v = request.**num;
-      if (v && (!std::isfinite(*v) || *v < 0)) fail("a number that is not finite or is negative", f.info.key);
+      const bool max_keyword = v && f.info.takes_max && *v == gpuplan::api::kFieldMax;  // "max"
+      if (v && !max_keyword && (!std::isfinite(*v) || *v < 0)) {
+        fail("a number that is not finite or is negative", f.info.key);
+      }
     } else if (const auto* txt = std::get_if<std::optional<std::string> R::*>(&f.member)) {
       const auto& v = request.**txt;
       if (v && v->size() > gpuplan::api::kMaxFieldTextBytes) fail("a text longer than its bound", f.info.key);

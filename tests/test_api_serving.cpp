@@ -7,6 +7,7 @@
 
 #include "api_context.hpp"
 #include "gpuplan/api/json_request.hpp"
+#include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/speed_report.hpp"
 
 using namespace gpuplan;
@@ -242,4 +243,28 @@ TEST(ApiServing, PlanAndCostTakeTheMoeLayouts) {
   auto c = api::run_cost(ctx, cost);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::conflict);
+}
+
+TEST(ApiServing, RuntimesSayWhichSpeedModelTheyTake) {
+  // data/runtimes.json: the continuous-batching engines take the serving step model, llama.cpp the roofline.
+  const Catalog& c = gpuplan::testing::builtin_catalog();
+  for (const char* id : {"vllm", "sglang", "tensorrt-llm", "transformers"}) {
+    EXPECT_EQ(find_runtime(c, id, "nvidia").value().speed_model, SpeedModel::serving) << id;
+  }
+  EXPECT_EQ(find_runtime(c, "llama.cpp", "nvidia").value().speed_model, SpeedModel::roofline);
+  // The field is parsed by name; anything else is refused with the field named.
+  const std::string base =
+      R"({"runtimes": [{"id": "x", "runtime": "x", "vendors": ["nvidia"], "calibrated": false, "calibration": "t",
+          "bandwidth_efficiency": 0.8, "layer_overhead_s": 0.0001, "compute_efficiency_float": 0.6,
+          "compute_efficiency_quant": 0.5, "decode_ratio_low": 0.7, "decode_ratio_high": 1.2,
+          "prefill_ratio_low": 0.6, "prefill_ratio_high": 1.3, "speed_model": ")";
+  Catalog ok;
+  ASSERT_TRUE(io::parse_runtimes_json(base + R"(serving"}]})", ok));
+  EXPECT_EQ(ok.runtimes.back().speed_model, SpeedModel::serving);
+  Catalog bad;
+  auto refused = io::parse_runtimes_json(base + R"(warp"}]})", bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("speed_model"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(parse_speed_model(to_string(SpeedModel::serving)), SpeedModel::serving);
+  EXPECT_FALSE(parse_speed_model("warp"));
 }
