@@ -1,8 +1,8 @@
 // Fuzz target: request_from_json_text, the one parser of the HTTP API and Python, for every
 // request's field table (fit, speed, cost, plan, train, inspect, idle). Invariants: it returns a
 // request or an error, never throws or crashes; every number it accepted is finite and not
-// negative (but the "max" keyword of the fields that take it); every text it accepted is within the field's bound (kMaxFieldTextBytes).
-// A violation calls abort(), which libFuzzer (and fuzz/replay_main.cpp) report as a crash.
+// negative (but the "max" keyword of the fields that take it); every text it accepted is within the field's bound
+// (kMaxFieldTextBytes). A violation calls abort(), which libFuzzer (and fuzz/replay_main.cpp) report as a crash.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
