@@ -268,3 +268,23 @@ TEST(ApiServing, RuntimesSayWhichSpeedModelTheyTake) {
   EXPECT_EQ(parse_speed_model(to_string(SpeedModel::serving)), SpeedModel::serving);
   EXPECT_FALSE(parse_speed_model("warp"));
 }
+
+TEST(ApiServing, RequestsBeyondTheKvPoolQueueAndWaitInTtft) {
+  api::SpeedRequest q = vllm_8b_h100(2000);
+  q.prompt_tokens = 8000;
+  q.output_tokens = 1000;
+  auto r = api::run_speed(gpuplan::testing::offline_context(), q);
+  ASSERT_TRUE(r) << r.error().message;
+  const Estimate& e = r.value().estimate;
+  EXPECT_TRUE(e.batch_exceeds_concurrency);  // the memory verdict: not all at once
+  ASSERT_TRUE(e.load.fits);                  // but the engine queues them
+  EXPECT_LT(e.load.admitted, 2000);
+  EXPECT_NEAR(e.load.admitted, std::floor(e.engine.kv_cache_tokens / 8500), 1);  // at their mean length
+  EXPECT_GT(e.load.queue_wait_s, 0);
+  EXPECT_GT(e.load.ttft_s, e.load.queue_wait_s);
+  const api::Resolved& v = r.value().resolved;
+  const std::vector<FitSuggestion> none;
+  const std::string text = io::speed_table(
+      io::SpeedReport{io::FitReport{v.model, v.architecture_assumed, v.gpu, v.scenario, e, none}, {}, 0});
+  EXPECT_NE(text.find("wait in the engine's queue"), std::string::npos) << text;
+}

@@ -24,7 +24,7 @@ std::string pct(double share) {
 }
 
 std::string measured_span(const ServingCalibration& c) {
-  return c.measured.empty() ? "no date" : c.measured;
+  return c.measured.empty() ? "dates not recorded in the source" : "measured " + c.measured;
 }
 
 }  // namespace
@@ -118,11 +118,11 @@ std::string serving_load_table(const Scenario& s, const Estimate& e) {
   const ServingCalibration& c = s.serving_calibration;
   if (c.calibrated) {
     line(
-        fmt::format("Calibration {}{}: fitted on {:.0f} measured rows ({:.0f} systems, measured {}); held out by {}: "
+        fmt::format("Calibration {}{}: fitted on {:.0f} measured rows ({}, {}); held out by {}: "
                     "TPOT median error {} (p90 {}), TTFT {} (p90 {})",
-                    c.fitted_on, c.fallback.empty() ? "" : " (fallback: " + c.fallback + ")", c.fit_rows, c.fit_systems,
-                    measured_span(c), c.held_out_by, pct(c.median_error), pct(c.p90_error), pct(c.ttft_median_error),
-                    pct(c.ttft_p90_error)));
+                    c.fitted_on, c.fallback.empty() ? "" : " (fallback: " + c.fallback + ")", c.fit_rows,
+                    count_of(c.fit_systems, "system"), measured_span(c), c.held_out_by, pct(c.median_error),
+                    pct(c.p90_error), pct(c.ttft_median_error), pct(c.ttft_p90_error)));
     line("Range: the held-out 90th percentile of |predicted / measured - 1|.");
   } else {
     line(

@@ -90,7 +90,9 @@ std::string speed_table(const SpeedReport& r) {
   std::string out;
   auto line = [&](const std::string& text) { out += text + "\n"; };
   // A scenario that does not fit does not run: the verdict leads and no speed is printed as if it ran.
-  if (!e.fits) {
+  // Under the serving model more requests than the KV pool holds queue in the engine: that runs.
+  const bool queued = !e.fits && e.batch_exceeds_concurrency && e.has_load && e.load.fits;
+  if (!e.fits && !queued) {
     line(verdict_line(r.fit));
     line("");
   }
@@ -104,10 +106,17 @@ std::string speed_table(const SpeedReport& r) {
   line(fmt::format("Runtime    {} ({})", s.runtime.runtime, s.runtime.id));
   line(fmt::format("Workload   prompt {} tokens, output {} tokens, {} concurrent sequence{}", s.speed.prompt_tokens,
                    s.speed.output_tokens, s.speed.concurrency, s.speed.concurrency == 1 ? "" : "s"));
-  line(fmt::format("Memory     {}", verdict_line(r.fit)));
+  if (queued) {
+    line(
+        fmt::format("Memory     the KV pool holds {} of the {} requests at once; the others wait in the engine's "
+                    "queue (their wait is part of TTFT)",
+                    e.load.admitted, s.speed.concurrency));
+  } else {
+    line(fmt::format("Memory     {}", verdict_line(r.fit)));
+  }
   if (e.has_engine) out += engine_table(r.fit.scenario.engine_spec, e.engine);
   if (!e.has_speed) return out;
-  if (!e.fits) {
+  if (!e.fits && !queued) {
     line("");
     line(
         "Speed      not meaningful: it does not fit, so it would not run; 'gpuplan fit' with the same options "
