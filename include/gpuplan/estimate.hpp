@@ -62,6 +62,13 @@ struct ScenarioSpeed {
   ServingLoad load;
 };
 ScenarioSpeed scenario_speed(const Scenario& scenario, const ServingPool& pool, double host_layer_share = 0);
+// TPOT and TTFT alone (what plan's latency search probes): scenario_speed's two figures without
+// the rest (no roofline figures beside the serving loop). Infinite when the pool holds no sequence.
+struct Latency {
+  double tpot_s = 0;
+  double ttft_s = 0;
+};
+Latency scenario_latency(const Scenario& scenario, const ServingPool& pool);
 // The serving step model's inputs for a scenario (its layout, calibration, step budget, pool).
 ServingInputs serving_inputs(const Scenario& scenario, const ServingPool& pool);
 

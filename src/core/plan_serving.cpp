@@ -186,30 +186,30 @@ struct ServingEval {
     pool = serving_pool(s, at_users);
   }
 
-  Speed speed_at(double batch) {
+  Latency speed_at(double batch) {
     set_batch(s, batch);
     count += 1;
-    return scenario_speed(s, pool).speed;
+    return scenario_latency(s, pool);
   }
 
   // Under the serving model TTFT grows with the requests in flight (their prefills share the
   // steps); the roofline's TTFT is one prompt alone.
-  bool meets_latency(const Speed& sp) const {
-    return (w.tpot_target_s <= 0 || sp.tpot_s.expected <= w.tpot_target_s) &&
-           (w.ttft_target_s <= 0 || sp.ttft_s.expected <= w.ttft_target_s);
+  bool meets_latency(const Latency& l) const {
+    return (w.tpot_target_s <= 0 || l.tpot_s <= w.tpot_target_s) &&
+           (w.ttft_target_s <= 0 || l.ttft_s <= w.ttft_target_s);
   }
 
   // 3. Latency: the most requests per replica that still meet the TPOT and TTFT targets (`capacity`).
   CandidateRule meets_tpot(double& capacity) {
     if (w.tpot_target_s > 0 || w.ttft_target_s > 0) {
-      const Speed one = speed_at(1);
-      if (w.tpot_target_s > 0 && one.tpot_s.expected > w.tpot_target_s) {
-        c.tpot_s = one.tpot_s.expected;
+      const Latency one = speed_at(1);
+      if (w.tpot_target_s > 0 && one.tpot_s > w.tpot_target_s) {
+        c.tpot_s = one.tpot_s;
         return because(RejectReason::too_slow,
                        "too slow: TPOT " + ms(c.tpot_s) + " at one request, target " + ms(w.tpot_target_s));
       }
-      if (w.ttft_target_s > 0 && one.ttft_s.expected > w.ttft_target_s) {
-        c.ttft_s = one.ttft_s.expected;
+      if (w.ttft_target_s > 0 && one.ttft_s > w.ttft_target_s) {
+        c.ttft_s = one.ttft_s;
         return because(RejectReason::too_slow, "too slow: TTFT " + num(c.ttft_s, 2) + " s for one " +
                                                    format_tokens(w.prompt_tokens) + "-token prompt, target " +
                                                    num(w.ttft_target_s, 2) + " s");
@@ -222,11 +222,11 @@ struct ServingEval {
 
   // 4. The replica at its capacity: what one copy serves, which sizes the fleet and its cost.
   void replica_at(double capacity) {
-    const Speed at_capacity = speed_at(capacity);
+    const Latency at_capacity = speed_at(capacity);
     c.replica.gpus = c.gpus;
     c.replica.concurrency = capacity;
-    c.replica.tpot_s = at_capacity.tpot_s.expected;
-    c.replica.ttft_s = at_capacity.ttft_s.expected;
+    c.replica.tpot_s = at_capacity.tpot_s;
+    c.replica.ttft_s = at_capacity.ttft_s;
     c.replica.request_s = c.replica.ttft_s + w.output_tokens * c.replica.tpot_s;
     c.replica.meets_latency = true;
   }

@@ -94,4 +94,16 @@ ScenarioSpeed scenario_speed(const Scenario& s, const ServingPool& pool, double 
   return out;
 }
 
+Latency scenario_latency(const Scenario& s, const ServingPool& pool) {
+  if (s.runtime.speed_model != SpeedModel::serving) {
+    const Speed sp = estimate_speed(speed_inputs(s));
+    return {sp.tpot_s.expected, sp.ttft_s.expected};
+  }
+  const double concurrency = std::max(1.0, s.speed.concurrency);
+  const ServingLoad load =
+      serve_closed_loop(serving_inputs(s, pool), concurrency, s.speed.prompt_tokens, s.speed.output_tokens);
+  if (!load.fits) return {HUGE_VAL, HUGE_VAL};
+  return {load.tpot_s, load.ttft_s};
+}
+
 }  // namespace gpuplan
