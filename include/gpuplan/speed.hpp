@@ -57,6 +57,11 @@ struct SpeedWorkload {
   // backend runs batches of 32+ tokens on the GPU). 0: every layer on the GPU.
   double host_layer_share = 0;
   double host_bandwidth_bytes_per_s = 0;
+  // `concurrency` as requests in flight of a closed loop (a new request as one finishes, as
+  // llama-server's parallel slots or `vllm bench serve --max-concurrency` run them): the others'
+  // prompts share the card with the decodes. false: a static batch decoding together.
+  bool closed_loop = true;
+  double step_tokens = 2048;  // tokens per engine step (llama.cpp's n_batch): a prompt's chunks
 };
 
 // A figure with its calibrated range.
@@ -79,6 +84,12 @@ struct Speed {
   Bound prefill_bound = Bound::compute;  // prefill
   double compute_flops_per_s = 0;        // dense peak used
   double communication_s_per_token = 0;  // tensor-parallel all-reduce or pipeline hops, per decode step
+  // Under load (closed loop, concurrency > 1): TTFT and TPOT above include the others' prompts.
+  bool under_load = false;
+  double prefill_share = 0;      // of the card's time, spent on the others' prompts
+  double queue_wait_s = 0;       // part of TTFT: the prompts ahead of a new one
+  double requests_per_s = 0;     // the closed loop's completions (0: not under load)
+  double request_latency_s = 0;  // TTFT + (output - 1) x TPOT
 };
 
 struct SpeedInputs {
@@ -128,5 +139,29 @@ struct CurvePoint {
   double prefill_tokens_per_s = 0;  // a prompt of this length
 };
 std::vector<CurvePoint> context_curve(const SpeedInputs& in, double max_context, int points);
+
+// The closed loop on a roofline runtime: C requests in flight, the single-stream times below.
+// Prefill of the others' prompts takes a share rho = lambda x prefill x (C - 1) / C of the card
+// (lambda = C / request latency, Little's law); decode advances in the rest (TPOT = step / (1 - rho));
+// a new prompt waits for those ahead of it (M/D/1: rho x prefill / (2 (1 - rho))) and shares its
+// chunks with the others' decode steps. At C = 1 it is the single-stream figures exactly.
+struct LoadInputs {
+  double concurrency = 1;
+  double prompt_tokens = 512;
+  double output_tokens = 128;
+  double prefill_one_s = 0;  // one prompt alone
+  double tpot_one_s = 0;     // decode step of one sequence
+  double tpot_all_s = 0;     // decode step of all C sequences
+  double step_tokens = 2048;
+};
+struct RooflineLoad {
+  double ttft_s = 0, tpot_s = 0;
+  double prefill_share = 0;
+  double queue_wait_s = 0;
+  double request_latency_s = 0;
+  double requests_per_s = 0;
+  double output_tokens_per_s = 0;
+};
+RooflineLoad roofline_closed_loop(const LoadInputs& in);
 
 }  // namespace gpuplan

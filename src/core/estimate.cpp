@@ -42,6 +42,9 @@ SpeedInputs speed_inputs(const Scenario& s) {
   in.runtime = s.runtime;
   in.workload = s.speed;
   in.workload.gpus = std::max(1.0, s.gpus);
+  if (s.engine_spec.family == EngineFamily::llamacpp) {
+    in.workload.step_tokens = s.engine.n_batch > 0 ? s.engine.n_batch : s.engine_spec.n_batch;
+  }
   return in;
 }
 

@@ -325,7 +325,7 @@ PlanCandidate evaluate_serving(const PlanRequest& r, const Gpu& gpu, double gpus
   c.runtime = rt.value().id;
   if (CandidateRule why = serving_rules(r, gpu, gpus, p, split, rt.value())) return rejected(c, std::move(*why));
   Scenario s = serving_scenario(r, gpu, gpus, p, split, rt.value(), weights);
-  ServingEval e{r, r.serve, c, s, count};
+  ServingEval e{r, r.serve, c, s, count, {}};
   if (CandidateRule why = e.fits_at_launch()) return rejected(c, std::move(*why));
   e.requests_held();
   double capacity = 1;

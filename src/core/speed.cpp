@@ -219,6 +219,45 @@ double prefill_s(const SpeedInputs& in, double tokens) {
   return prefill_with(in, model_costs(in), tokens);
 }
 
+namespace {
+
+Ranged scaled(const Ranged& r, double k) {
+  return Ranged{r.low * k, r.expected * k, r.high * k};
+}
+
+// The figures of `s` under the closed loop of `in.workload.concurrency` requests (roofline_closed_loop):
+// TTFT, TPOT and the rates keep the relative ranges of their single-stream figures.
+void apply_load(const SpeedInputs& in, const ModelCosts& costs, double tpot_all_s, double prefill_one_s, Speed& s) {
+  const SpeedWorkload& w = in.workload;
+  double tpot_one = 0;
+  const int samples = 4;
+  for (int i = 0; i < samples; ++i) {
+    const double depth = w.prompt_tokens + w.output_tokens * (i + 0.5) / samples;
+    tpot_one += decode_step_with(in, costs, depth, 1) / samples;
+  }
+  LoadInputs load;
+  load.concurrency = w.concurrency;
+  load.prompt_tokens = w.prompt_tokens;
+  load.output_tokens = w.output_tokens;
+  load.prefill_one_s = prefill_one_s;
+  load.tpot_one_s = tpot_one;
+  load.tpot_all_s = tpot_all_s;
+  load.step_tokens = w.step_tokens;
+  const RooflineLoad r = roofline_closed_loop(load);
+  s.ttft_s = scaled(s.ttft_s, s.ttft_s.expected > 0 ? r.ttft_s / s.ttft_s.expected : 1);
+  s.tpot_s = scaled(s.tpot_s, r.tpot_s / tpot_all_s);
+  s.decode_tokens_per_s = scaled(s.decode_tokens_per_s, tpot_all_s / r.tpot_s);
+  const double aggregate = s.aggregate_tokens_per_s.expected;
+  s.aggregate_tokens_per_s = scaled(s.aggregate_tokens_per_s, aggregate > 0 ? r.output_tokens_per_s / aggregate : 1);
+  s.under_load = true;
+  s.prefill_share = r.prefill_share;
+  s.queue_wait_s = r.queue_wait_s;
+  s.requests_per_s = r.requests_per_s;
+  s.request_latency_s = r.request_latency_s;
+}
+
+}  // namespace
+
 Speed estimate_speed(const SpeedInputs& in) {
   Speed s;
   const ModelCosts costs = model_costs(in);
@@ -256,6 +295,7 @@ Speed estimate_speed(const SpeedInputs& in) {
   const double prompt = std::max(1.0, w.prompt_tokens);
   s.prefill_tokens_per_s = tokens_range(in.runtime, prefill > 0 ? prompt / prefill : 0, false);
   s.ttft_s = w.prompt_tokens > 0 ? time_range(s.prefill_tokens_per_s, prompt) : Ranged{};
+  if (w.closed_loop && concurrency > 1 && w.prompt_tokens > 0 && tpot > 0) apply_load(in, costs, tpot, prefill, s);
   return s;
 }
 

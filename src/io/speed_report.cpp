@@ -72,6 +72,12 @@ ordered_json speed_json(const SpeedReport& r) {
                           {"calibrated", serving ? s.serving_calibration.calibrated : s.runtime.calibrated},
                           {"source", s.runtime.calibration}};
   if (serving) speed["serving"] = serving_load_json(s, e);
+  if (sp.under_load && !serving) {
+    speed["under_load"] = {
+        {"concurrency", s.speed.concurrency},        {"prefill_share", sp.prefill_share},
+        {"queue_wait_s", sp.queue_wait_s},           {"requests_per_s", sp.requests_per_s},
+        {"request_latency_s", sp.request_latency_s}, {"output_tokens_per_s", sp.aggregate_tokens_per_s.expected}};
+  }
   ordered_json curve = ordered_json::array();
   for (const auto& p : r.curve) {
     curve.push_back({{"context", p.context},
@@ -131,8 +137,9 @@ std::string speed_table(const SpeedReport& r) {
     line(fmt::format("{:<30} {:>10} {:>10} {:>10}", name, f(v.low), f(v.expected), f(v.high)));
   };
   if (s.speed.prompt_tokens > 0) {
-    row3(e.has_load ? "time to first token, under load" : "time to first token", sp.ttft_s, true);
-    row3(e.has_load ? "prefill, tokens/s, one prompt" : "prefill, tokens/s", sp.prefill_tokens_per_s, false);
+    const bool loaded = e.has_load || sp.under_load;
+    row3(loaded ? "time to first token, under load" : "time to first token", sp.ttft_s, true);
+    row3(loaded ? "prefill, tokens/s, one prompt" : "prefill, tokens/s", sp.prefill_tokens_per_s, false);
   }
   row3("time per output token", sp.tpot_s, true);
   row3("decode, tokens/s per sequence", sp.decode_tokens_per_s, false);
@@ -147,6 +154,16 @@ std::string speed_table(const SpeedReport& r) {
   if (sp.communication_s_per_token > 0 && !e.has_load) {  // under load: in the step's parts
     line(fmt::format("Interconnect: {} per decode step ({}).", seconds(sp.communication_s_per_token),
                      s.speed.split == Split::tensor ? "two all-reduces per layer" : "activation hops between cards"));
+  }
+  if (sp.under_load && !e.has_load) {
+    line(
+        fmt::format("Under load {} in flight (closed loop: a new request as one finishes); the others' prompts take "
+                    "{:.0f}% of the card, so decode runs at {:.0f}% of its pace alone and a new prompt waits {} "
+                    "for those ahead of it",
+                    count_of(s.speed.concurrency, "request"), 100 * sp.prefill_share, 100 * (1 - sp.prefill_share),
+                    seconds(sp.queue_wait_s)));
+    line(fmt::format("           {:.0f} output tokens/s, {:.2f} requests/s, request latency {}",
+                     sp.aggregate_tokens_per_s.expected, sp.requests_per_s, seconds(sp.request_latency_s)));
   }
   if (e.has_load) {
     out += serving_load_table(s, e);
