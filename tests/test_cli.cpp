@@ -464,7 +464,9 @@ TEST(Advice, FitSuggestionsFitWhenRunAsPrinted) {
         "llama-3.1-70b --gpu rtx-3090 --quant bf16", "llama-3.1-8b --gpu t4 --context 128k",
         "mistral-7b --gpu a100-40gb --mode full-finetune --seq 4096 --micro-batch 4",
         "qwen2.5-14b --gpu rtx-3090 --quant bf16", "llama-3.1-8b --gpu t4 --quant bf16",
-        "llama-3.2-3b --gpu t4 --quant fp32 --context 64k"}) {
+        "llama-3.2-3b --gpu t4 --quant fp32 --context 64k", "llama-3.1-70b --gpu rtx-4090 --mode qlora",
+        "qwen3-32b --gpu l40s --runtime vllm --max-model-len 16k",
+        "qwen3-32b --gpu rtx-4090 --runtime llama.cpp --quant q8_0 -ngl 99"}) {
     SCOPED_TRACE(args);
     const CliRun r = run("fit " + args + " --json");
     ASSERT_EQ(r.status, 0) << r.err;
@@ -483,6 +485,24 @@ TEST(Advice, FitSuggestionsFitWhenRunAsPrinted) {
         if (args.find("--gpu t4") != std::string::npos) {
           EXPECT_NE(value, "bf16");
         }
+        // The engine named serves the format suggested (no GGUF on vLLM, only GGUF on llama.cpp),
+        // and it fits as printed.
+        const bool gguf = value.rfind("q", 0) == 0 || value.rfind("iq", 0) == 0 || value == "f16";
+        if (args.find("--runtime vllm") != std::string::npos) {
+          EXPECT_FALSE(gguf) << value;
+        }
+        if (args.find("--runtime llama.cpp") != std::string::npos) {
+          EXPECT_TRUE(gguf) << value;
+        }
+        std::string again = "fit " + args;
+        const auto quant = again.find(" --quant ");
+        if (quant != std::string::npos) {
+          const auto next = again.find(' ', quant + 9);
+          again = again.substr(0, quant) + (next == std::string::npos ? "" : again.substr(next));
+        }
+        const CliRun re = run(again + " --quant " + value + " --json");
+        ASSERT_EQ(re.status, 0) << again << "\n" << re.err;
+        EXPECT_TRUE(nlohmann::json::parse(re.out)["fits"].get<bool>()) << again << " --quant " << value;
       }
       if (kind != "bigger_gpu" && kind != "more_gpus") continue;
       std::string again = "fit " + args;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "gpuplan/precision.hpp"
 #include "gpuplan/units.hpp"
@@ -66,7 +67,16 @@ void suggest_precision(const Scenario& s, const std::vector<const Gpu*>& cards, 
   if (s.workload.mode == Mode::inference) {
     // From most to least faithful: the first one that fits loses the least quality. Ordered by the
     // weights they give this model, since e.g. fp8 (16-bit embeddings) and q8_0 trade places by model.
-    const char* ladder[] = {"bf16", "fp8", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
+    // An engine named gets the formats it serves: GGUF types on llama.cpp, FP8 and AWQ on the paged
+    // engines (vLLM, SGLang, TensorRT-LLM); without one, all of them.
+    static const std::vector<const char*> any = {"bf16",   "fp8",    "q8_0", "q6_k",   "q5_k_m",
+                                                 "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
+    static const std::vector<const char*> paged = {"bf16", "fp8", "awq-int4"};
+    static const std::vector<const char*> gguf = {"f16",    "q8_0",   "q6_k", "q5_k_m",
+                                                  "q4_k_m", "q3_k_m", "q2_k", "iq2_xxs"};
+    const EngineFamily family = s.engine_spec.family;
+    const std::vector<const char*>& ladder =
+        family == EngineFamily::paged ? paged : (family == EngineFamily::llamacpp ? gguf : any);
     const double current = scenario_weights_bytes(s);
     struct Option {
       WeightBytes weights;
@@ -204,12 +214,16 @@ double cards_needed(const Scenario& s, const Estimate& e) {
 
 void suggest_hardware(const Scenario& s, const Savers& savers, const std::vector<Gpu>& gpus,
                       std::vector<FitSuggestion>& out) {
-  // As asked first; for training, else with the memory savers on, naming their flags.
+  // The smallest card that fits: as asked, or with the memory savers on (naming their flags) when
+  // that needs a smaller card (QLoRA of a 70B: 48 GB with --recompute full, not 94 GB without).
   std::string with;
   const Gpu* best = bigger_card(s, gpus);
-  if (best == nullptr && !savers.flags.empty()) {
-    best = bigger_card(savers.scenario, gpus);
-    with = " with " + savers.flags;
+  if (!savers.flags.empty()) {
+    const Gpu* saved = bigger_card(savers.scenario, gpus);
+    if (saved != nullptr && (best == nullptr || saved->memory_bytes < best->memory_bytes)) {
+      best = saved;
+      with = " with " + savers.flags;
+    }
   }
   if (best) {
     out.push_back({"bigger_gpu",
