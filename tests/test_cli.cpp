@@ -549,3 +549,10 @@ TEST(Cli, SpeedOfAModelThatDoesNotFitLeadsWithTheVerdict) {
   EXPECT_FALSE(doc["fits"].get<bool>());
   EXPECT_TRUE(doc["speed"].is_object());
 }
+
+TEST(Cli, ShortTrainingJobsPrintHoursOrMinutesNotZeroDays) {
+  const CliRun r = run("train llama-3.1-8b --mode lora --tokens 100M --gpu a100-80gb --gpus 8");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("0.0 days"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.find(" minutes,") != std::string::npos || r.out.find(" hours,") != std::string::npos) << r.out;
+}

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "gpuplan/io/json_vocabulary.hpp"
@@ -12,8 +14,11 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string days(double seconds) {
-  return fmt::format("{:.1f}", seconds / 86400.0);
+// A wall time with its unit: days from a day up, else hours, else minutes ("0.0 days" says nothing).
+std::string wall_time(double seconds) {
+  if (seconds >= 86400) return fmt::format("{:.1f} days", seconds / 86400.0);
+  if (seconds >= 3600) return fmt::format("{:.1f} hours", seconds / 3600.0);
+  return fmt::format("{:.0f} minutes", std::max(1.0, std::ceil(seconds / 60.0)));
 }
 
 std::string rejected_text(const SearchResult& s, const char* sep) {
@@ -169,25 +174,25 @@ std::string train_table(const TrainReport& r) {
       est.step_s, est.compute_s, est.bubble_s, est.optimizer_s, est.tp_s, est.pp_s, est.dp_s, est.cp_s, est.ep_s));
   line(fmt::format("Throughput {} tokens/s, MFU {:.1f}%, communication {:.1f}% of the step",
                    format_count(est.tokens_per_s), 100 * est.mfu, 100 * est.comm_fraction));
-  line(fmt::format("Run        {} steps, {} days, {} GPU-hours, {:.0f} kWh (TDP x {:.2f} node factor x PUE {:.2f})",
-                   est.steps, days(est.wall_s), format_count(est.gpu_hours), r.energy_kwh, r.server_power_factor,
+  line(fmt::format("Run        {} steps, {}, {} GPU-hours, {:.0f} kWh (TDP x {:.2f} node factor x PUE {:.2f})",
+                   est.steps, wall_time(est.wall_s), format_count(est.gpu_hours), r.energy_kwh, r.server_power_factor,
                    r.pue));
   line(r.usd_per_gpu_hour > 0
            ? fmt::format("Cost       ${:.0f} at ${:.2f} per GPU-hour", r.cost_usd, r.usd_per_gpu_hour)
            : "Cost       no rental price for this card: give --price-per-gpu-hour");
   if (r.moe_median > 0) {
-    line(
-        fmt::format("MoE        measured token-dropless MoE runs were {:.2f}-{:.2f}x slower than this model predicts "
-                    "(median {:.2f}x; routing, permutation and grouped GEMMs are not modelled): at the median, "
-                    "{} days, ${:.0f}",
-                    r.moe_low, r.moe_high, r.moe_median, days(est.wall_s * r.moe_median), r.cost_usd * r.moe_median));
+    line(fmt::format(
+        "MoE        measured token-dropless MoE runs were {:.2f}-{:.2f}x slower than this model predicts "
+        "(median {:.2f}x; routing, permutation and grouped GEMMs are not modelled): at the median, "
+        "{}, ${:.0f}",
+        r.moe_low, r.moe_high, r.moe_median, wall_time(est.wall_s * r.moe_median), r.cost_usd * r.moe_median));
   }
   if (r.searched) {
     const double price = r.usd_per_gpu_hour;
-    line(fmt::format("Fastest    {} on {} GPUs: {} days, ${:.0f}", to_string(r.search.fastest), r.search.gpus_fastest,
-                     days(r.search.fastest_estimate.wall_s), r.search.fastest_estimate.gpu_hours * price));
-    line(fmt::format("Cheapest   {} on {} GPUs: {} days, ${:.0f}", to_string(r.search.cheapest), r.search.gpus_cheapest,
-                     days(r.search.cheapest_estimate.wall_s), r.search.cheapest_estimate.gpu_hours * price));
+    line(fmt::format("Fastest    {} on {} GPUs: {}, ${:.0f}", to_string(r.search.fastest), r.search.gpus_fastest,
+                     wall_time(r.search.fastest_estimate.wall_s), r.search.fastest_estimate.gpu_hours * price));
+    line(fmt::format("Cheapest   {} on {} GPUs: {}, ${:.0f}", to_string(r.search.cheapest), r.search.gpus_cheapest,
+                     wall_time(r.search.cheapest_estimate.wall_s), r.search.cheapest_estimate.gpu_hours * price));
   }
   if (!r.search.rejected.empty()) line("Rejected   " + rejected_text(r.search, " "));
   line("");
