@@ -50,8 +50,8 @@ TEST(PlanGolden, SmallModelOnAConsumerCard) {
   EXPECT_TRUE(p.by_tier[0].found);
   EXPECT_FALSE(p.by_tier[2].found);
   EXPECT_NE(p.by_tier[2].why_none.find("filtered"), std::string::npos);
-  EXPECT_FALSE(p.by_tier[2].why_none_code);  // filtered out: no rule rejected its cards
-  EXPECT_FALSE(p.lower.available);           // already the lowest tier
+  EXPECT_EQ(p.by_tier[2].why_none_code, RejectReason::tier_filtered_out);  // no rule rejected its cards
+  EXPECT_FALSE(p.lower.available);                                         // already the lowest tier
 }
 
 TEST(PlanGolden, Llama70BServing) {
@@ -183,7 +183,7 @@ TEST(PlanCli, JsonHasTheIssueKeys) {
   for (const char* tier : {"consumer", "workstation", "datacenter"}) EXPECT_TRUE(p["by_tier"].contains(tier)) << tier;
   EXPECT_FALSE(p["by_tier"]["consumer"]["found"].get<bool>());
   EXPECT_FALSE(p["by_tier"]["consumer"]["why_none"].get<std::string>().empty());
-  EXPECT_FALSE(p["by_tier"]["consumer"].contains("why_none_code"));  // --tier datacenter filtered it out
+  EXPECT_EQ(p["by_tier"]["consumer"]["why_none_code"], "tier_filtered_out");  // --tier datacenter
   const auto one = nlohmann::json::parse(run_cli("plan deepseek-v3 --tier consumer --max-gpus 1 --json").out)["plan"];
   // The consumer tier's reason is a rule: its code parses, and the text starts with the rule in words.
   const auto code = parse_reject_reason(one["by_tier"]["consumer"]["why_none_code"].get<std::string>());

@@ -86,6 +86,10 @@ enum class RejectReason {
   layout_does_not_fit,  // the layout's memory per GPU exceeds the card
   misses_deadline,      // the job takes longer than --deadline
   over_budget,          // the job costs more than --budget
+  // a plan tier without a choice (tier_why_none), when no candidate rule explains it
+  tier_not_in_catalog,  // the catalog has no card of the tier
+  tier_filtered_out,    // --tier / --gpu left none of its cards in the search
+  tier_not_evaluated,   // its cards were searched but no candidate was evaluated (work budget)
 };
 const char* to_string(RejectReason reason);  // "does_not_fit", ... (the JSON code)
 const char* describe(RejectReason reason);   // "does not fit", ... (the rule in words)

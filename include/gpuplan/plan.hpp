@@ -155,7 +155,7 @@ struct TierChoice {
   bool found = false;
   std::size_t index = 0;                      // into Plan::candidates
   std::string why_none;                       // when not found: the commonest reason among its candidates
-  std::optional<RejectReason> why_none_code;  // that reason's rule (none when filtered out or not in the catalog)
+  std::optional<RejectReason> why_none_code;  // that reason's rule, or the tier_* code (filtered out, ...)
 };
 
 struct OneTierLower {

@@ -166,6 +166,9 @@ const char* to_string(RejectReason reason) {
     case RejectReason::layout_does_not_fit: return "layout_does_not_fit";
     case RejectReason::misses_deadline: return "misses_deadline";
     case RejectReason::over_budget: return "over_budget";
+    case RejectReason::tier_not_in_catalog: return "tier_not_in_catalog";
+    case RejectReason::tier_filtered_out: return "tier_filtered_out";
+    case RejectReason::tier_not_evaluated: return "tier_not_evaluated";
   }
   return "";
 }
@@ -203,6 +206,9 @@ const char* describe(RejectReason reason) {
     case RejectReason::layout_does_not_fit: return "does not fit in GPU memory";
     case RejectReason::misses_deadline: return "misses the deadline";
     case RejectReason::over_budget: return "over the budget";
+    case RejectReason::tier_not_in_catalog: return "no card of the tier in the catalog";
+    case RejectReason::tier_filtered_out: return "the tier's cards were filtered out";
+    case RejectReason::tier_not_evaluated: return "no candidate of the tier evaluated";
   }
   return "";
 }

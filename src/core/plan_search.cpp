@@ -115,7 +115,7 @@ TierWhy tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs
   const auto& gpus = r.catalog->gpus;
   const auto of_tier = [tier](const Gpu& g) { return g.tier == tier; };
   if (std::none_of(gpus.begin(), gpus.end(), of_tier)) {
-    return {std::string("no ") + to_string(tier) + " GPU in the catalog", std::nullopt};
+    return {std::string("no ") + to_string(tier) + " GPU in the catalog", RejectReason::tier_not_in_catalog};
   }
   const bool searched =
       std::any_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return of_tier(g) && tier_allowed(r, g); });
@@ -127,7 +127,7 @@ TierWhy tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs
       for (const auto& id : r.filters.gpus) list += (list.empty() ? "" : ",") + id;
       by += (by.empty() ? "" : ", ") + std::string("--gpu ") + list;
     }
-    return {"filtered out (" + by + ")", std::nullopt};
+    return {"filtered out (" + by + ")", RejectReason::tier_filtered_out};
   }
   std::map<RejectReason, double> counts;
   std::map<RejectReason, std::string> example;  // the best-ranked candidate each rule rejected
@@ -137,7 +137,9 @@ TierWhy tier_why_none(const PlanRequest& r, const std::vector<PlanCandidate>& cs
     std::string& e = example[*c.rejection];
     if (e.empty()) e = c.gpu->id + " x" + num(c.gpus, 0) + " " + c.precision.name + ": " + c.reason;
   }
-  if (counts.empty()) return {std::string("no ") + to_string(tier) + " candidate evaluated", std::nullopt};
+  if (counts.empty()) {
+    return {std::string("no ") + to_string(tier) + " candidate evaluated", RejectReason::tier_not_evaluated};
+  }
   // Prefer the reasons that say what is missing (speed, price, fleet size) over "does not fit".
   const std::vector<RejectCount> ranked = commonest_first(counts);
   const auto telling = std::find_if(ranked.begin(), ranked.end(),
