@@ -161,6 +161,8 @@ nlohmann::json to_json(const Fitted& f, const std::string& held_out_by, const st
           {"layer_overhead_s", round6(c.layer_overhead_s)},
           {"link_efficiency", round6(c.link_efficiency)},
           {"burst_share", round6(c.burst_share)},
+          {"gemm_half_tokens", round6(c.gemm_half_tokens)},
+          {"request_overhead_s", round6(c.request_overhead_s)},
           {"fit_rows", f.rows},
           {"fit_systems", f.systems},
           {"measured_from", f.measured_from},

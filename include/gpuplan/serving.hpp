@@ -4,12 +4,13 @@
 //
 // One engine step = prefill tokens (chunks of the prompts being read) + one token for every
 // decoding sequence. Its time is the sum of its operations, each at its own roofline:
-//   dense linear layers  max(2·N·params / (peak of the GEMM path · gemm_eff), bytes / (bw · bw_eff))
+//   dense linear layers  max(2·N·params / (peak of the GEMM path · gemm_eff · N/(N + n½)), bytes / (bw · bw_eff))
 //   routed experts       the experts the N tokens touch, over the expert-parallel ranks
 //   attention            decode: KV bytes at bandwidth; prefill: QK^T + AV FLOPs at the BF16 peak
 //   tensor-parallel      two all-reduces per layer over NVLink (ring, latency per message)
 //   expert-parallel      two all-to-alls per MoE layer
 //   host                 a per-step scheduler/sampling overhead + a per-layer launch overhead
+// and, in TTFT, a per-request overhead (tokenisation, HTTP, scheduling).
 // The efficiencies and overheads are fitted per (engine, GPU architecture) on measured runs
 // (data/serving_calibration.json, written by `gpuplan calibrate-serving`); none exceeds 1 of the
 // peak it divides.
@@ -46,10 +47,14 @@ struct ServingCalibration {
   std::string engine = "generic";        // vllm | sglang | tensorrt-llm | generic
   std::string architecture = "generic";  // hopper | blackwell-datacenter | ... | generic
   double gemm_efficiency = 0.6;          // achieved / peak of the GEMM path, large GEMMs
-  double bandwidth_efficiency = 0.75;    // achieved / peak memory bandwidth (weights and KV reads)
-  double step_overhead_s = 2e-3;         // per step: scheduler, sampling, detokenisation
-  double layer_overhead_s = 5e-6;        // per layer per step: launches not hidden by CUDA graphs
-  double link_efficiency = 0.6;          // achieved / peak NVLink bandwidth in all-reduce and all-to-all
+  // GEMMs of few tokens (decode, an expert's share of the batch) reach less of the peak: the share
+  // is gemm_efficiency x n / (n + gemm_half_tokens) for n tokens per GEMM (tile occupancy).
+  double gemm_half_tokens = 16;
+  double request_overhead_s = 0.01;    // per request, in TTFT: tokenisation, HTTP, scheduling, first step
+  double bandwidth_efficiency = 0.75;  // achieved / peak memory bandwidth (weights and KV reads)
+  double step_overhead_s = 2e-3;       // per step: scheduler, sampling, detokenisation
+  double layer_overhead_s = 5e-6;      // per layer per step: launches not hidden by CUDA graphs
+  double link_efficiency = 0.6;        // achieved / peak NVLink bandwidth in all-reduce and all-to-all
   // Share of a run's requests that start in the benchmark's opening burst (all C at once): their
   // TTFT is the chunked prefill of every prompt; the rest arrive one by one as others finish.
   double burst_share = 0.3;

@@ -57,11 +57,14 @@ double message_latency_s(const ServingInputs& in, double group) {
   return nvlink && group <= in.gpus_per_node ? kNvlinkMessageLatencyS : kSlowMessageLatencyS;
 }
 
-// A GEMM's time at its roofline: compute or weight reads, whichever binds.
-double gemm_s(const ServingInputs& in, double flops, double bytes) {
+// A GEMM's time at its roofline: compute or weight reads, whichever binds. `tokens`: the rows of
+// one GEMM (a GEMM of few rows fills few tiles and reaches less of the peak).
+double gemm_s(const ServingInputs& in, double flops, double bytes, double tokens) {
   const ServingCalibration& c = in.calibration;
   const double peak = std::max(1.0, gemm_path_flops(in.hardware.dense_flops, in.gemm_path));
-  const double compute = flops / (peak * c.gemm_efficiency);
+  const double n = std::max(1.0, tokens);
+  const double occupancy = n / (n + std::max(0.0, c.gemm_half_tokens));
+  const double compute = flops / (peak * c.gemm_efficiency * occupancy);
   const double memory = bytes / (std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s) * c.bandwidth_efficiency);
   return std::max(compute, memory);
 }
@@ -82,10 +85,12 @@ StepTime step_with(const ServingInputs& in, const ModelTotals& m, const StepWork
   const double tokens = std::max(0.0, w.prefill_tokens) + std::max(0.0, w.decode_sequences);
   const double rank_tokens = tokens / dp;  // attention data parallel: each rank its own sequences
   StepTime t;
-  t.dense_s = gemm_s(in, 2.0 * rank_tokens * m.dense_params / tp, m.dense_bytes / tp);
+  t.dense_s = gemm_s(in, 2.0 * rank_tokens * m.dense_params / tp, m.dense_bytes / tp, rank_tokens);
   if (m.expert_bytes > 0 && a.num_experts > 0) {
     const double touched = 1.0 - std::pow(1.0 - a.experts_per_token / a.num_experts, std::max(1.0, tokens));
-    t.experts_s = gemm_s(in, 2.0 * tokens * m.expert_params_active / gpus, m.expert_bytes * touched / gpus);
+    // Each touched expert's GEMM carries its share of the step's token-expert pairs.
+    const double per_expert = tokens * a.experts_per_token / std::max(1.0, a.num_experts * touched);
+    t.experts_s = gemm_s(in, 2.0 * tokens * m.expert_params_active / gpus, m.expert_bytes * touched / gpus, per_expert);
   }
   // Attention: KV heads split over tensor-parallel ranks down to one head each; MLA's latent is
   // replicated on every rank.
@@ -225,7 +230,8 @@ ServingLoad serve_closed_loop(const ServingInputs& in, double concurrency, doubl
   const double share = std::clamp(in.calibration.burst_share, 0.0, 1.0);
   const double lifetime = ttft_steady + (output - 1) * tpot;
   r.queue_wait_s = (requested - c) * lifetime / c;  // Little's law on the queue in front of the pool
-  r.ttft_s = share * ttft_burst + (1 - share) * ttft_steady + r.queue_wait_s;
+  r.ttft_s = share * ttft_burst + (1 - share) * ttft_steady + r.queue_wait_s +
+             std::max(0.0, in.calibration.request_overhead_s);
   r.tpot_s = output > 1 ? tpot : 0;
   r.itl_s = r.tpot_s;
   r.request_latency_s = r.ttft_s + (output - 1) * tpot;

@@ -9,7 +9,9 @@
 namespace gpuplan {
 namespace {
 
-constexpr int kParams = 5;  // gemm_efficiency, bandwidth_efficiency, step_overhead_s, burst_share, layer_overhead_s
+// gemm_efficiency, bandwidth_efficiency, step_overhead_s, burst_share, layer_overhead_s, gemm_half_tokens,
+// request_overhead_s
+constexpr int kParams = 7;
 constexpr double kTtftWeight = 0.5;  // TTFT is the noisier measurement (benchmark warm-up, bursts)
 
 ServingCalibration with_params(ServingCalibration c, const std::array<double, kParams>& x) {
@@ -18,13 +20,20 @@ ServingCalibration with_params(ServingCalibration c, const std::array<double, kP
   c.step_overhead_s = std::clamp(std::exp(x[2]), 1e-5, 0.1);
   c.burst_share = std::clamp(1.0 / (1.0 + std::exp(-x[3])), 0.0, 1.0);
   c.layer_overhead_s = std::clamp(std::exp(x[4]), 1e-7, 1e-3);
+  c.gemm_half_tokens = std::clamp(std::exp(x[5]), 0.1, 4096.0);
+  c.request_overhead_s = std::clamp(std::exp(x[6]), 1e-4, 1.0);
   return c;
 }
 
 std::array<double, kParams> params_of(const ServingCalibration& c) {
   const double b = std::clamp(c.burst_share, 0.01, 0.99);
-  return {std::log(c.gemm_efficiency), std::log(c.bandwidth_efficiency), std::log(std::max(1e-5, c.step_overhead_s)),
-          std::log(b / (1 - b)), std::log(std::max(1e-7, c.layer_overhead_s))};
+  return {std::log(c.gemm_efficiency),
+          std::log(c.bandwidth_efficiency),
+          std::log(std::max(1e-5, c.step_overhead_s)),
+          std::log(b / (1 - b)),
+          std::log(std::max(1e-7, c.layer_overhead_s)),
+          std::log(std::clamp(c.gemm_half_tokens, 0.1, 4096.0)),
+          std::log(std::clamp(c.request_overhead_s, 1e-4, 1.0))};
 }
 
 double squared_log_error(double predicted, double measured) {

@@ -22,6 +22,8 @@ Result<ServingCalibration> read_calibration(const json& j, Reader& r) {
   c.step_overhead_s = r.number(j, "step_overhead_s", 0, true, 1.0);
   c.layer_overhead_s = r.number(j, "layer_overhead_s", 0, true, 0.1);
   c.burst_share = r.number(j, "burst_share", 0, true, 1.0);
+  c.gemm_half_tokens = r.number(j, "gemm_half_tokens", 0, false, 1e4);
+  c.request_overhead_s = r.number(j, "request_overhead_s", 0, false, 10.0);
   c.fit_rows = r.number(j, "fit_rows", 0, false, 1e7);
   c.fit_systems = r.number(j, "fit_systems", 0, false, 1e6);
   c.held_out_rows = r.number(j, "held_out_rows", 0, false, 1e7);
