@@ -157,6 +157,26 @@ TEST(Speed, UncalibratedRuntimesSaySo) {
   EXPECT_FALSE(find_runtime(catalog(), "vlm", "nvidia").has_value());
 }
 
+// Every fitted constant of data/runtimes.json is a share of the peak it divides (issue 14): llama.cpp's
+// GeForce F16 prefill was 1.008 of the FP32-accumulate peak until it ran at the FP16-accumulate one.
+TEST(Speed, NoRuntimeEfficiencyAboveOneOfItsPeak) {
+  for (const auto& r : catalog().runtimes) {
+    EXPECT_LE(r.compute_efficiency_float, 1.0) << r.id;
+    EXPECT_LE(r.compute_efficiency_quant, 1.0) << r.id;
+    EXPECT_LE(r.bandwidth_efficiency, 1.0) << r.id;
+    EXPECT_GT(r.compute_efficiency_float, 0.0) << r.id;
+  }
+  // The FP16-accumulate peak is what llama.cpp's F16 prefill divides on GeForce (2x the FP32 one).
+  const RuntimeModel& cuda = runtime("llama.cpp", "nvidia");
+  EXPECT_TRUE(cuda.fp16_accumulate);
+  const Gpu& g = *find_gpu(catalog(), "rtx-4090").value();
+  const ComputeSpec hw = compute_spec(g);
+  const Precision f16 = find_precision("f16").value();
+  EXPECT_DOUBLE_EQ(matmul_flops(hw, f16, cuda), g.dense_flops.fp16_acc16);
+  EXPECT_GT(matmul_flops(hw, f16, cuda), compute_flops(hw, f16));
+  EXPECT_DOUBLE_EQ(matmul_flops(hw, f16, runtime("vllm", "nvidia")), compute_flops(hw, f16));
+}
+
 TEST(Speed, EveryModelAndGpuGivesFiniteSpeeds) {
   int checked = 0;
   for (const auto& m : catalog().models) {

@@ -34,6 +34,9 @@ struct RuntimeModel {
   // Training: predicted / measured throughput of MoE runs (min, median, max; 0 = none on file).
   double moe_ratio_low = 0, moe_ratio_median = 0, moe_ratio_high = 0;
   SpeedModel speed_model = SpeedModel::roofline;
+  // 16-bit float weights multiply with FP16 accumulation (llama.cpp's CUDA cuBLAS path): the card's
+  // fp16_acc16 peak (2x the FP32-accumulate peak on GeForce), not the bf16/fp16 one.
+  bool fp16_accumulate = false;
 };
 
 // The hardware side of a speed estimate, copied out of a Gpu (no strings on the hot path).
@@ -127,6 +130,9 @@ RooflineTerms prefill_terms(const SpeedInputs& in, double tokens);
 // Dense FLOP/s the runtime computes with for these weights (fp8 on FP8-capable cards for fp8
 // weights; otherwise bf16/fp16 tensor throughput with fp32 accumulate).
 double compute_flops(const ComputeSpec& hw, const Precision& p);
+// The peak the runtime's matmuls run at: compute_flops, or fp16_acc16 for 16-bit float weights on a
+// runtime that accumulates in FP16 (RuntimeModel::fp16_accumulate).
+double matmul_flops(const ComputeSpec& hw, const Precision& p, const RuntimeModel& rt);
 
 // Smallest concurrency at which a decode step at `context` becomes compute-bound (0: never below 1e6).
 double compute_bound_concurrency(const SpeedInputs& in, double context);

@@ -139,6 +139,13 @@ double compute_flops(const ComputeSpec& hw, const Precision& p) {
   return f.fp32;
 }
 
+double matmul_flops(const ComputeSpec& hw, const Precision& p, const RuntimeModel& rt) {
+  const bool float16 =
+      (p.kind == QuantKind::floating && p.linear_bits == 16) || (p.kind == QuantKind::gguf_mix && p.base_type == "F16");
+  if (rt.fp16_accumulate && float16 && hw.dense_flops.fp16_acc16 > 0) return hw.dense_flops.fp16_acc16;
+  return compute_flops(hw, p);
+}
+
 namespace {
 
 RooflineTerms decode_terms_with(const SpeedInputs& in, const ModelCosts& c, double context, double concurrency) {
@@ -148,7 +155,7 @@ RooflineTerms decode_terms_with(const SpeedInputs& in, const ModelCosts& c, doub
   // Recurrent layers read and write back their fixed state each step instead of a growing KV.
   const double bytes = weights_read(a, c, concurrency) + kv_cache_bytes(a, context, concurrency, in.kv_bytes) +
                        2.0 * recurrent_state_bytes(a, concurrency);
-  t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
+  t.compute_s = flops / std::max(1.0, matmul_flops(in.hardware, *in.precision, in.runtime));
   t.memory_s = bytes / std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s);
   t.passes = 1;
   t.layers = a.num_layers;
@@ -166,7 +173,7 @@ RooflineTerms prefill_terms_with(const SpeedInputs& in, const ModelCosts& c, dou
   const double bytes = t.passes * weights_read(a, c, std::min(tokens, ubatch)) +
                        kv_cache_bytes(a, tokens, 1, in.kv_bytes) +  // KV written once
                        recurrent_state_bytes(a, 1.0) * t.passes;    // state carried between chunks
-  t.compute_s = flops / std::max(1.0, compute_flops(in.hardware, *in.precision));
+  t.compute_s = flops / std::max(1.0, matmul_flops(in.hardware, *in.precision, in.runtime));
   t.memory_s = bytes / std::max(1.0, in.hardware.memory_bandwidth_bytes_per_s);
   t.layers = a.num_layers;
   return t;
@@ -276,7 +283,7 @@ Speed estimate_speed(const SpeedInputs& in) {
   const RooflineTerms p = prefill_terms_with(in, costs, std::max(1.0, w.prompt_tokens));
   const double prefill = prefill_with(in, costs, std::max(1.0, w.prompt_tokens));
 
-  s.compute_flops_per_s = compute_flops(in.hardware, *in.precision);
+  s.compute_flops_per_s = matmul_flops(in.hardware, *in.precision, in.runtime);
   s.decode_flops_per_step = d.compute_s * s.compute_flops_per_s;
   s.decode_bytes_per_step = d.memory_s * in.hardware.memory_bandwidth_bytes_per_s;
   s.prefill_flops = p.compute_s * s.compute_flops_per_s;

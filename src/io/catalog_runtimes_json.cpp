@@ -43,6 +43,7 @@ Result<bool> parse_runtimes_json(std::string_view text, Catalog& catalog) {
           } else if (!split.empty() && split != "layer" && r.error.empty()) {
             r.fail("default_split", "must be layer or tensor, not '" + split + "'");
           }
+          m.fp16_accumulate = r.boolean(j, "fp16_accumulate", false);
           const std::string speed_model = r.string(j, "speed_model");
           if (auto parsed = parse_speed_model(speed_model)) {
             m.speed_model = *parsed;
