@@ -90,6 +90,45 @@ ordered_json speed_json(const SpeedReport& r) {
   return j;
 }
 
+namespace {
+
+// The lines after the speed table: the load it ran under, the calibration it rests on, the curve.
+std::string load_and_calibration(const SpeedReport& r) {
+  const Estimate& e = r.fit.estimate;
+  const Scenario& s = r.fit.scenario;
+  const Speed& sp = e.speed;
+  std::string out;
+  auto line = [&](const std::string& text) { out += text + "\n"; };
+  if (sp.under_load && !e.has_load) {
+    line(
+        fmt::format("Under load {} in flight (closed loop: a new request as one finishes); the others' prompts take "
+                    "{:.0f}% of the card, so decode runs at {:.0f}% of its pace alone and a new prompt waits {} "
+                    "for those ahead of it",
+                    count_of(s.speed.concurrency, "request"), 100 * sp.prefill_share, 100 * (1 - sp.prefill_share),
+                    seconds(sp.queue_wait_s)));
+    line(fmt::format("           {:.0f} output tokens/s, {:.2f} requests/s, request latency {}",
+                     sp.aggregate_tokens_per_s.expected, sp.requests_per_s, seconds(sp.request_latency_s)));
+  }
+  if (e.has_load) {
+    out += serving_load_table(s, e);
+  } else {
+    line(fmt::format("Calibration: {}{}", s.runtime.calibrated ? "" : "NOT CALIBRATED — ", s.runtime.calibration));
+    line(s.runtime.calibrated ? "Range: 10th-90th percentile of measured/predicted over the calibration rows."
+                              : "Range: a wide default (0.5x-1.5x) because this runtime has no calibration data here.");
+  }
+  if (!r.curve.empty()) {
+    line("");
+    line(fmt::format("{:>10} {:>12} {:>16} {:>16}", "context", "per token", "decode tok/s", "prefill tok/s"));
+    for (const auto& p : r.curve) {
+      line(fmt::format("{:>10} {:>12} {:>16} {:>16}", format_tokens(p.context), seconds(p.tpot_s),
+                       rate(p.decode_tokens_per_s), rate(p.prefill_tokens_per_s)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string speed_table(const SpeedReport& r) {
   const Estimate& e = r.fit.estimate;
   const Scenario& s = r.fit.scenario;
@@ -155,31 +194,7 @@ std::string speed_table(const SpeedReport& r) {
     line(fmt::format("Interconnect: {} per decode step ({}).", seconds(sp.communication_s_per_token),
                      s.speed.split == Split::tensor ? "two all-reduces per layer" : "activation hops between cards"));
   }
-  if (sp.under_load && !e.has_load) {
-    line(
-        fmt::format("Under load {} in flight (closed loop: a new request as one finishes); the others' prompts take "
-                    "{:.0f}% of the card, so decode runs at {:.0f}% of its pace alone and a new prompt waits {} "
-                    "for those ahead of it",
-                    count_of(s.speed.concurrency, "request"), 100 * sp.prefill_share, 100 * (1 - sp.prefill_share),
-                    seconds(sp.queue_wait_s)));
-    line(fmt::format("           {:.0f} output tokens/s, {:.2f} requests/s, request latency {}",
-                     sp.aggregate_tokens_per_s.expected, sp.requests_per_s, seconds(sp.request_latency_s)));
-  }
-  if (e.has_load) {
-    out += serving_load_table(s, e);
-  } else {
-    line(fmt::format("Calibration: {}{}", s.runtime.calibrated ? "" : "NOT CALIBRATED — ", s.runtime.calibration));
-    line(s.runtime.calibrated ? "Range: 10th-90th percentile of measured/predicted over the calibration rows."
-                              : "Range: a wide default (0.5x-1.5x) because this runtime has no calibration data here.");
-  }
-  if (!r.curve.empty()) {
-    line("");
-    line(fmt::format("{:>10} {:>12} {:>16} {:>16}", "context", "per token", "decode tok/s", "prefill tok/s"));
-    for (const auto& p : r.curve) {
-      line(fmt::format("{:>10} {:>12} {:>16} {:>16}", format_tokens(p.context), seconds(p.tpot_s),
-                       rate(p.decode_tokens_per_s), rate(p.prefill_tokens_per_s)));
-    }
-  }
+  out += load_and_calibration(r);
   return out;
 }
 
