@@ -24,6 +24,44 @@ bool ignores_attention(const json& q) {
   return false;
 }
 
+// compressed-tensors: the first config group's weights (num_bits, group_size, int or float).
+void read_compressed_tensors(const json& config, QuantizationConfig& qc) {
+  const auto groups = config.find("config_groups");
+  if (groups == config.end() || !groups->is_object()) return;
+  for (const auto& [name, g] : groups->items()) {
+    const auto w = g.is_object() ? g.find("weights") : g.end();
+    if (!g.is_object() || w == g.end() || !w->is_object()) continue;
+    std::vector<std::string> sink;
+    Cfg wc(*w, sink);
+    qc.bits = wc.count_or({"num_bits"}, 0);
+    qc.group_size = wc.count_or({"group_size"}, 0);
+    const std::string type = wc.str("type");
+    qc.detail = std::to_string(static_cast<int>(qc.bits)) + "-bit " + type;
+    if (qc.bits == 4 && type == "int") qc.precision = ignores_attention(config) ? "int4-experts" : "gptq-int4";
+    if (qc.bits == 4 && type == "float" && qc.group_size == 16) qc.precision = "nvfp4";  // nvfp4-pack-quantized
+    if (qc.bits == 8) qc.precision = type == "float" ? "fp8" : "int8";
+    return;
+  }
+}
+
+// NVIDIA TensorRT Model Optimizer exports: quant_algo NVFP4 / FP8 (hf_quant_config.json's
+// "quantization" object, copied into config.json's quantization_config).
+void read_modelopt(const json& config, QuantizationConfig& qc) {
+  const auto nested = config.find("quantization");
+  std::vector<std::string> sink;
+  Cfg algo_cfg(nested != config.end() && nested->is_object() ? *nested : config, sink);
+  const std::string algo = lower(algo_cfg.str("quant_algo"));
+  qc.detail = algo;
+  if (algo == "nvfp4") {
+    qc.bits = 4;
+    qc.group_size = 16;
+    qc.precision = "nvfp4";
+  } else if (algo == "fp8") {
+    qc.bits = 8;
+    qc.precision = "fp8";
+  }
+}
+
 }  // namespace
 
 void read_quantization(const json& root, ParsedConfig& out) {
@@ -70,38 +108,9 @@ void read_quantization(const json& root, ParsedConfig& out) {
     qc.detail = "MXFP4 experts";
     qc.precision = "mxfp4";
   } else if (qc.method == "compressed-tensors") {
-    if (const auto groups = it->find("config_groups"); groups != it->end() && groups->is_object()) {
-      for (const auto& [name, g] : groups->items()) {
-        const auto w = g.is_object() ? g.find("weights") : g.end();
-        if (!g.is_object() || w == g.end() || !w->is_object()) continue;
-        std::vector<std::string> s2;
-        Cfg wc(*w, s2);
-        qc.bits = wc.count_or({"num_bits"}, 0);
-        qc.group_size = wc.count_or({"group_size"}, 0);
-        const std::string type = wc.str("type");
-        qc.detail = std::to_string(static_cast<int>(qc.bits)) + "-bit " + type;
-        if (qc.bits == 4 && type == "int") qc.precision = ignores_attention(*it) ? "int4-experts" : "gptq-int4";
-        if (qc.bits == 4 && type == "float" && qc.group_size == 16) qc.precision = "nvfp4";  // nvfp4-pack-quantized
-        if (qc.bits == 8) qc.precision = type == "float" ? "fp8" : "int8";
-        break;
-      }
-    }
+    read_compressed_tensors(*it, qc);
   } else if (qc.method == "modelopt") {
-    // NVIDIA TensorRT Model Optimizer exports: quant_algo NVFP4 / FP8 (hf_quant_config.json's
-    // "quantization" object, copied into config.json's quantization_config).
-    const auto nested = it->find("quantization");
-    std::vector<std::string> s2;
-    Cfg algo_cfg(nested != it->end() && nested->is_object() ? *nested : *it, s2);
-    const std::string algo = lower(algo_cfg.str("quant_algo"));
-    qc.detail = algo;
-    if (algo == "nvfp4") {
-      qc.bits = 4;
-      qc.group_size = 16;
-      qc.precision = "nvfp4";
-    } else if (algo == "fp8") {
-      qc.bits = 8;
-      qc.precision = "fp8";
-    }
+    read_modelopt(*it, qc);
   }
   if (!qc.method.empty() && qc.precision.empty()) {
     out.warnings.push_back("quantization '" + qc.method + "' has no gpuplan precision; weights bytes need the " +
