@@ -121,6 +121,15 @@ TEST(ApiServing, EngineLayoutsByTheirFlagNames) {
   ASSERT_TRUE(tp) << tp.error().message;
   EXPECT_EQ(serving_inputs(tp.value().resolved.scenario, {}).layout.tensor_parallel, 8);
   EXPECT_NE(tp.value().estimate.load.tpot_s, r.value().estimate.load.tpot_s);
+  // Memory: with attention data parallel each rank holds the whole non-expert part (attention,
+  // dense layers, shared experts, embeddings); the routed experts spread over all 8.
+  const WeightBytes b = weight_bytes_breakdown(s.arch, s.precision);
+  const double total = s.measured_weights.total > 0 ? s.measured_weights.total : b.total;
+  const double routed =
+      s.measured_weights.routed_experts > 0 ? s.measured_weights.routed_experts : total * b.routed_experts / b.total;
+  EXPECT_NEAR(r.value().estimate.engine.weights_bytes, routed / 8 + (total - routed), 1e-6 * total);
+  EXPECT_NEAR(tp.value().estimate.engine.weights_bytes, total / 8, 1e-6 * total);
+  EXPECT_GT(r.value().estimate.engine.weights_bytes, 1.15 * tp.value().estimate.engine.weights_bytes);
 }
 
 TEST(ApiServing, LayoutsThatCannotRunAreRefusedWithTheReason) {

@@ -50,9 +50,14 @@ struct ServingPool {
 ServingPool serving_pool(const Scenario& scenario, const Estimate& estimate);
 
 // The ranks an engine's memory plan spreads the weights over: tensor x pipeline ranks; with expert
-// parallelism every rank of the replica (the experts are; attention weights, replicated per
-// data-parallel rank, are a few percent of an MoE's weights and are not added).
+// parallelism every rank of the replica (engine_weights_per_rank adds back the attention weights
+// each data-parallel rank holds).
 double engine_weight_ranks(const Scenario& scenario);
+// Weight bytes on one rank of a paged engine spread over `ranks`: everything / ranks, except with
+// attention data parallel and expert parallel together, where the routed experts spread over every
+// rank and the rest (attention, dense layers, shared experts, embeddings) is held by each
+// data-parallel rank's tensor-parallel group (gpus / dp ranks).
+double engine_weights_per_rank(const Scenario& scenario, double ranks);
 
 // The speed of a scenario at its concurrency: the runtime's speed model (the roofline of
 // speed.hpp, or the serving closed loop with `pool`).

@@ -38,7 +38,7 @@ void paged_settings(const Scenario& s, EngineMemory& m) {
   m.max_num_batched_tokens = set.max_num_batched_tokens > 0 ? set.max_num_batched_tokens
                              : default_batched > 0          ? default_batched
                                                             : std::max(m.max_model_len, 2048.0);
-  m.weights_bytes = scenario_weights_bytes(s) / m.tp;
+  m.weights_bytes = engine_weights_per_rank(s, m.tp);
   m.non_torch_bytes = spec.non_torch_bytes + (m.tp > 1 ? spec.nccl_bytes : 0.0);
   m.cuda_graph_bytes = set.enforce_eager ? 0.0 : spec.cuda_graph_bytes;
   const double act_bytes = std::max(1.0, s.precision.compute_bytes);

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "gpuplan/estimate.hpp"
+#include "gpuplan/memory.hpp"
+#include "gpuplan/precision.hpp"
 
 namespace gpuplan {
 namespace {
@@ -57,6 +59,21 @@ ServingInputs serving_inputs(const Scenario& s, const ServingPool& pool) {
 double engine_weight_ranks(const Scenario& s) {
   const double gpus = std::max(1.0, s.gpus);
   return s.expert_parallel > 1 ? gpus : std::max(1.0, gpus / std::max(1.0, s.data_parallel));
+}
+
+double engine_weights_per_rank(const Scenario& s, double ranks) {
+  const double total = scenario_weights_bytes(s);
+  const double n = std::max(1.0, ranks);
+  const double dp = std::max(1.0, s.data_parallel);
+  if (s.expert_parallel <= 1 || dp <= 1 || !is_moe(s.arch)) return total / n;
+  double routed = s.measured_weights.routed_experts;
+  if (!(s.measured_weights.total > 0 && routed > 0)) {
+    const WeightBytes b = weight_bytes_breakdown(s.arch, s.precision);
+    routed = s.measured_weights.total > 0 && b.total > 0 ? s.measured_weights.total * b.routed_experts / b.total
+                                                         : b.routed_experts;
+  }
+  const double attention_ranks = std::max(1.0, std::floor(std::max(1.0, s.gpus) / dp));
+  return routed / n + std::max(0.0, total - routed) / attention_ranks;
 }
 
 ServingPool serving_pool(const Scenario& s, const Estimate& e) {
