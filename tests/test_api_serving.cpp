@@ -9,6 +9,7 @@
 #include "gpuplan/api/json_request.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/speed_report.hpp"
+#include "plan_speed_question.hpp"
 
 using namespace gpuplan;
 
@@ -164,35 +165,12 @@ TEST(ApiServing, LayoutsThatCannotRunAreRefusedWithTheReason) {
 TEST(ApiServing, SpeedAndPlanGiveTheSameServingFigures) {
   // plan's best vLLM candidate on one H100 and `speed` asked the same question (model, card,
   // engine, precision, prompt/output, requests per replica) answer with the same TPOT and TTFT.
-  const api::Context ctx = gpuplan::testing::offline_context();
-  api::PlanQuery plan;
-  plan.model = "llama-3.1-8b";
-  plan.gpus = "h100-sxm";
-  plan.quants = "bf16";
-  plan.runtime = "vllm";
-  plan.users = 48;
-  plan.prompt_tokens = 1000;
-  plan.output_tokens = 200;
-  plan.max_gpus = 1;
-  auto p = api::run_plan(ctx, plan);
-  ASSERT_TRUE(p) << p.error().message;
-  ASSERT_TRUE(p.value().plan.found);
-  const PlanCandidate& best = *p.value().plan.top();
-  api::SpeedRequest q;
-  q.model = "llama-3.1-8b";
-  q.gpu = "h100-sxm";
-  q.quant = "bf16";
-  q.runtime = "vllm";
-  q.prompt_tokens = 1000;
-  q.output_tokens = 200;
-  q.concurrency = best.batch;
-  auto s = api::run_speed(ctx, q);
-  ASSERT_TRUE(s) << s.error().message;
-  std::printf("plan: %g in flight, TPOT %.2f ms, TTFT %.1f ms; speed: TPOT %.2f ms, TTFT %.1f ms\n", best.batch,
-              best.tpot_s * 1e3, best.ttft_s * 1e3, s.value().estimate.speed.tpot_s.expected * 1e3,
-              s.value().estimate.speed.ttft_s.expected * 1e3);
-  EXPECT_NEAR(s.value().estimate.speed.tpot_s.expected, best.tpot_s, 1e-9);
-  EXPECT_NEAR(s.value().estimate.speed.ttft_s.expected, best.ttft_s, 1e-9);
+  gpuplan::testing::PlanAndSpeed r;
+  ASSERT_NO_FATAL_FAILURE(gpuplan::testing::plan_then_speed({"llama-3.1-8b", "h100-sxm", "bf16", "vllm", 48}, r));
+  std::printf("plan: %g in flight, TPOT %.2f ms, TTFT %.1f ms; speed: TPOT %.2f ms, TTFT %.1f ms\n", r.best.batch,
+              r.best.tpot_s * 1e3, r.best.ttft_s * 1e3, r.speed.tpot_s.expected * 1e3, r.speed.ttft_s.expected * 1e3);
+  EXPECT_NEAR(r.speed.tpot_s.expected, r.best.tpot_s, 1e-9);
+  EXPECT_NEAR(r.speed.ttft_s.expected, r.best.ttft_s, 1e-9);
 }
 
 TEST(ApiServing, UncalibratedPairsSaySoWithAWideRange) {

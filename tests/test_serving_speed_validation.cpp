@@ -10,14 +10,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "serving_rows.hpp"
+#include "validation_report.hpp"
 
 namespace gpuplan::testing {
 namespace {
@@ -100,11 +98,6 @@ TEST(ServingSpeedValidation, PerfOverviewRowsHeldOut) {
                   measured, 100 * error);
     table << line;
   }
-  auto median_abs = [](std::vector<double> v) {
-    for (auto& x : v) x = std::abs(x);
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-  };
   char summary[300];
   std::snprintf(summary, sizeof summary,
                 "\nHeld out (never fitted): static-batch throughput %zu rows, median |error| %.1f%%; batch-1 TTFT %zu "
@@ -113,18 +106,7 @@ TEST(ServingSpeedValidation, PerfOverviewRowsHeldOut) {
                 100 * median_abs(ttft_errors));
   table << summary;
   std::printf("%s", table.str().c_str());
-  std::ofstream(std::string(GPUPLAN_BINARY_DIR) + "/serving_speed_accuracy.md") << table.str();
-  if (std::getenv("GPUPLAN_UPDATING_README") == nullptr) {
-    std::ifstream readme(std::string(GPUPLAN_SOURCE_DIR) + "/README.md");
-    std::stringstream text;
-    text << readme.rdbuf();
-    const std::string begin = "<!-- serving-speed-accuracy:begin -->\n";
-    const auto a = text.str().find(begin);
-    const auto b = text.str().find("<!-- serving-speed-accuracy:end -->");
-    ASSERT_TRUE(a != std::string::npos && b != std::string::npos);
-    EXPECT_EQ(text.str().substr(a + begin.size(), b - a - begin.size()), table.str())
-        << "README's perf-overview block is stale: run scripts/update-readme-accuracy.sh";
-  }
+  expect_readme_block("serving-speed-accuracy", "serving_speed_accuracy.md", table.str());
   EXPECT_EQ(throughput_errors.size(), 17u);
   EXPECT_EQ(ttft_errors.size(), 12u);
   // Today's held-out errors (14.7 % and 24.4 %), asserted near them.

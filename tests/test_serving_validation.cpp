@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "serving_rows.hpp"
+#include "validation_report.hpp"
 
 namespace gpuplan::testing {
 namespace {
@@ -35,14 +36,6 @@ double relative(double predicted, double measured) {
 double throughput(const ServingObservation& o, double ttft, double tpot) {
   const double life = ttft + (o.output_tokens - 1) * tpot;
   return life > 0 ? o.concurrency * o.output_tokens / life : 0;
-}
-
-double median_abs(std::vector<double> v) {
-  if (v.empty()) return 0;
-  for (auto& x : v) x = std::abs(x);
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 double quantile_abs(std::vector<double> v, double q) {
@@ -244,18 +237,7 @@ TEST(ServingValidation, AicSiliconRows) {
       100 * median_abs(pooled.throughput), all.size(), total);
   table << pooled_line;
   std::printf("\n#### Serving calibrations (data/serving_calibration.json)\n%s", table.str().c_str());
-  std::ofstream(std::string(GPUPLAN_BINARY_DIR) + "/serving_accuracy.md") << table.str();
-  if (std::getenv("GPUPLAN_UPDATING_README") == nullptr) {
-    std::ifstream readme(std::string(GPUPLAN_SOURCE_DIR) + "/README.md");
-    std::stringstream text;
-    text << readme.rdbuf();
-    const std::string begin = "<!-- serving-accuracy:begin -->\n";
-    const auto a = text.str().find(begin);
-    const auto b = text.str().find("<!-- serving-accuracy:end -->");
-    ASSERT_TRUE(a != std::string::npos && b != std::string::npos);
-    EXPECT_EQ(text.str().substr(a + begin.size(), b - a - begin.size()), table.str())
-        << "README's serving accuracy block is stale: run scripts/update-readme-accuracy.sh";
-  }
+  expect_readme_block("serving-accuracy", "serving_accuracy.md", table.str());
 
   nlohmann::json doc = {
       {"schema", "gpuplan-serving-calibration/1"},

@@ -8,6 +8,7 @@
 
 #include "api_context.hpp"
 #include "gpuplan/speed.hpp"
+#include "plan_speed_question.hpp"
 
 using namespace gpuplan;
 
@@ -100,25 +101,11 @@ TEST(SpeedLoad, LlamaCppUnderLoadInSpeed) {
 }
 
 TEST(SpeedLoad, PlanAndSpeedAgreeOnLlamaCppUnderLoad) {
-  const api::Context ctx = gpuplan::testing::offline_context();
-  api::PlanQuery plan;
-  plan.model = "llama-3.1-8b";
-  plan.gpus = "rtx-4090";
-  plan.quants = "q4_k_m";
-  plan.runtime = "llama.cpp";
-  plan.users = 8;
-  plan.prompt_tokens = 1000;
-  plan.output_tokens = 200;
-  plan.max_gpus = 1;
-  auto p = api::run_plan(ctx, plan);
-  ASSERT_TRUE(p) << p.error().message;
-  ASSERT_TRUE(p.value().plan.found);
-  const PlanCandidate& best = *p.value().plan.top();
-  ASSERT_GT(best.batch, 1);
-  auto s = api::run_speed(ctx, llama_cpp_speed(best.batch));
-  ASSERT_TRUE(s) << s.error().message;
-  EXPECT_NEAR(s.value().estimate.speed.tpot_s.expected, best.tpot_s, 1e-9);
-  EXPECT_NEAR(s.value().estimate.speed.ttft_s.expected, best.ttft_s, 1e-9);
+  gpuplan::testing::PlanAndSpeed r;
+  ASSERT_NO_FATAL_FAILURE(gpuplan::testing::plan_then_speed({"llama-3.1-8b", "rtx-4090", "q4_k_m", "llama.cpp", 8}, r));
+  ASSERT_GT(r.best.batch, 1);
+  EXPECT_NEAR(r.speed.tpot_s.expected, r.best.tpot_s, 1e-9);
+  EXPECT_NEAR(r.speed.ttft_s.expected, r.best.ttft_s, 1e-9);
 }
 
 TEST(SpeedLoad, PlanDoesNotServeAHundredUsersFromOnePromptAlone) {
