@@ -228,6 +228,19 @@ double prefill_s(const SpeedInputs& in, double tokens) {
 
 namespace {
 
+// Mean step time over the output: the context grows from prompt to prompt + output (four quarter
+// midpoints; the step time is piecewise linear in the context).
+double mean_decode_step(const SpeedInputs& in, const ModelCosts& costs, double concurrency) {
+  const SpeedWorkload& w = in.workload;
+  double tpot = 0;
+  const int samples = 4;
+  for (int i = 0; i < samples; ++i) {
+    const double depth = w.prompt_tokens + w.output_tokens * (i + 0.5) / samples;
+    tpot += decode_step_with(in, costs, depth, concurrency) / samples;
+  }
+  return tpot;
+}
+
 Ranged scaled(const Ranged& r, double k) {
   return Ranged{r.low * k, r.expected * k, r.high * k};
 }
@@ -236,12 +249,7 @@ Ranged scaled(const Ranged& r, double k) {
 // TTFT, TPOT and the rates keep the relative ranges of their single-stream figures.
 void apply_load(const SpeedInputs& in, const ModelCosts& costs, double tpot_all_s, double prefill_one_s, Speed& s) {
   const SpeedWorkload& w = in.workload;
-  double tpot_one = 0;
-  const int samples = 4;
-  for (int i = 0; i < samples; ++i) {
-    const double depth = w.prompt_tokens + w.output_tokens * (i + 0.5) / samples;
-    tpot_one += decode_step_with(in, costs, depth, 1) / samples;
-  }
+  const double tpot_one = mean_decode_step(in, costs, 1);
   LoadInputs load;
   load.concurrency = w.concurrency;
   load.prompt_tokens = w.prompt_tokens;
@@ -270,14 +278,7 @@ Speed estimate_speed(const SpeedInputs& in) {
   const ModelCosts costs = model_costs(in);
   const SpeedWorkload& w = in.workload;
   const double concurrency = std::max(1.0, w.concurrency);
-  // Mean step time over the output: the context grows from prompt to prompt + output
-  // (four quarter midpoints; the step time is piecewise linear in the context).
-  double tpot = 0;
-  const int samples = 4;
-  for (int i = 0; i < samples; ++i) {
-    const double depth = w.prompt_tokens + w.output_tokens * (i + 0.5) / samples;
-    tpot += decode_step_with(in, costs, depth, concurrency) / samples;
-  }
+  const double tpot = mean_decode_step(in, costs, concurrency);
   const double mid = w.prompt_tokens + w.output_tokens / 2;
   const RooflineTerms d = decode_terms_with(in, costs, mid, concurrency);
   const RooflineTerms p = prefill_terms_with(in, costs, std::max(1.0, w.prompt_tokens));
