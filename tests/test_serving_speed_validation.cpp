@@ -109,9 +109,10 @@ TEST(ServingSpeedValidation, PerfOverviewRowsHeldOut) {
   expect_readme_block("serving-speed-accuracy", "serving_speed_accuracy.md", table.str());
   EXPECT_EQ(throughput_errors.size(), 17u);
   EXPECT_EQ(ttft_errors.size(), 12u);
-  // Today's held-out errors (14.7 % and 24.4 %), asserted near them.
-  EXPECT_LE(median_abs(throughput_errors), 0.16);
-  EXPECT_LE(median_abs(ttft_errors), 0.26);
+  // Today's held-out errors (16.9 % and 24.0 %; 14.7 % and 23.3 % before the step overhead was
+  // bounded at 1 ms, a change chosen on the development set), asserted near them.
+  EXPECT_LE(median_abs(throughput_errors), 0.18);
+  EXPECT_LE(median_abs(ttft_errors), 0.255);
 }
 
 }  // namespace
