@@ -53,8 +53,6 @@ std::shared_ptr<Binding<R>> bind_fields(CLI::App* cmd, const std::vector<api::Fi
   return b;
 }
 
-const char* error_code_name(ErrorCode code);
-
 // Prints an error (as JSON with --json) and returns exit status 2.
 int fail(const char* command, const Error& error, bool json);
 

@@ -3,6 +3,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/api/documents.hpp"
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/cost_report.hpp"
 #include "gpuplan/io/json_dump.hpp"
@@ -22,8 +23,7 @@ Result<bool> load_prices(const std::string& path, Catalog& catalog) {
 int run_job(const api::Context& ctx, const api::CostRequest& q, bool json) {
   auto r = api::run_cost_job(ctx, q);
   if (!r) return fail("cost", r.error(), json);
-  const PriceOverrides none;
-  const io::CostJobReport report{r.value().gpu, r.value().job, r.value().prices, none, ctx.catalog->prices};
+  const io::CostJobReport report = api::cost_job_report(ctx, r.value());
   write_out(json ? io::dump_json(io::cost_job_json(report)) + "\n" : io::cost_job_table(report));
   return 0;
 }
@@ -63,24 +63,11 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
     if (!r) return fail("cost", r.error(), b->json);
     const api::CostResponse& out = r.value();
     for (const auto& w : out.plan.resolved.warnings) std::fprintf(stderr, "gpuplan cost: %s\n", w.c_str());
-    if (out.best == nullptr) {
-      const auto& rejected = out.plan.plan.rejected;
-      const std::optional<RejectReason> commonest =
-          rejected.empty() ? std::nullopt : std::optional<RejectReason>(rejected.front().reason);
-      const std::string why = commonest ? describe(*commonest) : "no card has a rental price";
-      const bool unpriced = !commonest || *commonest == RejectReason::no_rental_price ||
-                            *commonest == RejectReason::no_purchase_price || *commonest == RejectReason::no_price;
-      return fail("cost",
-                  make_error(ErrorCode::invalid_argument,
-                             "no replica can serve this workload: " + why +
-                                 (unpriced ? " (give --rent-price, USD per GPU-hour, and --purchase-price)" : "")),
-                  b->json);
-    }
-    const io::CostReport report{out.plan.request, *out.best,      out.plan.resolved.model,
-                                out.sweep,        out.gpu_chosen, out.cards_priced};
-    write_out(b->json ? io::dump_json(io::cost_json(report)) + "\n"
-              : *csv  ? io::cost_csv(report)
-                      : io::cost_table(report));
+    auto report = api::cost_report(out);
+    if (!report) return fail("cost", report.error(), b->json);
+    write_out(b->json ? io::dump_json(io::cost_json(report.value())) + "\n"
+              : *csv  ? io::cost_csv(report.value())
+                      : io::cost_table(report.value()));
     return 0;
   };
 }

@@ -2,6 +2,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/api/documents.hpp"
 #include "gpuplan/io/fit_report.hpp"
 #include "gpuplan/io/json_dump.hpp"
 #include "options.hpp"
@@ -35,9 +36,7 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
     if (!r) return fail("fit", r.error(), b->json);
     const api::FitResponse& f = r.value();
     for (const auto& w : f.resolved.warnings) std::fprintf(stderr, "gpuplan fit: %s\n", w.c_str());
-    const io::FitReport report{f.resolved.model, f.resolved.architecture_assumed,
-                               f.resolved.gpu,   f.resolved.scenario,
-                               f.estimate,       f.suggestions};
+    const io::FitReport report = api::fit_report(f);
     write_out(b->json ? io::dump_json(io::fit_json(report)) + "\n" : io::fit_table(report));
     return 0;
   };

@@ -3,6 +3,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/api/documents.hpp"
 #include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/plan_report.hpp"
 #include "options.hpp"
@@ -39,7 +40,7 @@ std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global
     if (!r) return fail("plan", r.error(), b->json);
     const api::PlanResponse& p = r.value();
     for (const auto& w : p.resolved.warnings) std::fprintf(stderr, "gpuplan plan: %s\n", w.c_str());
-    const io::PlanReport report{p.request, p.plan, p.elapsed_s};
+    const io::PlanReport report = api::plan_report(p);
     std::string text;
     if (b->json) {
       text = io::dump_json(io::plan_json(report)) + "\n";

@@ -2,6 +2,7 @@
 #include "bind.hpp"
 #include "commands.hpp"
 #include "gpuplan/api/api.hpp"
+#include "gpuplan/api/documents.hpp"
 #include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/speed_report.hpp"
 #include "options.hpp"
@@ -36,10 +37,7 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
     if (!r) return fail("speed", r.error(), b->json);
     const api::SpeedResponse& s = r.value();
     for (const auto& w : s.resolved.warnings) std::fprintf(stderr, "gpuplan speed: %s\n", w.c_str());
-    const std::vector<FitSuggestion> none;
-    const io::SpeedReport report{io::FitReport{s.resolved.model, s.resolved.architecture_assumed, s.resolved.gpu,
-                                               s.resolved.scenario, s.estimate, none},
-                                 s.curve, s.compute_bound_concurrency};
+    const io::SpeedReport report = api::speed_report(s);
     write_out(b->json ? io::dump_json(io::speed_json(report)) + "\n" : io::speed_table(report));
     return 0;
   };
