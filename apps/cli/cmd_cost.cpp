@@ -7,18 +7,11 @@
 #include "gpuplan/io/catalog_json.hpp"
 #include "gpuplan/io/cost_report.hpp"
 #include "gpuplan/io/json_dump.hpp"
+#include "gpuplan/sources/local_files.hpp"
 #include "options.hpp"
 
 namespace gpuplan::cli {
 namespace {
-
-Result<bool> load_prices(const std::string& path, Catalog& catalog) {
-  auto text = read_bounded_file(path, io::kMaxCatalogBytes);
-  if (!text) return text.error();
-  auto ok = io::parse_prices_json(text.value(), catalog);
-  if (!ok) return make_error(ok.error().code, path + ": " + ok.error().message);
-  return true;
-}
 
 int run_job(const api::Context& ctx, const api::CostRequest& q, bool json) {
   auto r = api::run_cost_job(ctx, q);
@@ -54,7 +47,7 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
     auto ctx = make_context(global);
     if (!ctx) return fail("cost", ctx.error(), b->json);
     if (b->request.prices_file) {
-      auto ok = load_prices(*b->request.prices_file, *ctx.value().catalog);
+      auto ok = sources::load_prices(*b->request.prices_file, *ctx.value().catalog);
       if (!ok) return fail("cost", ok.error(), b->json);
     }
     const api::Context& c = ctx.value().context;

@@ -1,46 +1,11 @@
 #include "options.hpp"
 
-#include <sys/stat.h>
-
-#include <fstream>
-
-#include "gpuplan/io/catalog_json.hpp"
+#include "gpuplan/sources/local_files.hpp"
 
 namespace gpuplan::cli {
 
-Result<std::string> read_bounded_file(const std::string& path, std::size_t max_bytes) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return make_error(ErrorCode::invalid_argument, "cannot open '" + path + "'");
-  if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::invalid_argument, "'" + path + "' is not a regular file");
-  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-    return make_error(ErrorCode::invalid_argument, "'" + path + "' is too large");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::invalid_argument, "cannot open '" + path + "'");
-  std::string text(max_bytes + 1, '\0');  // bounded even if the file grows after stat
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > max_bytes) return make_error(ErrorCode::invalid_argument, "'" + path + "' is too large");
-  return text;
-}
-
 Result<Catalog> load_catalog(const std::string& models_file, const std::string& gpus_file) {
-  auto catalog = io::builtin_catalog();
-  if (!catalog) return catalog;
-  Catalog c = std::move(catalog).value();
-  if (!models_file.empty()) {
-    auto text = read_bounded_file(models_file, io::kMaxCatalogBytes);
-    if (!text) return text.error();
-    auto ok = io::merge_models_json(c, text.value());
-    if (!ok) return make_error(ok.error().code, models_file + ": " + ok.error().message);
-  }
-  if (!gpus_file.empty()) {
-    auto text = read_bounded_file(gpus_file, io::kMaxCatalogBytes);
-    if (!text) return text.error();
-    auto ok = io::merge_gpus_json(c, text.value());
-    if (!ok) return make_error(ok.error().code, gpus_file + ": " + ok.error().message);
-  }
-  return c;
+  return sources::load_catalog(models_file, gpus_file);
 }
 
 Result<CliContext> make_context(const GlobalOptions& global) {
@@ -49,7 +14,7 @@ Result<CliContext> make_context(const GlobalOptions& global) {
   CliContext c;
   c.catalog = std::make_shared<Catalog>(std::move(catalog).value());
   c.context.catalog = c.catalog.get();
-  c.context.sources = source_options_from_environment();
+  c.context.sources = sources::source_options_from_environment();
   if (global.offline) c.context.sources.offline = true;
   return c;
 }

@@ -1,13 +1,13 @@
-// The one place gpuplan reads the environment: the CLI turns HF_* and cache variables into the
-// SourceOptions it passes down the request path (a server builds its own instead).
+// The one place gpuplan reads the environment: the CLI and the Python module turn HF_* and cache
+// variables into the SourceOptions they pass down the request path (a server builds its own instead).
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
-#include "options.hpp"
+#include "gpuplan/sources/local_files.hpp"
 
-namespace gpuplan::cli {
+namespace gpuplan::sources {
 namespace {
 
 namespace fs = std::filesystem;
@@ -26,8 +26,8 @@ const char* env(const char* name) {
 
 }  // namespace
 
-sources::SourceOptions source_options_from_environment() {
-  sources::SourceOptions o;
+SourceOptions source_options_from_environment() {
+  SourceOptions o;
   if (const char* e = env("HF_ENDPOINT")) o.endpoint = e;
   while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
   if (const char* t = env("HF_TOKEN")) {
@@ -52,4 +52,4 @@ sources::SourceOptions source_options_from_environment() {
   return o;
 }
 
-}  // namespace gpuplan::cli
+}  // namespace gpuplan::sources
