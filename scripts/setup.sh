@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libssl-dev
-          python3-jsonschema clang-format)
+          python3-jsonschema clang-format pybind11-dev python3-dev python3-pytest python3-pandas)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

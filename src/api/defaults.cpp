@@ -73,6 +73,8 @@ std::vector<DefaultInfo> make_defaults() {
       {"idle.format", kIdleFormat, "idle --format", "nvidia-smi CSV or DCGM-exporter text, told from the first lines"},
       {"train.own_utilization", num(kOwnTrainingUtilization, ""), "plan (training, owned cards)",
        "owned cards busy half their life"},
+      {"plan.top", num(kPlanCandidatesInJson, ""), "plan --top (--json's candidates)",
+       "enough rows for a table or a DataFrame without a multi-megabyte document; --csv lists all"},
   };
 }
 

@@ -70,7 +70,7 @@ io::SpeedReport speed_report(const SpeedResponse& r) {
 }
 
 io::PlanReport plan_report(const PlanResponse& r) {
-  return io::PlanReport{r.request, r.plan, r.elapsed_s};
+  return io::PlanReport{r.request, r.plan, r.elapsed_s, r.candidates_in_json};
 }
 
 Result<io::CostReport> cost_report(const CostResponse& r) {

@@ -222,6 +222,7 @@ Result<PlanResponse> run_plan(const Context& ctx, const PlanQuery& q) {
   auto request = resolve_plan(ctx, q, out.resolved);
   if (!request) return request.error();
   out.request = std::move(request).value();
+  out.candidates_in_json = static_cast<std::size_t>(q.top.value_or(defaults::kPlanCandidatesInJson));
   const auto start = std::chrono::steady_clock::now();
   out.plan = make_plan(out.request);
   out.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

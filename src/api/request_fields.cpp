@@ -334,6 +334,10 @@ std::vector<Field<PlanQuery>> make_plan_fields() {
           "Stop the search after this many scenarios (the best so far is the answer; default: no limit)", ""},
          &R::max_evaluated);
   add<R>(f,
+         {"top", "--top", kWhole, 0, 1e6,
+          "Ranked candidates listed in --json's \"candidates\" (default 50; --csv lists every one)", ""},
+         &R::top);
+  add<R>(f,
          {"quant", "--quant,--precision,-q", kText, 0, 0,
           "Only these precisions (comma-separated; default bf16,fp8,int8,awq-int4,q8_0,q5_k_m,q4_k_m serving)", ""},
          &R::quants);

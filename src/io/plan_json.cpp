@@ -78,6 +78,34 @@ ordered_json candidate_json(const PlanRequest& req, const PlanCandidate& c) {
   return j;
 }
 
+// One ranked candidate as a flat row (the columns of --csv in base units): a table or DataFrame row.
+ordered_json candidate_row(std::size_t rank, const PlanCandidate& c) {
+  ordered_json j = {{"rank", rank},
+                    {"feasible", c.feasible},
+                    {"gpu", c.gpu->id},
+                    {"tier", to_string(c.gpu->tier)},
+                    {"gpus", c.gpus},
+                    {"precision", c.precision.name},
+                    {"runtime", c.runtime},
+                    {"layout", c.layout},
+                    {"batch", c.batch},
+                    {"memory_per_gpu_bytes", whole_or_null(c.memory_per_gpu_bytes)},
+                    {"capacity_per_gpu_bytes", whole_or_null(c.capacity_per_gpu_bytes)},
+                    {"ttft_s", num(c.ttft_s)},
+                    {"tpot_s", num(c.tpot_s)},
+                    {"tokens_per_s", num(c.tokens_per_s)},
+                    {"replicas", c.replicas},
+                    {"fleet_gpus", c.fleet_gpus},
+                    {"utilization", num(c.utilization)},
+                    {"cost_basis", to_string(c.cost_basis)},
+                    {"monthly_usd", num(c.monthly_usd)},
+                    {"job_usd", num(c.job_usd)},
+                    {"wall_s", num(c.wall_s)}};
+  j["reason_code"] = c.rejection ? ordered_json(to_string(*c.rejection)) : ordered_json(nullptr);
+  j["reason"] = c.reason;
+  return j;
+}
+
 }  // namespace
 
 ordered_json plan_json(const PlanReport& r) {
@@ -149,7 +177,11 @@ ordered_json plan_json(const PlanReport& r) {
   plan["findings"] = findings;
   plan["rejected"] = reject_counts_json(p.rejected);
   const ordered_json model = model_json(q.model_id, q.model_name, params_json(count_params(q.base.arch)));
-  return {{"schema", "gpuplan-plan/3"}, {"model", model}, {"plan", plan}};
+  ordered_json rows = ordered_json::array();
+  for (std::size_t i = 0; i < p.candidates.size() && i < r.candidates_in_json; ++i) {
+    rows.push_back(candidate_row(i + 1, p.candidates[i]));
+  }
+  return {{"schema", "gpuplan-plan/3"}, {"model", model}, {"plan", plan}, {"candidates", rows}};
 }
 
 namespace {

@@ -66,6 +66,7 @@ struct PlanResponse {
   PlanRequest request;
   Plan plan;
   double elapsed_s = 0;
+  std::size_t candidates_in_json = 0;  // --top: ranked candidates the JSON document lists in full
 };
 
 // Rent vs own for a job of N GPU-hours on one card.

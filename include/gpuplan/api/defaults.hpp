@@ -62,6 +62,8 @@ inline constexpr double kOwnYears = Prices{}.years;  // straight-line amortisati
 inline constexpr double kCapexExtraUsdPerGpu = 0;
 inline constexpr double kHomePue = 1.0;  // a consumer card at home or in an office: no facility cooling overhead
 inline constexpr double kOwnTrainingUtilization = 0.5;  // lifetime utilisation of owned cards in a training plan
+// plan --json: the ranked candidates listed in full in the document (--csv lists every one)
+inline constexpr double kPlanCandidatesInJson = 50;
 
 struct DefaultInfo {
   std::string name;     // "serve.tpot"

@@ -135,6 +135,7 @@ struct PlanArgs : ServeArgs {
   // may set to stop the search; the plan then says it stopped early (Plan::stopped).
   Number max_evaluated;
   const std::atomic<bool>* cancel = nullptr;
+  Number top;  // ranked candidates listed in the JSON document's "candidates"
 };
 using PlanQuery = PlanArgs;
 

@@ -10,10 +10,11 @@ namespace gpuplan::io {
 struct PlanReport {
   const PlanRequest& request;
   const Plan& plan;
-  double elapsed_s = 0;  // wall time of the search, measured by the caller (the core has no clock)
+  double elapsed_s = 0;                // wall time of the search, measured by the caller (the core has no clock)
+  std::size_t candidates_in_json = 0;  // the first N ranked candidates, one flat row each ("candidates")
 };
 
-nlohmann::ordered_json plan_json(const PlanReport& r);  // {"schema", "model": {...}, "plan": {...}}
+nlohmann::ordered_json plan_json(const PlanReport& r);  // {"schema", "model", "plan", "candidates": [rows]}
 std::string plan_csv(const PlanReport& r);              // one row per candidate, ranked
 std::string plan_table(const PlanReport& r);            // the human-readable recommendation
 std::string plan_explain(const PlanReport& r);          // the arithmetic behind the top choice
