@@ -196,3 +196,16 @@ def test_pandas_round_trip():
     assert first["monthly_usd"] == pytest.approx(p["candidates"][0]["monthly_usd"])
     gpus = pd.DataFrame(gpuplan.gpus()["gpus"])
     assert gpus["memory_bytes"].dtype.kind == "i"
+
+
+def test_plan_rows_are_accepted_back_as_input():
+    """A printed value must be accepted back: each listed candidate's card, count, precision and
+    runtime (llama.cpp on an AMD card included) run as a speed question."""
+    p = gpuplan.plan("qwen3-30b-a3b", users=200, tpot="50ms", top=20)
+    runtimes = set()
+    for row in p["candidates"]:
+        s = gpuplan.speed("qwen3-30b-a3b", gpu=row["gpu"], gpus=int(row["gpus"]), quant=row["precision"],
+                          runtime=row["runtime"])
+        assert s["gpu"]["id"] == row["gpu"]
+        runtimes.add(row["runtime"])
+    assert len(runtimes) >= 2

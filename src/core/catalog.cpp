@@ -55,13 +55,15 @@ Result<RuntimeModel> find_runtime(const Catalog& catalog, std::string_view runti
   const RuntimeModel* first = nullptr;
   for (std::size_t i = 0; i < catalog.runtimes.size(); ++i) {
     const RuntimeModel& r = catalog.runtimes[i];
-    if (!canonical_equals(key, r.runtime)) continue;
+    // The family ("llama.cpp") or an entry's own id as plan prints it ("llama.cpp-cuda").
+    if (!canonical_equals(key, r.runtime) && !canonical_equals(key, r.id)) continue;
     if (first == nullptr) first = &r;
     const std::string& vendors = i < catalog.runtime_vendors.size() ? catalog.runtime_vendors[i] : std::string();
     if (vendors.empty() || vendors.find(vendor_key) != std::string::npos) return r;
   }
   if (first != nullptr) {
     RuntimeModel borrowed = *first;
+    borrowed.id = borrowed.runtime;  // not "llama.cpp-cuda" on an AMD card: the family, accepted back by --runtime
     borrowed.calibrated = false;
     borrowed.calibration = "no calibration for " + std::string(runtime) + " on " + std::string(vendor) +
                            " hardware; borrowing the factors of " + first->id + " (" + first->calibration + ")";
