@@ -209,3 +209,13 @@ def test_plan_rows_are_accepted_back_as_input():
         assert s["gpu"]["id"] == row["gpu"]
         runtimes.add(row["runtime"])
     assert len(runtimes) >= 2
+
+
+def test_readme_example_prints_what_the_readme_shows(capsys):
+    pytest.importorskip("pandas", reason="pandas is not installed: the README example uses it")
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("<!-- python-example:begin -->"):text.index("<!-- python-example:end -->")]
+    code = block.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = block.split("```text\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == shown
