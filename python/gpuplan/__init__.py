@@ -17,6 +17,7 @@ Calls are thread-safe and release the GIL while they compute.
 
 import inspect as _inspect
 import json as _json
+import math as _math
 
 from . import _gpuplan
 
@@ -39,6 +40,8 @@ class Error(Exception):
 
 
 def _value(command, key, value):
+    if isinstance(value, float) and not _math.isfinite(value):
+        raise Error("invalid_argument", f"'{key}': {value} is not a number gpuplan can use", command)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise Error("invalid_argument", f"'{key}': expected a str, int, float or bool, not {type(value).__name__}",

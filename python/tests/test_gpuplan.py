@@ -110,6 +110,12 @@ def test_errors_carry_the_cli_code_and_message():
         gpuplan.plan("llama-3.1-8b", tpot=50)  # a duration needs its unit
     assert "tpot" in e.value.message
     with pytest.raises(gpuplan.Error) as e:
+        gpuplan.fit("llama-3.1-8b", gpu="l4", batch=float("nan"))
+    assert e.value.code == "invalid_argument" and "batch" in e.value.message
+    with pytest.raises(gpuplan.Error) as e:
+        gpuplan.fit("llama-3.1-8b", gpu="l4", batch=-3)
+    assert e.value.code == "out_of_range" and "'-3' is outside" in e.value.message
+    with pytest.raises(gpuplan.Error) as e:
         gpuplan.fit("llama-3.1-8b", gpu=["l4"])
     assert e.value.code == "invalid_argument"
     with pytest.raises(gpuplan.Error) as e:

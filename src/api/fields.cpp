@@ -1,4 +1,5 @@
 #include "gpuplan/api/fields.hpp"
+#include <cstdio>
 
 #include <cctype>
 #include <charconv>
@@ -118,7 +119,9 @@ Result<double> check_field_number(const FieldInfo& info, double value) {
     return make_error(ErrorCode::invalid_argument,
                       name + ": expected " + (info.kind == FieldKind::flag ? "true or false" : "a string"));
   }
-  return in_bounds(info, value, std::to_string(value));
+  char shown[32];
+  std::snprintf(shown, sizeof shown, "%.15g", value);  // -3, 0.85, 1e+30: as it was written
+  return in_bounds(info, value, shown);
 }
 
 Result<std::string> check_field_text(const FieldInfo& info, std::string_view text) {
