@@ -55,9 +55,7 @@ def _positional(fields):
     return None
 
 
-def _call(command, args, kwargs):
-    fields = _gpuplan.fields(command)
-    first = _positional(fields)
+def _call(command, first, args, kwargs):
     request = {}
     if args:
         if first is None or len(args) > 1:
@@ -129,7 +127,7 @@ def _make(command):
         if first and first in kwargs and not args:
             args = (kwargs.pop(first),)
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        return _call(command, args, kwargs)
+        return _call(command, first, args, kwargs)
 
     call.__name__ = command
     call.__qualname__ = command

@@ -110,7 +110,7 @@ std::pair<bool, std::string> run(const std::string& command_name, const std::str
   try {
     auto doc = run_request(command.value(), request_text);
     if (!doc) return {false, io::dump_json(api::error_document(command_name, doc.error()))};
-    return {true, io::dump_json(doc.value())};
+    return {true, io::dump_json(doc.value(), -1)};  // compact: the reader is json.loads, not a person
   } catch (const std::exception& e) {
     return {false,
             io::dump_json(api::error_document(
