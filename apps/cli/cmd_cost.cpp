@@ -46,6 +46,8 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
     if (!given) return fail("cost", given.error(), b->json);
     auto ctx = make_context(global);
     if (!ctx) return fail("cost", ctx.error(), b->json);
+    auto calibrated = apply_calibration(b->request.calibration_file, ctx.value());
+    if (!calibrated) return fail("cost", calibrated.error(), b->json);
     if (b->request.prices_file) {
       auto ok = sources::load_prices(*b->request.prices_file, *ctx.value().catalog);
       if (!ok) return fail("cost", ok.error(), b->json);

@@ -36,6 +36,8 @@ std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global
     if (!given) return fail("plan", given.error(), b->json);
     auto ctx = make_context(global);
     if (!ctx) return fail("plan", ctx.error(), b->json);
+    auto calibrated = apply_calibration(b->request.calibration_file, ctx.value());
+    if (!calibrated) return fail("plan", calibrated.error(), b->json);
     auto r = api::run_plan(ctx.value().context, b->request);
     if (!r) return fail("plan", r.error(), b->json);
     const api::PlanResponse& p = r.value();

@@ -29,10 +29,12 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
   cmd->footer(cmd->get_footer() + "\n" + api::units_note());
   return [cmd, b, &global]() -> int {
     if (!cmd->parsed()) return 2;
-    auto ctx = make_context(global);
-    if (!ctx) return fail("speed", ctx.error(), b->json);
     auto given = b->collect();
     if (!given) return fail("speed", given.error(), b->json);
+    auto ctx = make_context(global);
+    if (!ctx) return fail("speed", ctx.error(), b->json);
+    auto calibrated = apply_calibration(b->request.calibration_file, ctx.value());
+    if (!calibrated) return fail("speed", calibrated.error(), b->json);
     auto r = api::run_speed(ctx.value().context, b->request);
     if (!r) return fail("speed", r.error(), b->json);
     const api::SpeedResponse& s = r.value();

@@ -19,4 +19,9 @@ Result<CliContext> make_context(const GlobalOptions& global) {
   return c;
 }
 
+Result<bool> apply_calibration(const std::optional<std::string>& path, CliContext& context) {
+  if (!path || path->empty()) return true;
+  return sources::load_serving_calibration(*path, *context.catalog);
+}
+
 }  // namespace gpuplan::cli

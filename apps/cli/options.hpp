@@ -1,6 +1,7 @@
 // What every command reads before it runs: the catalogs (built-in plus user files) and the context.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -21,5 +22,7 @@ struct CliContext {
   api::Context context;
 };
 Result<CliContext> make_context(const GlobalOptions& global);
+// --calibration FILE: its serving calibrations replace the built-in pairs in the context's catalog.
+Result<bool> apply_calibration(const std::optional<std::string>& path, CliContext& context);
 
 }  // namespace gpuplan::cli

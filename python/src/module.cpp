@@ -29,7 +29,7 @@ const Result<Catalog>& builtin() {
 
 // Options of every call that are not request fields: files the face reads before the request runs.
 struct FaceOptions {
-  std::string models_file, gpus_file, prices_file, telemetry_file;
+  std::string models_file, gpus_file, prices_file, calibration_file, telemetry_file;
   bool offline = false;
 };
 
@@ -60,6 +60,11 @@ Result<FaceOptions> face_options(api::Command command, nlohmann::json& request) 
     if (!prices) return prices.error();
     o.prices_file = prices.value();
   }
+  if (command == api::Command::speed || command == api::Command::plan || command == api::Command::cost) {
+    if (request.contains("calibration") && request["calibration"].is_string()) {
+      o.calibration_file = request["calibration"].get<std::string>();
+    }
+  }
   if (command == api::Command::idle && request.contains("file") && request["file"].is_string()) {
     o.telemetry_file = request["file"].get<std::string>();
     if (o.telemetry_file == "-") {
@@ -86,7 +91,7 @@ Result<nlohmann::ordered_json> run_request(api::Command command, std::string_vie
   ctx.sources = sources::source_options_from_environment();
   if (o.offline) ctx.sources.offline = true;
   Catalog own;
-  if (o.models_file.empty() && o.gpus_file.empty() && o.prices_file.empty()) {
+  if (o.models_file.empty() && o.gpus_file.empty() && o.prices_file.empty() && o.calibration_file.empty()) {
     if (!builtin()) return builtin().error();
     ctx.catalog = &builtin().value();
   } else {
@@ -95,6 +100,10 @@ Result<nlohmann::ordered_json> run_request(api::Command command, std::string_vie
     own = std::move(catalog).value();
     if (!o.prices_file.empty()) {
       auto ok = sources::load_prices(o.prices_file, own);
+      if (!ok) return ok.error();
+    }
+    if (!o.calibration_file.empty()) {
+      auto ok = sources::load_serving_calibration(o.calibration_file, own);
       if (!ok) return ok.error();
     }
     ctx.catalog = &own;

@@ -225,3 +225,30 @@ def test_readme_example_prints_what_the_readme_shows(capsys):
     shown = block.split("```text\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out == shown
+
+
+def test_calibration_file_replaces_the_built_in_pair(tmp_path):
+    """calibration= (speed, plan, cost; --calibration on the CLI): a serving calibration file in
+    data/serving_calibration.json's schema; its (engine, GPU family) pairs replace the built-in ones."""
+    builtin = json.loads((ROOT / "data" / "serving_calibration.json").read_text())
+    mine = dict(next(c for c in builtin["calibrations"]
+                     if c["engine"] == "vllm" and c["architecture"] == "hopper"))
+    mine["bandwidth_efficiency"] = mine["bandwidth_efficiency"] / 2
+    path = tmp_path / "my-cluster.json"
+    path.write_text(json.dumps({"schema": builtin["schema"], "calibrations": [mine]}))
+    question = dict(gpu="h100-sxm", runtime="vllm", concurrency=8, prompt=1024, output=256)
+    before = gpuplan.speed("llama-3.1-8b", **question)
+    after = gpuplan.speed("llama-3.1-8b", calibration=str(path), **question)
+    assert after["speed"]["tpot_s"] > 1.3 * before["speed"]["tpot_s"]  # decode is mostly weight reads
+    assert str(path) in json.dumps(after)
+    cli = cli_json("speed", "llama-3.1-8b", "--gpu", "h100-sxm", "--runtime", "vllm", "--concurrency", "8",
+                   "--prompt", "1024", "--output", "256", "--calibration", str(path))
+    assert cli == after
+    with pytest.raises(gpuplan.Error) as e:
+        gpuplan.speed("llama-3.1-8b", calibration=str(tmp_path / "missing.json"), **question)
+    assert "cannot open" in e.value.message
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schema": builtin["schema"], "calibrations": [dict(mine, gemm_efficiency=3)]}))
+    with pytest.raises(gpuplan.Error) as e:
+        gpuplan.speed("llama-3.1-8b", calibration=str(bad), **question)
+    assert str(bad) in e.value.message

@@ -153,6 +153,12 @@ void add_serve_fields(std::vector<Field<R>>& f) {
          {"enable_dp_attention", "--enable-dp-attention", kFlag, 0, 0,
           "MoE: every replica's GPUs attend to their own sequences (SGLang's flag; attention data parallel)", ""},
          &R::enable_dp_attention);
+  add<R>(f,
+         {"calibration", "--calibration", kText, 0, 0,
+          "Serving calibration file (data/serving_calibration.json's schema): its (engine, GPU family) pairs replace "
+          "the built-in ones",
+          ""},
+         &R::calibration_file);
 }
 
 template <class R>
@@ -258,6 +264,12 @@ std::vector<Field<SpeedRequest>> make_speed_fields() {
          {"curve", "--curve", kWhole, 2, 64,
           "Also give N points of speed vs context depth, up to the largest that fits", ""},
          &R::curve_points);
+  add<R>(f,
+         {"calibration", "--calibration", kText, 0, 0,
+          "Serving calibration file (data/serving_calibration.json's schema): its (engine, GPU family) pairs replace "
+          "the built-in ones",
+          ""},
+         &R::calibration_file);
   return f;
 }
 

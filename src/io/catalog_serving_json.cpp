@@ -64,4 +64,22 @@ Result<bool> parse_serving_calibration_json(std::string_view text, Catalog& cata
                             });
 }
 
+Result<bool> merge_serving_calibration_json(Catalog& catalog, std::string_view text, std::string_view source) {
+  Catalog mine;
+  auto ok = parse_serving_calibration_json(text, mine);
+  if (!ok) return ok;
+  for (ServingCalibration& c : mine.serving_calibrations) {
+    c.fitted_on += " from " + std::string(source.substr(0, 256));
+    bool replaced = false;
+    for (ServingCalibration& have : catalog.serving_calibrations) {
+      if (have.engine == c.engine && have.architecture == c.architecture) {
+        have = c;
+        replaced = true;
+      }
+    }
+    if (!replaced) catalog.serving_calibrations.insert(catalog.serving_calibrations.begin(), c);
+  }
+  return true;
+}
+
 }  // namespace gpuplan::io

@@ -52,4 +52,12 @@ Result<bool> load_prices(const std::string& path, Catalog& catalog) {
   return true;
 }
 
+Result<bool> load_serving_calibration(const std::string& path, Catalog& catalog) {
+  auto text = read_bounded_file(path, io::kMaxCatalogBytes);
+  if (!text) return text.error();
+  auto ok = io::merge_serving_calibration_json(catalog, text.value(), path);
+  if (!ok) return make_error(ok.error().code, path + ": " + ok.error().message);
+  return true;
+}
+
 }  // namespace gpuplan::sources

@@ -73,6 +73,7 @@ struct SpeedRequest : ModelArgs, EngineArgs {
   Number ubatch_tokens;
   Text split;  // layer | tensor
   Number curve_points;
+  Text calibration_file;  // read by the face into the catalog (sources::load_serving_calibration)
 };
 
 // Serving workload shared by cost and plan: the same names, defaults and rules.
@@ -87,6 +88,7 @@ struct ServeArgs {
   // The serving engines' MoE layouts, applied to every candidate replica of N GPUs.
   bool enable_expert_parallel = false;  // routed experts over the N ranks (vLLM --enable-expert-parallel)
   bool enable_dp_attention = false;     // attention data parallel over the N ranks (SGLang --enable-dp-attention)
+  Text calibration_file;                // read by the face into the catalog (sources::load_serving_calibration)
 };
 
 struct PriceArgs {

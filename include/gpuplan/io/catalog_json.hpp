@@ -31,6 +31,9 @@ Result<bool> parse_engines_json(std::string_view text, Catalog& catalog);
 // data/serving_calibration.json: the serving step model's constants per (engine, GPU family),
 // written by tests/test_serving_validation.cpp.
 Result<bool> parse_serving_calibration_json(std::string_view text, Catalog& catalog);
+// A user's calibration file in the same schema: each (engine, architecture) pair replaces the
+// catalog's (or is added); `source` (the file) is named in every figure that rests on it.
+Result<bool> merge_serving_calibration_json(Catalog& catalog, std::string_view text, std::string_view source);
 
 // The catalogs compiled into the binary from data/.
 Result<Catalog> builtin_catalog();

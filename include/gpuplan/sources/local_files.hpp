@@ -19,6 +19,9 @@ Result<Catalog> load_catalog(const std::string& models_file, const std::string& 
 
 // Merges a prices file (data/prices.json's schema) into the catalog; errors name the file.
 Result<bool> load_prices(const std::string& path, Catalog& catalog);
+// Merges a serving calibration file (data/serving_calibration.json's schema): its pairs replace
+// the built-in ones, and the figures resting on them name the file. Errors name the file.
+Result<bool> load_serving_calibration(const std::string& path, Catalog& catalog);
 
 // HF_ENDPOINT, HF_TOKEN (or HUGGING_FACE_HUB_TOKEN), HF_HUB_OFFLINE, XDG_CACHE_HOME / HOME,
 // REQUESTS_CA_BUNDLE / SSL_CERT_FILE: the one reader of the environment, called by the CLI and
