@@ -1,6 +1,8 @@
 // gpuplan idle: the analysis (hand-computed cases, properties), the telemetry parsers (nvidia-smi CSV
 // in its variants, DCGM-exporter text, bad input), the views, and the command as a user runs it.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_run.hpp"
 
@@ -703,4 +705,17 @@ TEST(IdleCli, JsonErrorsAreErrorDocuments) {
     EXPECT_EQ(j["error"]["command"], "idle") << args;
     EXPECT_NE(j["error"]["message"].get<std::string>().find(expect), std::string::npos) << args << "\n" << r.out;
   }
+}
+
+TEST(IdleCli, FifoOrDeviceIsRefusedNotReadForever) {
+  // A FIFO with no writer would block a read forever; /dev/zero would never end.
+  const std::string fifo = ::testing::TempDir() + "gpuplan_idle_fifo_" + std::to_string(getpid());
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+    const CliRun r = run(path + " --price-per-hour 2.49");
+    EXPECT_EQ(r.status, 2) << path;
+    EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+  }
+  std::remove(fifo.c_str());
 }

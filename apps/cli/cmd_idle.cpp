@@ -10,19 +10,17 @@
 #include "gpuplan/api/api.hpp"
 #include "gpuplan/io/json_dump.hpp"
 #include "gpuplan/io/telemetry.hpp"
+#include "gpuplan/sources/local_files.hpp"
 
 namespace gpuplan::cli {
 namespace {
 
 // The whole file ("-": standard input, pipes too), at most io::kMaxTelemetryBytes.
+// A named file must be a regular file (a FIFO or a device would block or never end: refused by
+// sources::read_bounded_file with that reason); standard input is read in bounded chunks.
 Result<std::string> read_telemetry(const std::string& path) {
-  std::ifstream file;
+  if (path != "-") return sources::read_bounded_file(path, io::kMaxTelemetryBytes);
   std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return make_error(ErrorCode::invalid_argument, "cannot open '" + path + "'");
-    in = &file;
-  }
   std::string text;
   std::string chunk(1 << 16, '\0');
   while (*in) {
