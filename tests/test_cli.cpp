@@ -8,6 +8,8 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -98,6 +100,7 @@ TEST(Cli, BadInputGetsOneLineAndExitTwo) {
       {"fit llama-3.1-8b --gpu rtx-4090 --context=-5k", "positive"},
       {"fit llama-3.1-8b --gpu rtx-4090 --context 1e400", "not"},
       {"fit llama-3.1-8b --gpu rtx-4090 --batch 0", "batch"},
+      {"train llama-3.1-8b --gpu h100-sxm --tokens 1B --efficiency 1e-308", "outside 0.01..1"},
       {"fit llama-3.1-8b --gpu rtx-4090 --batch nan", "batch"},
       {"fit llama-3.1-8b --gpu rtx-4090 --batch 2.5", "whole number"},
       {"fit llama-3.1-8b --gpu rtx-4090 --gpus 0", "gpus"},
@@ -555,4 +558,25 @@ TEST(Cli, ShortTrainingJobsPrintHoursOrMinutesNotZeroDays) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find("0.0 days"), std::string::npos) << r.out;
   EXPECT_TRUE(r.out.find(" minutes,") != std::string::npos || r.out.find(" hours,") != std::string::npos) << r.out;
+}
+
+TEST(Cli, UntrustedNamesCannotDriveTheTerminal) {
+  // A config.json whose model_type carries ESC [2J (clear screen) and a BEL: printed escaped.
+  const std::string dir = ::testing::TempDir() + "gpuplan_escape_" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  {
+    std::ifstream in(std::string(GPUPLAN_SOURCE_DIR) + "/tests/fixtures/hf/Qwen__Qwen3-8B/config.json");
+    nlohmann::json config = nlohmann::json::parse(in);
+    config["model_type"] = "qwen3\x1b[2J\x07";
+    std::ofstream(dir + "/config.json") << config.dump();
+  }
+  const CliRun r = run("inspect '" + dir + "/config.json'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  for (const std::string* text : {&r.out, &r.err}) {
+    EXPECT_EQ(text->find('\x1b'), std::string::npos);
+    EXPECT_EQ(text->find('\x07'), std::string::npos);
+  }
+  EXPECT_NE(r.out.find("qwen3\\x1b[2J\\x07"), std::string::npos) << r.out;
+  const CliRun j = run("inspect '" + dir + "/config.json' --json");
+  EXPECT_EQ(nlohmann::json::parse(j.out)["model"]["model_type"], "qwen3\x1b[2J\x07");  // JSON escapes it
 }

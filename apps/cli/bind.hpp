@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "gpuplan/api/fields.hpp"
 #include "gpuplan/result.hpp"
@@ -52,6 +53,12 @@ std::shared_ptr<Binding<R>> bind_fields(CLI::App* cmd, const std::vector<api::Fi
   cmd->add_flag("--json", b->json, "Print one JSON object; errors as {\"error\": {...}} with exit 2");
   return b;
 }
+
+// Text for a terminal: control characters (C0 but newline and tab, DEL, C1) shown as \xNN, so a
+// model name or a file name from a hostile file cannot clear the screen or retitle the window.
+std::string terminal_safe(std::string_view text);
+// "gpuplan <command>: <message>" on standard error, terminal-safe.
+void warn(const char* command, const std::string& message);
 
 // Prints an error (as JSON with --json) and returns exit status 2.
 int fail(const char* command, const Error& error, bool json);

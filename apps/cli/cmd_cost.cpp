@@ -57,7 +57,7 @@ std::function<int()> add_cost_command(CLI::App& app, const GlobalOptions& global
     auto r = api::run_cost(c, b->request);
     if (!r) return fail("cost", r.error(), b->json);
     const api::CostResponse& out = r.value();
-    for (const auto& w : out.plan.resolved.warnings) std::fprintf(stderr, "gpuplan cost: %s\n", w.c_str());
+    for (const auto& w : out.plan.resolved.warnings) warn("cost", w);
     auto report = api::cost_report(out);
     if (!report) return fail("cost", report.error(), b->json);
     write_out(b->json ? io::dump_json(io::cost_json(report.value())) + "\n"

@@ -35,7 +35,7 @@ std::function<int()> add_fit_command(CLI::App& app, const GlobalOptions& global)
     auto r = api::run_fit(ctx.value().context, b->request);
     if (!r) return fail("fit", r.error(), b->json);
     const api::FitResponse& f = r.value();
-    for (const auto& w : f.resolved.warnings) std::fprintf(stderr, "gpuplan fit: %s\n", w.c_str());
+    for (const auto& w : f.resolved.warnings) warn("fit", w);
     const io::FitReport report = api::fit_report(f);
     write_out(b->json ? io::dump_json(io::fit_json(report)) + "\n" : io::fit_table(report));
     return 0;

@@ -41,7 +41,7 @@ std::function<int()> add_plan_command(CLI::App& app, const GlobalOptions& global
     auto r = api::run_plan(ctx.value().context, b->request);
     if (!r) return fail("plan", r.error(), b->json);
     const api::PlanResponse& p = r.value();
-    for (const auto& w : p.resolved.warnings) std::fprintf(stderr, "gpuplan plan: %s\n", w.c_str());
+    for (const auto& w : p.resolved.warnings) warn("plan", w);
     const io::PlanReport report = api::plan_report(p);
     std::string text;
     if (b->json) {

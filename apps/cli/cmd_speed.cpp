@@ -38,7 +38,7 @@ std::function<int()> add_speed_command(CLI::App& app, const GlobalOptions& globa
     auto r = api::run_speed(ctx.value().context, b->request);
     if (!r) return fail("speed", r.error(), b->json);
     const api::SpeedResponse& s = r.value();
-    for (const auto& w : s.resolved.warnings) std::fprintf(stderr, "gpuplan speed: %s\n", w.c_str());
+    for (const auto& w : s.resolved.warnings) warn("speed", w);
     const io::SpeedReport report = api::speed_report(s);
     write_out(b->json ? io::dump_json(io::speed_json(report)) + "\n" : io::speed_table(report));
     return 0;

@@ -36,10 +36,10 @@ std::function<int()> add_train_command(CLI::App& app, const GlobalOptions& globa
     auto r = api::run_train(ctx.value().context, b->request);
     if (!r) return fail("train", r.error(), b->json);
     const io::TrainReport& report = r.value().report;
-    for (const auto& w : r.value().resolved.warnings) std::fprintf(stderr, "gpuplan train: %s\n", w.c_str());
+    for (const auto& w : r.value().resolved.warnings) warn("train", w);
     write_out(b->json ? io::dump_json(io::train_json(report)) + "\n" : io::train_table(report));
     if (!report.found && !b->json) {
-      std::fprintf(stderr, "gpuplan train: %s\n", io::train_infeasible_message(report).c_str());
+      warn("train", io::train_infeasible_message(report));
     }
     return report.found ? 0 : 1;
   };

@@ -16,6 +16,7 @@ inline constexpr FieldKind kDuration = FieldKind::duration;
 inline constexpr FieldKind kFraction = FieldKind::fraction;
 inline constexpr FieldKind kPositive = FieldKind::positive;
 inline constexpr FieldKind kFlag = FieldKind::flag;
+inline constexpr FieldKind kReal = FieldKind::real;
 inline constexpr const char* kEngine = "Engine (--runtime: memory as the engine allocates it)";
 inline constexpr const char* kPrices = "Prices (defaults: the catalog and data/prices.json)";
 

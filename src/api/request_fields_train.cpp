@@ -71,7 +71,8 @@ std::vector<Field<TrainRequest>> make_train_fields() {
           "USD per GPU-hour (default: the catalog's rental price)", ""},
          &R::usd_per_gpu_hour);
   add<R>(f,
-         {"efficiency", "--efficiency", kFraction, 0, 1, "Override the GEMM efficiency (fraction of dense peak)", ""},
+         {"efficiency", "--efficiency", kReal, 0.01, 1,
+          "Override the GEMM efficiency (fraction of dense peak, 0.01 to 1)", ""},
          &R::efficiency);
   add<R>(f,
          {"framework", "--framework", kText, 0, 0,
