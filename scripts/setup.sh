@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gpuplan needs (only the missing ones), then builds Release.
+# Installs the Debian 12 packages gpuplan needs (only the missing ones), then builds Release: the CLI
+# and the Python module (build/release/python/gpuplan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev
@@ -17,4 +18,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
 cmake --preset release >/dev/null
-cmake --build --preset release --target gpuplan
+cmake --build --preset release --target gpuplan gpuplan_python
