@@ -15,27 +15,18 @@
 #include "options.hpp"
 
 namespace gpuplan::cli {
-namespace {
-
-using nlohmann::ordered_json;
-
-void print(const std::string& text) {
-  write_out(text);  // terminal-safe: names in a user catalog are untrusted
-}
-
-}  // namespace
 
 std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("models", "List the built-in models with their exact parameter counts");
   auto json = std::make_shared<bool>(false);
   auto family = std::make_shared<std::string>();
   cmd->add_flag("--json", *json, "Print JSON");
-  cmd->add_option("--family", *family, "Only this architecture family (llama, qwen3_moe, gemma3, ...)");
+  cmd->add_option("--family", *family, api::extra_options(api::Command::models)[0].help);
   return [json, family, &global]() -> int {
     auto catalog = load_catalog(global.models_file, global.gpus_file);
     if (!catalog) return fail("models", catalog.error(), *json);
     if (*json) {
-      print(io::dump_json(api::models_document(catalog.value(), *family)) + "\n");
+      write_out(io::dump_json(api::models_document(catalog.value(), *family)) + "\n");
       return 0;
     }
     std::string out = fmt::format("{:<22} {:>10} {:>10} {:>6} {:>8} {:<12} {}\n", "id", "params", "active", "layers",
@@ -49,7 +40,7 @@ std::function<int()> add_models_command(CLI::App& app, const GlobalOptions& glob
                          format_count(c.active), m->arch.num_layers, format_tokens(m->arch.context_length), m->family,
                          aliases);
     }
-    print(out + fmt::format("{} models. Use an id or alias with 'gpuplan fit'.\n", shown.size()));
+    write_out(out + fmt::format("{} models. Use an id or alias with 'gpuplan fit'.\n", shown.size()));
     return 0;
   };
 }
@@ -60,15 +51,15 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
   auto tier = std::make_shared<std::string>();
   auto vendor = std::make_shared<std::string>();
   cmd->add_flag("--json", *json, "Print JSON");
-  cmd->add_option("--tier", *tier, "consumer | workstation | datacenter");
-  cmd->add_option("--vendor", *vendor, "nvidia | amd | intel | apple | google");
+  cmd->add_option("--tier", *tier, api::extra_options(api::Command::gpus)[0].help);
+  cmd->add_option("--vendor", *vendor, api::extra_options(api::Command::gpus)[1].help);
   return [json, tier, vendor, &global]() -> int {
     auto catalog = load_catalog(global.models_file, global.gpus_file);
     if (!catalog) return fail("gpus", catalog.error(), *json);
     auto shown = api::gpus_matching(catalog.value(), *tier, *vendor);
     if (!shown) return fail("gpus", shown.error(), *json);
     if (*json) {
-      print(io::dump_json(api::gpus_document(catalog.value(), *tier, *vendor).value()) + "\n");
+      write_out(io::dump_json(api::gpus_document(catalog.value(), *tier, *vendor).value()) + "\n");
       return 0;
     }
     std::string out = fmt::format("{:<20} {:<12} {:>9} {:>9} {:>10} {:>9} {:>7} {:>10} {:>9}\n", "id", "tier", "memory",
@@ -81,8 +72,8 @@ std::function<int()> add_gpus_command(CLI::App& app, const GlobalOptions& global
                          g->dense_flops.fp8 > 0 ? fmt::format("{:.0f}", g->dense_flops.fp8 / 1e12) : "-", g->tdp_w,
                          money(g->launch_price_usd, "{:.0f}"), money(g->rent_usd_per_hour, "{:.2f}"));
     }
-    print(out + fmt::format("{} accelerators (dense FLOPS, no sparsity; prices as of {}; sources: --json).\n",
-                            shown.value().size(), catalog.value().gpus_as_of));
+    write_out(out + fmt::format("{} accelerators (dense FLOPS, no sparsity; prices as of {}; sources: --json).\n",
+                                shown.value().size(), catalog.value().gpus_as_of));
     return 0;
   };
 }
@@ -93,16 +84,16 @@ std::function<int()> add_quants_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "Print JSON");
   return [json]() -> int {
     if (*json) {
-      print(io::dump_json(api::quants_document()) + "\n");
+      write_out(io::dump_json(api::quants_document()) + "\n");
       return 0;
     }
     std::string out = fmt::format("{:<10} {:>9}  {:<70} {}\n", "name", "bits/w", "what", "quality");
     for (const auto& p : precisions()) {
       out += fmt::format("{:<10} {:>9.4f}  {:<70} {}\n", p.name, p.linear_bits, p.description, p.quality);
     }
-    print(out +
-          "bits/w: storage of linear weights incl. scales; GGUF mixes give some tensors more bits "
-          "(see 'fit' for the per-model average).\n");
+    write_out(out +
+              "bits/w: storage of linear weights incl. scales; GGUF mixes give some tensors more bits "
+              "(see 'fit' for the per-model average).\n");
     return 0;
   };
 }

@@ -8,6 +8,7 @@
 
 #include "bind.hpp"
 #include "commands.hpp"
+#include "gpuplan/api/documents.hpp"
 
 namespace {
 
@@ -54,8 +55,9 @@ int run(int argc, char** argv) {
       "  gpuplan models --json          gpuplan gpus --tier consumer          gpuplan quants\n"
       "Run 'gpuplan <command> --help' for a command's options.");
   GlobalOptions global;
-  app.add_option("--models-file", global.models_file, "Extra model catalog (JSON, same schema as data/models.json)");
-  app.add_option("--gpus-file", global.gpus_file, "Extra GPU catalog (JSON, same schema as data/gpus.json)");
+  const auto& face = gpuplan::api::face_options();  // models_file, gpus_file, offline
+  app.add_option("--models-file", global.models_file, face[0].help);
+  app.add_option("--gpus-file", global.gpus_file, face[1].help);
   const auto fit = add_fit_command(app, global);
   const auto models = add_models_command(app, global);
   const auto gpus = add_gpus_command(app, global);
@@ -66,7 +68,7 @@ int run(int argc, char** argv) {
   const auto train = add_train_command(app, global);
   const auto plan = add_plan_command(app, global);
   const auto inspect = add_inspect_command(app, global);
-  app.add_flag("--offline", global.offline, "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)");
+  app.add_flag("--offline", global.offline, face[2].help);
   // llama.cpp's and vLLM's short multi-letter flags (-ngl 99, -tp 2, -fa on) as people type them.
   std::vector<std::string> args(argv, argv + argc);
   for (auto& a : args) a = engine_flag_alias(a);

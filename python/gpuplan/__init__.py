@@ -24,7 +24,7 @@ from . import _gpuplan
 __all__ = ["Error", "fit", "speed", "cost", "train", "plan", "inspect", "idle", "models", "gpus", "quants"]
 __version__ = _gpuplan.version
 
-_FACE_OPTIONS = ("models_file", "gpus_file", "offline")
+_FACE_OPTIONS = tuple(f["key"] for f in _gpuplan.face_options())
 
 
 class Error(Exception):
@@ -78,12 +78,8 @@ def _doc(command, summary, fields):
     for f in fields:
         unit = "" if f["kind"] in ("text", "flag") else f" [{f['kind']}]"
         lines.append(f"    {f['key']}{unit}: {f['help']}")
-    for key in _FACE_OPTIONS + (("prices_file",) if command == "cost" else ()):
-        if not any(f["key"] == key for f in fields):
-            lines.append(f"    {key}: " + {"models_file": "Extra model catalog (JSON, data/models.json's schema)",
-                                            "gpus_file": "Extra GPU catalog (JSON, data/gpus.json's schema)",
-                                            "offline": "Hub models from the on-disk cache only",
-                                            "prices_file": "Prices (JSON, data/prices.json's schema)"}[key])
+    for f in _gpuplan.face_options():
+        lines.append(f"    {f['key']}: {f['help']}")
     lines += ["", "Raises gpuplan.Error on bad input. " + _gpuplan.units_note()]
     return "\n".join(lines)
 
@@ -99,9 +95,8 @@ def _signature(command, fields):
             continue
         seen.add(f["key"])
         params.append(_inspect.Parameter(f["key"], _inspect.Parameter.KEYWORD_ONLY, default=None))
-    for key in _FACE_OPTIONS + (("prices_file",) if command == "cost" else ()):
-        if key not in seen:
-            params.append(_inspect.Parameter(key, _inspect.Parameter.KEYWORD_ONLY, default=None))
+    for key in _FACE_OPTIONS:
+        params.append(_inspect.Parameter(key, _inspect.Parameter.KEYWORD_ONLY, default=None))
     return _inspect.Signature(params, return_annotation=dict)
 
 

@@ -28,9 +28,8 @@ def stub_text():
             seen.add(f["key"])
             kind = _TYPES.get(f["kind"], "Union[str, int, float]")
             params.append(f"{f['key']}: Optional[{kind}] = None")
-        for key in _FACE_OPTIONS + (("prices_file",) if command == "cost" else ()):
-            if key not in seen:
-                params.append(f"{key}: Optional[{'bool' if key == 'offline' else 'str'}] = None")
+        for key in _FACE_OPTIONS:
+            params.append(f"{key}: Optional[{'bool' if key == 'offline' else 'str'}] = None")
         if params and params[-1] == "*":
             params.pop()
         out.append(f"def {command}({', '.join(params)}) -> Dict[str, Any]:")

@@ -145,49 +145,42 @@ py::list field_list(const std::vector<api::Field<R>>& fields) {
   return out;
 }
 
-py::dict listing_field(const char* key, const char* help) {
-  py::dict d;
-  d["key"] = key;
-  d["cli"] = std::string("--") + key;
-  d["kind"] = "text";
-  d["help"] = help;
-  d["group"] = "";
-  d["min"] = 0.0;
-  d["max"] = 0.0;
-  d["takes_max"] = false;
-  return d;
+py::list option_list(const std::vector<api::OptionInfo>& options) {
+  py::list out;
+  for (const api::OptionInfo& o : options) {
+    py::dict d;
+    d["key"] = o.key;
+    d["cli"] = std::string("--") + o.key;
+    d["kind"] = std::string(o.key) == "offline" ? "flag" : "text";
+    d["help"] = o.help;
+    d["group"] = "";
+    d["min"] = 0.0;
+    d["max"] = 0.0;
+    d["takes_max"] = false;
+    out.append(d);
+  }
+  return out;
 }
 
 // The options of a command, as --help lists them: the source of the docstrings and the stubs.
 py::list fields(const std::string& command_name) {
   auto command = api::parse_command(command_name);
   if (!command) throw py::value_error(command.error().message);
+  py::list l;
   switch (command.value()) {
-    case api::Command::fit: return field_list(api::fit_fields());
-    case api::Command::speed: return field_list(api::speed_fields());
-    case api::Command::cost: return field_list(api::cost_fields());
-    case api::Command::plan: return field_list(api::plan_fields());
-    case api::Command::train: return field_list(api::train_fields());
-    case api::Command::inspect: return field_list(api::inspect_fields());
-    case api::Command::idle: {
-      py::list l = field_list(api::idle_fields());
-      l.append(listing_field("telemetry", "The log's text (instead of file): nvidia-smi CSV or a DCGM exporter dump"));
-      return l;
-    }
-    case api::Command::models: {
-      py::list l;
-      l.append(listing_field("family", "Only this architecture family (llama, qwen3_moe, gemma3, ...)"));
-      return l;
-    }
-    case api::Command::gpus: {
-      py::list l;
-      l.append(listing_field("tier", "consumer | workstation | datacenter"));
-      l.append(listing_field("vendor", "nvidia | amd | intel | apple | google"));
-      return l;
-    }
-    case api::Command::quants: return py::list();
+    case api::Command::fit: l = field_list(api::fit_fields()); break;
+    case api::Command::speed: l = field_list(api::speed_fields()); break;
+    case api::Command::cost: l = field_list(api::cost_fields()); break;
+    case api::Command::plan: l = field_list(api::plan_fields()); break;
+    case api::Command::train: l = field_list(api::train_fields()); break;
+    case api::Command::inspect: l = field_list(api::inspect_fields()); break;
+    case api::Command::idle: l = field_list(api::idle_fields()); break;
+    case api::Command::models:
+    case api::Command::gpus:
+    case api::Command::quants: break;
   }
-  return py::list();
+  for (const auto& o : option_list(api::extra_options(command.value()))) l.append(o);
+  return l;
 }
 
 std::vector<std::string> commands() {
@@ -208,6 +201,9 @@ PYBIND11_MODULE(_gpuplan, m) {
   m.def("run", &gpuplan::python::run, py::arg("command"), py::arg("request_json"),
         "Runs a command on a JSON request: (True, document JSON) or (False, error JSON). Releases the GIL.");
   m.def("fields", &gpuplan::python::fields, py::arg("command"), "The options of a command, as --help lists them.");
+  m.def(
+      "face_options", [] { return gpuplan::python::option_list(gpuplan::api::face_options()); },
+      "The options of every call that are not request fields (the CLI's global options).");
   m.def("commands", &gpuplan::python::commands, "The commands, as the CLI names them.");
   m.def("units_note", [] { return std::string(gpuplan::api::units_note()); });
   m.attr("version") = GPUPLAN_VERSION;

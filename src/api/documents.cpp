@@ -1,6 +1,8 @@
 // The --json documents of the commands, built from the request layer's responses (documents.hpp).
 #include "gpuplan/api/documents.hpp"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 
 #include "gpuplan/api/json_request.hpp"
@@ -38,6 +40,30 @@ const char* to_string(Command command) {
     case Command::quants: return "quants";
   }
   return "fit";
+}
+
+const std::vector<OptionInfo>& extra_options(Command command) {
+  static const std::vector<OptionInfo> none;
+  static const std::vector<OptionInfo> models = {
+      {"family", "Only this architecture family (llama, qwen3_moe, gemma3, ...)"}};
+  static const std::vector<OptionInfo> gpus = {{"tier", "consumer | workstation | datacenter"},
+                                               {"vendor", "nvidia | amd | intel | apple | google"}};
+  static const std::vector<OptionInfo> idle = {
+      {"telemetry", "The log's text (instead of a file): nvidia-smi CSV or a DCGM exporter dump"}};
+  switch (command) {
+    case Command::models: return models;
+    case Command::gpus: return gpus;
+    case Command::idle: return idle;
+    default: return none;
+  }
+}
+
+const std::vector<OptionInfo>& face_options() {
+  static const std::vector<OptionInfo> options = {
+      {"models_file", "Extra model catalog (JSON, same schema as data/models.json)"},
+      {"gpus_file", "Extra GPU catalog (JSON, same schema as data/gpus.json)"},
+      {"offline", "Hub models from the on-disk cache only (same as HF_HUB_OFFLINE=1)"}};
+  return options;
 }
 
 const std::vector<Command>& all_commands() {
@@ -160,44 +186,27 @@ Result<ordered_json> run_idle_json(const Context& ctx, const nlohmann::json& req
   return io::idle_json(r.value().view());
 }
 
-// The listing commands take their filters by name; anything else is an unknown key.
-Result<std::string> listing_key(const nlohmann::json& request, const std::vector<std::string>& keys,
-                                const std::string& key) {
+// A listing's filters by name (extra_options); anything else is an unknown key.
+Result<ordered_json> run_listing(const Context& ctx, Command command, const nlohmann::json& request) {
   if (!request.is_object()) return make_error(ErrorCode::parse_error, "a request is a JSON object");
+  std::vector<std::string> keys;
+  for (const OptionInfo& o : extra_options(command)) keys.emplace_back(o.key);
+  std::map<std::string, std::string> given;
   for (const auto& [k, v] : request.items()) {
-    bool known = false;
-    for (const auto& name : keys) known = known || field_key(k) == name;
-    if (!known) {
+    const std::string key = field_key(k);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
       return make_error(ErrorCode::unknown_name,
                         "unknown key '" + k.substr(0, 64) + "'" + suggestion_suffix(k.substr(0, 64), keys));
     }
-  }
-  for (const auto& [k, v] : request.items()) {
-    if (field_key(k) != key || v.is_null()) continue;
+    if (v.is_null()) continue;
     if (!v.is_string() || v.get_ref<const std::string&>().size() > 64) {
       return make_error(ErrorCode::invalid_argument, "'" + key + "': expected a name");
     }
-    return v.get<std::string>();
+    given[key] = v.get<std::string>();
   }
-  return std::string();
-}
-
-Result<ordered_json> run_listing(const Context& ctx, Command command, const nlohmann::json& request) {
-  if (command == Command::quants) {
-    auto none = listing_key(request, {}, "");
-    if (!none) return none.error();
-    return quants_document();
-  }
-  if (command == Command::models) {
-    auto family = listing_key(request, {"family"}, "family");
-    if (!family) return family.error();
-    return models_document(*ctx.catalog, family.value());
-  }
-  auto tier = listing_key(request, {"tier", "vendor"}, "tier");
-  if (!tier) return tier.error();
-  auto vendor = listing_key(request, {"tier", "vendor"}, "vendor");
-  if (!vendor) return vendor.error();
-  return gpus_document(*ctx.catalog, tier.value(), vendor.value());
+  if (command == Command::quants) return quants_document();
+  if (command == Command::models) return models_document(*ctx.catalog, given["family"]);
+  return gpus_document(*ctx.catalog, given["tier"], given["vendor"]);
 }
 
 }  // namespace

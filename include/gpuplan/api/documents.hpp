@@ -37,6 +37,16 @@ nlohmann::ordered_json models_document(const Catalog& catalog, std::string_view 
 Result<nlohmann::ordered_json> gpus_document(const Catalog& catalog, std::string_view tier, std::string_view vendor);
 nlohmann::ordered_json quants_document();
 
+// Options outside the request field tables, once for every face: a listing's filters (models:
+// family; gpus: tier, vendor), idle's JSON-only "telemetry" (the CLI reads a file instead), and the
+// options of every call that name local files or the cache (the CLI's global options).
+struct OptionInfo {
+  const char* key;  // JSON key / Python keyword; the CLI's is "--" + key with '-'
+  const char* help;
+};
+const std::vector<OptionInfo>& extra_options(Command command);
+const std::vector<OptionInfo>& face_options();
+
 // Runs one command on a JSON request and returns the document its --json prints. Keys: the
 // command's field table (api/requests.hpp); models takes "family", gpus "tier" and "vendor", idle
 // also "telemetry" (the log's text; the face reads a "file" into it). A file-naming key
